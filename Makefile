@@ -1,0 +1,66 @@
+# apiward — build, run, demo, test. Every target installs what it needs.
+SHELL := /bin/bash
+CARGO ?= cargo
+PY := .venv/bin/python
+PIP := .venv/bin/pip
+WASM := target/wasm32-wasip1/release/apiward.wasm
+CLI := target/release/apiward
+
+.PHONY: all build wasm cli target venv run demo test test-native test-e2e validate model lint fmt clean
+
+all: build
+
+target:
+	@rustup target list --installed 2>/dev/null | grep -qx wasm32-wasip1 || rustup target add wasm32-wasip1
+
+build: wasm cli
+
+wasm: target
+	$(CARGO) build --release --target wasm32-wasip1 --lib
+	@ls -l $(WASM) | awk '{printf "module: %s (%.2f MB)\n", $$9, $$5/1048576}'
+
+cli:
+	$(CARGO) build --release --bin apiward
+
+venv: .venv/.stamp
+
+.venv/.stamp: tests/requirements.txt
+	test -x $(PY) || python3 -m venv .venv
+	$(PIP) install -q -r tests/requirements.txt
+	touch $@
+
+run: build venv
+	$(PY) examples/run.py
+
+demo: build venv
+	$(PY) examples/demo.py
+
+test: test-native test-e2e
+
+test-native:
+	$(CARGO) test --release
+
+# The compiled filter in a real Envoy (--concurrency 2) in front of examples/upstream.py.
+# E2E_ARGS passes pytest options, e.g. make test-e2e E2E_ARGS='-k robustness -x'.
+E2E_ARGS ?=
+test-e2e: wasm venv
+	$(PY) -m pytest -q tests/e2e $(E2E_ARGS)
+
+# envoy/envoy.yaml (and the filter's on_configure) as Envoy loads it.
+validate: wasm venv
+	.venv/bin/envoy --mode validate -c envoy/envoy.yaml --use-dynamic-base-id -l warning
+
+model: cli venv
+	$(PIP) install -q -r models/train/requirements.txt
+	$(PY) models/train/pipeline.py
+
+lint: target
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --all-targets -- -D warnings
+	$(CARGO) clippy --release --target wasm32-wasip1 --lib -- -D warnings
+
+fmt:
+	$(CARGO) fmt --all
+
+clean:
+	$(CARGO) clean

@@ -1,0 +1,408 @@
+//! The one feature extractor: a scored value becomes a fixed-length `f32` vector.
+//!
+//! The training pipeline calls this same code through `apiward featurize`, so training and
+//! serving cannot drift. Any change to what a feature means must bump [`SCHEMA_VERSION`]; a model
+//! trained on another schema is refused at load.
+
+mod keywords;
+
+use crate::decode;
+use crate::hash::hash64;
+use crate::request::{InspectedValue, LocationKind};
+
+/// Version of the feature schema; models record the version they were trained on.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// Buckets of the hashed n-gram block.
+pub const NGRAM_BUCKETS: usize = 4096;
+
+/// Classes the detector knows, in label-index order (`apiward featurize` writes these indices).
+pub const CLASSES: [&str; 13] = [
+    "benign",
+    "sqli",
+    "nosqli",
+    "xss",
+    "cmdi",
+    "path_traversal",
+    "ssrf",
+    "xxe",
+    "ssti",
+    "jndi",
+    "crlf",
+    "deserialization",
+    "ldap",
+];
+
+/// Characters counted individually (after decoding).
+const COUNTED_CHARS: &[(char, &str)] = &[
+    ('\'', "squote"),
+    ('"', "dquote"),
+    ('<', "lt"),
+    ('>', "gt"),
+    ('(', "lparen"),
+    (')', "rparen"),
+    (';', "semicolon"),
+    ('|', "pipe"),
+    ('&', "amp"),
+    ('$', "dollar"),
+    ('`', "backtick"),
+    ('{', "lbrace"),
+    ('}', "rbrace"),
+    ('[', "lbracket"),
+    (']', "rbracket"),
+    ('\\', "backslash"),
+    ('/', "slash"),
+    ('=', "equals"),
+    ('#', "hash"),
+    ('*', "star"),
+    (',', "comma"),
+    (':', "colon"),
+    ('!', "bang"),
+    ('+', "plus"),
+    ('%', "percent"),
+    ('@', "at"),
+    ('~', "tilde"),
+    ('\n', "newline"),
+    ('\r', "cr"),
+];
+
+const GENERAL_STATS: &[&str] = &[
+    "len_log",
+    "entropy",
+    "frac_alpha",
+    "frac_digit",
+    "frac_space",
+    "frac_punct",
+    "frac_upper",
+    "frac_nonascii",
+    "decode_passes",
+    "had_nul",
+    "max_punct_run",
+    "event_handler",
+];
+
+const SEED_CHAR3: u64 = 1;
+const SEED_TOKEN: u64 = 2;
+const SEED_BIGRAM: u64 = 3;
+
+const STATS_OFFSET: usize = NGRAM_BUCKETS;
+const CHARS_OFFSET: usize = STATS_OFFSET + GENERAL_STATS.len();
+const KEYWORDS_OFFSET: usize = CHARS_OFFSET + COUNTED_CHARS.len();
+const LOCATION_OFFSET: usize = KEYWORDS_OFFSET + keywords::FAMILIES.len();
+
+/// Length of a feature vector.
+pub const FEATURE_DIM: usize = LOCATION_OFFSET + LocationKind::ALL.len();
+
+/// Index of a class name in [`CLASSES`].
+pub fn class_index(name: &str) -> Option<usize> {
+    CLASSES.iter().position(|c| *c == name)
+}
+
+/// Human-readable name of every feature, in vector order.
+pub fn feature_names() -> Vec<String> {
+    let mut names: Vec<String> = (0..NGRAM_BUCKETS).map(|i| format!("ngram_{i}")).collect();
+    names.extend(GENERAL_STATS.iter().map(|s| s.to_string()));
+    names.extend(COUNTED_CHARS.iter().map(|(_, n)| format!("count_{n}")));
+    names.extend(keywords::FAMILIES.iter().map(|f| format!("kw_{}", f.name)));
+    names.extend(
+        LocationKind::ALL
+            .iter()
+            .map(|k| format!("loc_{}", k.as_str())),
+    );
+    names
+}
+
+/// Writes the features of `value` into `out` (length [`FEATURE_DIM`], every slot overwritten).
+pub fn extract(value: &InspectedValue, out: &mut [f32]) {
+    debug_assert_eq!(out.len(), FEATURE_DIM);
+    out.iter_mut().for_each(|x| *x = 0.0);
+    let normalized = decode::normalize(&value.raw);
+    let text = &normalized.text;
+    let lower = text.to_lowercase();
+    let canonical = canonicalize(&lower);
+
+    ngrams(&canonical, &mut out[..NGRAM_BUCKETS]);
+
+    let n_chars = text.chars().count().max(1) as f32;
+    let (mut alpha, mut digit, mut space, mut punct, mut upper, mut nonascii) = (0, 0, 0, 0, 0, 0);
+    let mut run = 0usize;
+    let mut max_run = 0usize;
+    for c in text.chars() {
+        if c.is_alphabetic() {
+            alpha += 1;
+        }
+        if c.is_ascii_digit() {
+            digit += 1;
+        }
+        if c.is_whitespace() {
+            space += 1;
+        }
+        if c.is_uppercase() {
+            upper += 1;
+        }
+        if !c.is_ascii() {
+            nonascii += 1;
+        }
+        if c.is_ascii_punctuation() {
+            punct += 1;
+            run += 1;
+            max_run = max_run.max(run);
+        } else {
+            run = 0;
+        }
+    }
+    let stats = [
+        ((text.len() as f32).ln_1p() / (crate::request::MAX_VALUE_CHARS as f32).ln_1p()).min(1.0),
+        entropy(text) / 8.0,
+        alpha as f32 / n_chars,
+        digit as f32 / n_chars,
+        space as f32 / n_chars,
+        punct as f32 / n_chars,
+        upper as f32 / n_chars,
+        nonascii as f32 / n_chars,
+        f32::from(normalized.passes) / f32::from(decode::MAX_DECODE_PASSES),
+        f32::from(u8::from(normalized.had_nul)),
+        (max_run as f32 / 16.0).min(1.0),
+        f32::from(u8::from(keywords::has_event_handler(&lower))),
+    ];
+    out[STATS_OFFSET..CHARS_OFFSET].copy_from_slice(&stats);
+
+    for (slot, (ch, _)) in out[CHARS_OFFSET..KEYWORDS_OFFSET]
+        .iter_mut()
+        .zip(COUNTED_CHARS)
+    {
+        let count = text.chars().filter(|c| c == ch).take(8).count();
+        *slot = count as f32 / 8.0;
+    }
+    for (slot, family) in out[KEYWORDS_OFFSET..LOCATION_OFFSET]
+        .iter_mut()
+        .zip(keywords::FAMILIES)
+    {
+        *slot = family.hits(&lower).min(4) as f32 / 4.0;
+    }
+    if let Some(i) = LocationKind::ALL
+        .iter()
+        .position(|k| *k == value.location.kind)
+    {
+        out[LOCATION_OFFSET + i] = 1.0;
+    }
+}
+
+/// Lower-cased text with digits folded to `0` and whitespace runs folded to one space, so that
+/// ids and numbers generalise and spacing tricks do not change the n-grams.
+fn canonicalize(lower: &str) -> String {
+    let mut out = String::with_capacity(lower.len());
+    let mut last_space = false;
+    for c in lower.chars() {
+        if c.is_whitespace() {
+            if !last_space {
+                out.push(' ');
+            }
+            last_space = true;
+            continue;
+        }
+        last_space = false;
+        out.push(if c.is_ascii_digit() { '0' } else { c });
+    }
+    out
+}
+
+/// Hashed character 3-grams, word tokens and token bigrams, as log counts, L2-normalised.
+fn ngrams(canonical: &str, block: &mut [f32]) {
+    let buckets = block.len() as u64;
+    let bytes = canonical.as_bytes();
+    for w in bytes.windows(3) {
+        block[(hash64(SEED_CHAR3, w) % buckets) as usize] += 1.0;
+    }
+    if bytes.len() < 3 && !bytes.is_empty() {
+        block[(hash64(SEED_CHAR3, bytes) % buckets) as usize] += 1.0;
+    }
+    let mut prev: Option<&str> = None;
+    for token in tokens(canonical) {
+        block[(hash64(SEED_TOKEN, token.as_bytes()) % buckets) as usize] += 1.0;
+        if let Some(p) = prev {
+            let pair = [p.as_bytes(), b" ", token.as_bytes()].concat();
+            block[(hash64(SEED_BIGRAM, &pair) % buckets) as usize] += 1.0;
+        }
+        prev = Some(token);
+    }
+    let mut norm = 0.0f32;
+    for x in block.iter_mut() {
+        if *x > 0.0 {
+            *x = x.ln_1p();
+            norm += *x * *x;
+        }
+    }
+    if norm > 0.0 {
+        let inv = 1.0 / norm.sqrt();
+        block.iter_mut().for_each(|x| *x *= inv);
+    }
+}
+
+/// Words (`[a-z0-9_]+`, other letters included) and single punctuation characters.
+fn tokens(text: &str) -> impl Iterator<Item = &str> {
+    let mut rest = text;
+    std::iter::from_fn(move || {
+        rest = rest.trim_start();
+        let first = rest.chars().next()?;
+        let len = if first.is_alphanumeric() || first == '_' {
+            rest.find(|c: char| !(c.is_alphanumeric() || c == '_'))
+                .unwrap_or(rest.len())
+        } else {
+            first.len_utf8()
+        };
+        let (token, tail) = rest.split_at(len);
+        rest = tail;
+        Some(token)
+    })
+}
+
+/// Shannon entropy in bits per byte.
+fn entropy(text: &str) -> f32 {
+    if text.is_empty() {
+        return 0.0;
+    }
+    let mut counts = [0u32; 256];
+    for &b in text.as_bytes() {
+        counts[usize::from(b)] += 1;
+    }
+    let n = text.len() as f32;
+    counts
+        .iter()
+        .filter(|&&c| c > 0)
+        .map(|&c| {
+            let p = c as f32 / n;
+            -p * p.log2()
+        })
+        .sum()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::request::Location;
+
+    fn value(kind: LocationKind, raw: &str) -> InspectedValue {
+        InspectedValue {
+            location: Location {
+                kind,
+                name: "x".into(),
+            },
+            raw: raw.into(),
+        }
+    }
+
+    fn features(kind: LocationKind, raw: &str) -> Vec<f32> {
+        let mut out = vec![f32::NAN; FEATURE_DIM];
+        extract(&value(kind, raw), &mut out);
+        out
+    }
+
+    fn named(f: &[f32], name: &str) -> f32 {
+        let i = feature_names().iter().position(|n| n == name).unwrap();
+        f[i]
+    }
+
+    #[test]
+    fn names_match_dimension_and_classes_start_with_benign() {
+        assert_eq!(feature_names().len(), FEATURE_DIM);
+        assert_eq!(CLASSES[0], "benign");
+        assert_eq!(class_index("ldap"), Some(12));
+    }
+
+    #[test]
+    fn every_slot_is_finite_and_bounded() {
+        for raw in [
+            "",
+            "a",
+            "' OR 1=1 --",
+            &"x".repeat(9000),
+            "\u{1F600}\0\r\n%%%",
+        ] {
+            let f = features(LocationKind::Query, raw);
+            assert!(
+                f.iter().all(|x| x.is_finite() && (0.0..=1.0).contains(x)),
+                "{raw:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn ngram_block_is_unit_length() {
+        let f = features(LocationKind::Json, "hello world");
+        let norm: f32 = f[..NGRAM_BUCKETS].iter().map(|x| x * x).sum();
+        assert!((norm - 1.0).abs() < 1e-4);
+    }
+
+    #[test]
+    fn encoded_and_plain_payloads_share_ngrams() {
+        let plain = features(LocationKind::Query, "<script>alert(1)</script>");
+        let encoded = features(
+            LocationKind::Query,
+            "%253Cscript%253Ealert(1)%253C/script%253E",
+        );
+        assert_eq!(plain[..NGRAM_BUCKETS], encoded[..NGRAM_BUCKETS]);
+        assert!(named(&encoded, "decode_passes") > 0.0);
+        assert_eq!(named(&plain, "decode_passes"), 0.0);
+    }
+
+    #[test]
+    fn keyword_families_fire_on_their_attacks() {
+        assert!(
+            named(
+                &features(LocationKind::Query, "1 UNION SELECT password FROM users"),
+                "kw_sql"
+            ) > 0.0
+        );
+        assert!(
+            named(
+                &features(LocationKind::Path, "/files/../../etc/passwd"),
+                "kw_traversal"
+            ) > 0.0
+        );
+        assert!(
+            named(
+                &features(LocationKind::Form, "x; cat /etc/passwd"),
+                "kw_shell"
+            ) > 0.0
+        );
+        assert!(
+            named(
+                &features(LocationKind::Header, "${jndi:ldap://x/a}"),
+                "kw_jndi"
+            ) > 0.0
+        );
+        assert_eq!(
+            named(&features(LocationKind::Json, "Alice Smith"), "kw_sql"),
+            0.0
+        );
+        assert_eq!(
+            named(
+                &features(LocationKind::Json, "<img src=x onerror=alert(1)>"),
+                "event_handler"
+            ),
+            1.0
+        );
+    }
+
+    #[test]
+    fn location_is_one_hot() {
+        let f = features(LocationKind::Cookie, "a b");
+        assert_eq!(named(&f, "loc_cookie"), 1.0);
+        assert_eq!(
+            LocationKind::ALL
+                .iter()
+                .map(|k| named(&f, &format!("loc_{}", k.as_str())))
+                .sum::<f32>(),
+            1.0
+        );
+    }
+
+    #[test]
+    fn extraction_is_deterministic() {
+        assert_eq!(
+            features(LocationKind::Body, "same input"),
+            features(LocationKind::Body, "same input")
+        );
+    }
+}

@@ -1,0 +1,106 @@
+//! Filter metrics, defined once per VM and exported through the proxy's stats.
+
+use super::abi::{self, MetricKind};
+use crate::features::CLASSES;
+use crate::policy::Action;
+
+/// Ids of the metrics this VM defined; a metric the host refused is `None` and skipped.
+pub struct Metrics {
+    requests: Option<u32>,
+    skipped: Option<u32>,
+    errors: Option<u32>,
+    truncated: Option<u32>,
+    enforced: Option<u32>,
+    actions: Vec<Option<u32>>,
+    classes: Vec<Option<u32>>,
+    inference_us: Option<u32>,
+}
+
+fn define(kind: MetricKind, name: &str) -> Option<u32> {
+    match abi::define_metric(kind, name) {
+        Ok(id) => Some(id),
+        Err(s) => {
+            abi::log(
+                abi::Level::Warn,
+                &format!("apiward: metric {name} not defined (status {})", s.0),
+            );
+            None
+        }
+    }
+}
+
+fn bump(id: Option<u32>) {
+    if let Some(id) = id {
+        let _ = abi::increment_metric(id, 1);
+    }
+}
+
+impl Metrics {
+    /// Defines every metric.
+    pub fn define() -> Metrics {
+        Metrics {
+            requests: define(MetricKind::Counter, "apiward_requests_total"),
+            skipped: define(MetricKind::Counter, "apiward_requests_skipped_total"),
+            errors: define(MetricKind::Counter, "apiward_errors_total"),
+            truncated: define(MetricKind::Counter, "apiward_body_truncated_total"),
+            enforced: define(MetricKind::Counter, "apiward_enforced_total"),
+            actions: Action::ALL
+                .iter()
+                .map(|a| {
+                    define(
+                        MetricKind::Counter,
+                        &format!("apiward_decisions_total.action.{}", a.as_str()),
+                    )
+                })
+                .collect(),
+            classes: CLASSES
+                .iter()
+                .map(|c| {
+                    define(
+                        MetricKind::Counter,
+                        &format!("apiward_detections_total.class.{c}"),
+                    )
+                })
+                .collect(),
+            inference_us: define(MetricKind::Histogram, "apiward_inference_us"),
+        }
+    }
+
+    /// A request entered the filter.
+    pub fn request(&self) {
+        bump(self.requests);
+    }
+
+    /// A request was on a `skip` route.
+    pub fn skipped(&self) {
+        bump(self.skipped);
+    }
+
+    /// The filter failed on a request (failure mode applied).
+    pub fn error(&self) {
+        bump(self.errors);
+    }
+
+    /// The body was longer than `max_body_bytes`.
+    pub fn truncated(&self) {
+        bump(self.truncated);
+    }
+
+    /// A decision was made: its action, class, whether it was enforced, and its cost.
+    pub fn decision(&self, action: Action, class: &str, enforced: bool, micros: u64) {
+        if let Some(i) = Action::ALL.iter().position(|a| *a == action) {
+            bump(self.actions.get(i).copied().flatten());
+        }
+        if action > Action::Allow {
+            if let Some(i) = CLASSES.iter().position(|c| *c == class) {
+                bump(self.classes.get(i).copied().flatten());
+            }
+        }
+        if enforced {
+            bump(self.enforced);
+        }
+        if let Some(id) = self.inference_us {
+            let _ = abi::record_metric(id, micros);
+        }
+    }
+}

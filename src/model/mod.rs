@@ -1,0 +1,165 @@
+//! The detection model: metadata, the [`Scorer`] trait, and the tract implementation.
+
+mod tract;
+
+use std::fmt;
+
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+
+use crate::config::Thresholds;
+use crate::features;
+use crate::hash::to_hex;
+
+pub use self::tract::TractScorer;
+
+/// The model shipped inside the module.
+pub const EMBEDDED_ONNX: &[u8] = include_bytes!("../../models/apiward.onnx");
+/// Metadata of the shipped model.
+pub const EMBEDDED_METADATA: &str = include_str!("../../models/apiward.json");
+
+/// What a model says about itself (`models/apiward.json`); unknown fields are kept out of the way.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct ModelMetadata {
+    /// Feature schema the model was trained on.
+    pub schema_version: u32,
+    /// Input width.
+    pub feature_dim: usize,
+    /// Class names in output column order.
+    pub classes: Vec<String>,
+    /// Calibrated default thresholds.
+    pub thresholds: MetadataThresholds,
+    /// sha256 of the ONNX bytes, hex; checked at load when present.
+    #[serde(default)]
+    pub onnx_sha256: Option<String>,
+    /// Model family, for logs.
+    #[serde(default)]
+    pub model: Option<String>,
+}
+
+/// Thresholds as written by the training pipeline.
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
+pub struct MetadataThresholds {
+    /// Annotate threshold.
+    pub annotate: f32,
+    /// Deny threshold.
+    pub deny: f32,
+}
+
+impl From<MetadataThresholds> for Thresholds {
+    fn from(t: MetadataThresholds) -> Self {
+        Thresholds {
+            annotate: t.annotate,
+            deny: t.deny,
+        }
+    }
+}
+
+/// Why a model could not be loaded or run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ModelError {
+    /// The metadata JSON is invalid.
+    Metadata(String),
+    /// The ONNX bytes do not match the sha256 in the metadata.
+    Checksum {
+        /// From the metadata.
+        expected: String,
+        /// Of the bytes.
+        actual: String,
+    },
+    /// Trained on another feature schema or width.
+    Schema(String),
+    /// tract refused the model.
+    Load(String),
+    /// Inference failed.
+    Inference(String),
+}
+
+impl fmt::Display for ModelError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ModelError::Metadata(m) => write!(f, "model metadata: {m}"),
+            ModelError::Checksum { expected, actual } => write!(
+                f,
+                "model sha256 is {actual}, metadata says {expected}: model and metadata do not belong together"
+            ),
+            ModelError::Schema(m) => write!(f, "model does not fit this build: {m}"),
+            ModelError::Load(m) => write!(f, "model could not be loaded: {m}"),
+            ModelError::Inference(m) => write!(f, "inference failed: {m}"),
+        }
+    }
+}
+
+impl std::error::Error for ModelError {}
+
+/// Probabilities per class for a batch of feature rows.
+pub trait Scorer {
+    /// Class names in output column order.
+    fn classes(&self) -> &[String];
+    /// Scores `rows` (row-major, `n × FEATURE_DIM`); returns `n × classes().len()` probabilities.
+    fn score(&self, rows: &[f32], n: usize) -> Result<Vec<f32>, ModelError>;
+}
+
+/// sha256 of `bytes`, lower-case hex.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    to_hex(&Sha256::digest(bytes))
+}
+
+impl ModelMetadata {
+    /// Parses metadata JSON.
+    pub fn from_json(json: &str) -> Result<ModelMetadata, ModelError> {
+        serde_json::from_str(json).map_err(|e| ModelError::Metadata(e.to_string()))
+    }
+
+    /// Checks the metadata against this build's feature schema and the model bytes.
+    pub fn verify(&self, onnx: &[u8]) -> Result<(), ModelError> {
+        if self.schema_version != features::SCHEMA_VERSION {
+            return Err(ModelError::Schema(format!(
+                "trained on feature schema {}, this build extracts schema {}",
+                self.schema_version,
+                features::SCHEMA_VERSION
+            )));
+        }
+        if self.feature_dim != features::FEATURE_DIM {
+            return Err(ModelError::Schema(format!(
+                "expects {} features, this build extracts {}",
+                self.feature_dim,
+                features::FEATURE_DIM
+            )));
+        }
+        if self.classes.first().map(String::as_str) != Some("benign")
+            && !self.classes.iter().any(|c| c == "benign")
+        {
+            return Err(ModelError::Metadata(
+                "classes must include \"benign\"".into(),
+            ));
+        }
+        if let Some(unknown) = self
+            .classes
+            .iter()
+            .find(|c| features::class_index(c).is_none())
+        {
+            return Err(ModelError::Metadata(format!("unknown class {unknown:?}")));
+        }
+        let t = self.thresholds;
+        if !(0.0..=1.0).contains(&t.annotate)
+            || !(0.0..=1.0).contains(&t.deny)
+            || t.annotate > t.deny
+        {
+            return Err(ModelError::Metadata(format!(
+                "thresholds must satisfy 0 <= annotate <= deny <= 1, got {} and {}",
+                t.annotate, t.deny
+            )));
+        }
+        if let Some(expected) = &self.onnx_sha256 {
+            let actual = sha256_hex(onnx);
+            if !expected.eq_ignore_ascii_case(&actual) {
+                return Err(ModelError::Checksum {
+                    expected: expected.clone(),
+                    actual,
+                });
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,552 @@
+//! The request as the detector sees it, and the list of values it scores.
+
+use std::fmt;
+
+use crate::decode;
+use crate::hash;
+
+/// Where in the request a scored value came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum LocationKind {
+    /// The URL path.
+    Path,
+    /// A query parameter (value or unusual name).
+    Query,
+    /// A JSON body leaf or unusual key.
+    Json,
+    /// A urlencoded form field.
+    Form,
+    /// A request header.
+    Header,
+    /// A cookie.
+    Cookie,
+    /// A body that is neither JSON nor a form (text, XML).
+    Body,
+    /// A multipart/form-data part (value or file name).
+    Multipart,
+}
+
+impl LocationKind {
+    /// All kinds, in feature order.
+    pub const ALL: [LocationKind; 8] = [
+        LocationKind::Path,
+        LocationKind::Query,
+        LocationKind::Json,
+        LocationKind::Form,
+        LocationKind::Header,
+        LocationKind::Cookie,
+        LocationKind::Body,
+        LocationKind::Multipart,
+    ];
+
+    /// Short name used in location keys (`query:id`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LocationKind::Path => "path",
+            LocationKind::Query => "query",
+            LocationKind::Json => "json",
+            LocationKind::Form => "form",
+            LocationKind::Header => "header",
+            LocationKind::Cookie => "cookie",
+            LocationKind::Body => "body",
+            LocationKind::Multipart => "multipart",
+        }
+    }
+}
+
+/// A location: kind plus name (`query:id`, `json:$.user.name`, `path`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Location {
+    /// Kind of location.
+    pub kind: LocationKind,
+    /// Parameter name, JSON path or header name; empty for `path` and `body`.
+    pub name: String,
+}
+
+impl fmt::Display for Location {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.name.is_empty() {
+            f.write_str(self.kind.as_str())
+        } else {
+            write!(f, "{}:{}", self.kind.as_str(), self.name)
+        }
+    }
+}
+
+/// One value to score.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InspectedValue {
+    /// Where it came from.
+    pub location: Location,
+    /// The value as received (before normalisation; URL decoding of query/form already done).
+    pub raw: String,
+}
+
+/// Who sent the request.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ClientIdentity {
+    /// Client IP address (from the connection or trusted X-Forwarded-For hops).
+    pub ip: Option<String>,
+    /// Hashed credential (`tok:<16 hex>`); never the credential itself.
+    pub principal: Option<String>,
+}
+
+/// A request under inspection: what the filter read from the host or the CLI from a file.
+#[derive(Debug, Clone, Default)]
+pub struct RequestView {
+    /// HTTP method.
+    pub method: String,
+    /// Path without the query, as received (still percent-encoded).
+    pub path: String,
+    /// Raw query string without `?`.
+    pub query: String,
+    /// Headers with lower-case names and raw byte values; pseudo-headers excluded.
+    pub headers: Vec<(String, Vec<u8>)>,
+    /// Body bytes read (at most `max_body_bytes`).
+    pub body: Vec<u8>,
+    /// The body was longer than what was read.
+    pub body_truncated: bool,
+    /// Client identity.
+    pub client: ClientIdentity,
+}
+
+/// Something the inspection could not do fully; it ends up in the decision's reasons.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum InspectionNote {
+    /// Only the first N body bytes were scored.
+    BodyTruncated(usize),
+    /// The body claimed JSON but did not parse; it was scored as text.
+    MalformedJson,
+    /// The body looked binary and was not scored.
+    BinaryBody,
+    /// More values than `max_inspected_values`: the rest were scored together.
+    ValuesMerged(usize),
+}
+
+impl fmt::Display for InspectionNote {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            InspectionNote::BodyTruncated(n) => write!(f, "body truncated: first {n} bytes scored"),
+            InspectionNote::MalformedJson => f.write_str("malformed json body scored as text"),
+            InspectionNote::BinaryBody => f.write_str("binary body not scored"),
+            InspectionNote::ValuesMerged(n) => write!(f, "{n} values scored together"),
+        }
+    }
+}
+
+/// What to inspect and how much.
+#[derive(Debug, Clone)]
+pub struct InspectOptions<'a> {
+    /// Header names (lower-case) whose values are scored.
+    pub headers: &'a [String],
+    /// Values scored separately; the rest are merged into the last one.
+    pub max_values: usize,
+}
+
+/// Longest value kept whole; anything longer is cut (the prefix is what injections start with).
+pub const MAX_VALUE_CHARS: usize = 8192;
+
+impl RequestView {
+    /// Builds a view from a method and a request target (`/path?query`), lossy on bad UTF-8.
+    pub fn new(method: &str, target: &[u8]) -> RequestView {
+        let target = String::from_utf8_lossy(target);
+        let (path, query) = match target.split_once('?') {
+            Some((p, q)) => (p.to_string(), q.to_string()),
+            None => (target.to_string(), String::new()),
+        };
+        RequestView {
+            method: method.to_ascii_uppercase(),
+            path,
+            query,
+            ..RequestView::default()
+        }
+    }
+
+    /// First value of header `name` (lower-case).
+    pub fn header(&self, name: &str) -> Option<&[u8]> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_slice())
+    }
+
+    /// The media type of the body, lower-case, without parameters.
+    pub fn content_type(&self) -> String {
+        self.header("content-type")
+            .map(|v| {
+                String::from_utf8_lossy(v)
+                    .split(';')
+                    .next()
+                    .unwrap_or("")
+                    .trim()
+                    .to_ascii_lowercase()
+            })
+            .unwrap_or_default()
+    }
+
+    /// Every value worth scoring, with its location, and notes on what could not be inspected.
+    pub fn inspected_values(
+        &self,
+        opts: &InspectOptions<'_>,
+    ) -> (Vec<InspectedValue>, Vec<InspectionNote>) {
+        let mut values = Vec::new();
+        let mut notes = Vec::new();
+        push(&mut values, LocationKind::Path, "", self.path.clone());
+        for (k, v) in decode::parse_urlencoded(&self.query) {
+            push_pair(&mut values, LocationKind::Query, k, v);
+        }
+        for name in opts.headers {
+            for (_, raw) in self.headers.iter().filter(|(n, _)| n == name) {
+                let value = String::from_utf8_lossy(raw).into_owned();
+                if name == "cookie" {
+                    for pair in value.split(';') {
+                        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+                        push_pair(
+                            &mut values,
+                            LocationKind::Cookie,
+                            k.trim().to_string(),
+                            v.trim().to_string(),
+                        );
+                    }
+                } else {
+                    push(&mut values, LocationKind::Header, name, value);
+                }
+            }
+        }
+        if self.body_truncated {
+            notes.push(InspectionNote::BodyTruncated(self.body.len()));
+        }
+        self.body_values(&mut values, &mut notes, opts.max_values);
+        if values.len() > opts.max_values {
+            let rest = values.split_off(opts.max_values.saturating_sub(1));
+            notes.push(InspectionNote::ValuesMerged(rest.len()));
+            let location = rest[0].location.clone();
+            let mut merged = String::new();
+            for v in rest {
+                if merged.len() >= MAX_VALUE_CHARS {
+                    break;
+                }
+                merged.push_str(&v.raw);
+                merged.push('\n');
+            }
+            push(&mut values, location.kind, &location.name, merged);
+        }
+        (values, notes)
+    }
+
+    fn body_values(
+        &self,
+        values: &mut Vec<InspectedValue>,
+        notes: &mut Vec<InspectionNote>,
+        max_values: usize,
+    ) {
+        if self.body.is_empty() {
+            return;
+        }
+        if looks_binary(&self.body) {
+            notes.push(InspectionNote::BinaryBody);
+            return;
+        }
+        let text = String::from_utf8_lossy(&self.body);
+        let ctype = self.content_type();
+        let trimmed = text.trim_start();
+        let is_json = ctype == "application/json"
+            || ctype.ends_with("+json")
+            || (ctype.is_empty() && (trimmed.starts_with('{') || trimmed.starts_with('[')));
+        if is_json {
+            match serde_json::from_str::<serde_json::Value>(&text) {
+                Ok(doc) => {
+                    // Leaves beyond the bound are merged anyway; stop flattening early.
+                    for (path, v) in decode::flatten_json(&doc, max_values * 4) {
+                        push(values, LocationKind::Json, &path, v);
+                    }
+                    return;
+                }
+                Err(_) => notes.push(InspectionNote::MalformedJson),
+            }
+        } else if ctype == "application/x-www-form-urlencoded" {
+            for (k, v) in decode::parse_urlencoded(&text) {
+                push_pair(values, LocationKind::Form, k, v);
+            }
+            return;
+        } else if ctype == "multipart/form-data" {
+            if let Some(boundary) = self.multipart_boundary() {
+                multipart_values(&text, &boundary, values);
+                return;
+            }
+        }
+        push(values, LocationKind::Body, "", text.into_owned());
+    }
+
+    fn multipart_boundary(&self) -> Option<String> {
+        let ct = String::from_utf8_lossy(self.header("content-type")?).into_owned();
+        ct.split(';').find_map(|p| {
+            let (k, v) = p.trim().split_once('=')?;
+            k.eq_ignore_ascii_case("boundary")
+                .then(|| v.trim_matches('"').to_string())
+        })
+    }
+}
+
+fn multipart_values(body: &str, boundary: &str, values: &mut Vec<InspectedValue>) {
+    let delimiter = format!("--{boundary}");
+    for part in body.split(delimiter.as_str()).skip(1) {
+        let Some((head, content)) = part
+            .split_once("\r\n\r\n")
+            .or_else(|| part.split_once("\n\n"))
+        else {
+            continue;
+        };
+        let mut name = String::new();
+        for line in head.lines() {
+            let lower = line.to_ascii_lowercase();
+            if !lower.starts_with("content-disposition:") {
+                continue;
+            }
+            for param in line.split(';').skip(1) {
+                if let Some((k, v)) = param.trim().split_once('=') {
+                    let v = v.trim_matches('"').to_string();
+                    match k.trim().to_ascii_lowercase().as_str() {
+                        "name" => name = v,
+                        "filename" => push(
+                            values,
+                            LocationKind::Multipart,
+                            &format!("{name}#filename"),
+                            v,
+                        ),
+                        _ => {}
+                    }
+                }
+            }
+        }
+        let content = content.strip_suffix("\r\n").unwrap_or(content);
+        if !looks_binary(content.as_bytes()) {
+            push(values, LocationKind::Multipart, &name, content.to_string());
+        }
+    }
+}
+
+fn looks_binary(bytes: &[u8]) -> bool {
+    let sample = &bytes[..bytes.len().min(1024)];
+    let control = sample
+        .iter()
+        .filter(|&&b| b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r'))
+        .count();
+    control * 10 > sample.len()
+        || std::str::from_utf8(sample).is_err() && {
+            // A cut multi-byte sequence at the end of the sample is not binary.
+            let lossy = String::from_utf8_lossy(sample);
+            lossy.matches('\u{FFFD}').count() > 4
+        }
+}
+
+/// A value made only of letters, digits, `_` and `-` (and short) carries no injection: skip it.
+pub fn is_trivially_clean(raw: &str) -> bool {
+    raw.len() <= 64
+        && raw
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+}
+
+fn push(values: &mut Vec<InspectedValue>, kind: LocationKind, name: &str, mut raw: String) {
+    if is_trivially_clean(&raw) {
+        return;
+    }
+    if raw.len() > MAX_VALUE_CHARS {
+        let mut cut = MAX_VALUE_CHARS;
+        while !raw.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        raw.truncate(cut);
+    }
+    values.push(InspectedValue {
+        location: Location {
+            kind,
+            name: name.to_string(),
+        },
+        raw,
+    });
+}
+
+/// A name/value pair: the value is scored, and the name too when it is not a plain identifier.
+fn push_pair(values: &mut Vec<InspectedValue>, kind: LocationKind, name: String, value: String) {
+    if !is_trivially_clean(&name) {
+        push(values, kind, &format!("{name}#key"), name.clone());
+    }
+    push(values, kind, &name, value);
+}
+
+/// Hashes a credential into a stable, non-reversible principal id.
+pub fn principal_id(credential: &[u8]) -> String {
+    const PRINCIPAL_SEED: u64 = 0x6170_6977_6172_6401;
+    format!("tok:{:016x}", hash::hash64(PRINCIPAL_SEED, credential))
+}
+
+/// Resolves the client IP and principal from the connection address and headers.
+pub fn identify(
+    view: &RequestView,
+    source_address: Option<&str>,
+    trusted_xff_hops: usize,
+    principal_headers: &[String],
+) -> ClientIdentity {
+    let peer = source_address.map(strip_port);
+    let ip = if trusted_xff_hops == 0 {
+        peer
+    } else {
+        // Each trusted proxy appends the address it saw; the client is `hops` from the right.
+        let xff = view
+            .header("x-forwarded-for")
+            .map(|v| String::from_utf8_lossy(v).into_owned())
+            .unwrap_or_default();
+        let hops: Vec<&str> = xff
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .collect();
+        hops.len()
+            .checked_sub(trusted_xff_hops)
+            .and_then(|i| hops.get(i))
+            .map(|s| strip_port(s))
+            .or(peer)
+    };
+    let principal = principal_headers.iter().find_map(|name| {
+        let value = view.header(name)?;
+        let token = match value.get(..7) {
+            Some(p) if p.eq_ignore_ascii_case(b"bearer ") => &value[7..],
+            _ => value,
+        };
+        (!token.is_empty()).then(|| principal_id(token))
+    });
+    ClientIdentity { ip, principal }
+}
+
+fn strip_port(addr: &str) -> String {
+    let addr = addr.trim();
+    if let Some(rest) = addr.strip_prefix('[') {
+        return rest.split(']').next().unwrap_or(rest).to_string();
+    }
+    match addr.rsplit_once(':') {
+        Some((host, port)) if !host.contains(':') && port.bytes().all(|b| b.is_ascii_digit()) => {
+            host.to_string()
+        }
+        _ => addr.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn opts(headers: &[String]) -> InspectOptions<'_> {
+        InspectOptions {
+            headers,
+            max_values: 32,
+        }
+    }
+
+    fn locs(view: &RequestView, headers: &[String]) -> Vec<String> {
+        view.inspected_values(&opts(headers))
+            .0
+            .iter()
+            .map(|v| v.location.to_string())
+            .collect()
+    }
+
+    #[test]
+    fn query_values_are_decoded_and_trivial_ones_skipped() {
+        let view = RequestView::new("get", b"/api/search?q=a%27+or+1%3D1&page=2&sort=name");
+        let (values, _) = view.inspected_values(&opts(&[]));
+        assert_eq!(view.method, "GET");
+        assert_eq!(values.len(), 2, "{values:?}");
+        assert_eq!(values[1].location.to_string(), "query:q");
+        assert_eq!(values[1].raw, "a' or 1=1");
+    }
+
+    #[test]
+    fn json_body_leaves_carry_their_path() {
+        let mut view = RequestView::new("POST", b"/api/orders");
+        view.headers.push((
+            "content-type".into(),
+            b"application/json; charset=utf-8".to_vec(),
+        ));
+        view.body = br#"{"customer":{"name":"<script>alert(1)</script>"},"qty":3}"#.to_vec();
+        assert_eq!(locs(&view, &[]), vec!["path", "json:$.customer.name"]);
+    }
+
+    #[test]
+    fn form_multipart_cookie_and_header_values_are_located() {
+        let mut view = RequestView::new("POST", b"/c");
+        view.headers.push((
+            "content-type".into(),
+            b"application/x-www-form-urlencoded".to_vec(),
+        ));
+        view.headers
+            .push(("cookie".into(), b"sid=abc; pref=a b".to_vec()));
+        view.headers
+            .push(("user-agent".into(), b"curl/8.0".to_vec()));
+        view.body = b"comment=hi+there%3B+ls&x=1".to_vec();
+        let headers = vec!["cookie".to_string(), "user-agent".to_string()];
+        assert_eq!(
+            locs(&view, &headers),
+            vec!["path", "cookie:pref", "header:user-agent", "form:comment"]
+        );
+
+        let mut view = RequestView::new("POST", b"/upload");
+        view.headers.push((
+            "content-type".into(),
+            b"multipart/form-data; boundary=XyZ".to_vec(),
+        ));
+        view.body = b"--XyZ\r\nContent-Disposition: form-data; name=\"doc\"; filename=\"../../etc/passwd\"\r\n\r\nhello world\r\n--XyZ--\r\n".to_vec();
+        assert_eq!(
+            locs(&view, &[]),
+            vec!["path", "multipart:doc#filename", "multipart:doc"]
+        );
+    }
+
+    #[test]
+    fn malformed_json_is_scored_as_text_and_binary_is_noted() {
+        let mut view = RequestView::new("POST", b"/a");
+        view.headers
+            .push(("content-type".into(), b"application/json".to_vec()));
+        view.body = br#"{"a": "' or 1=1"#.to_vec();
+        let (values, notes) = view.inspected_values(&opts(&[]));
+        assert_eq!(values.last().unwrap().location.to_string(), "body");
+        assert_eq!(notes, vec![InspectionNote::MalformedJson]);
+
+        view.body = (0u8..=255).cycle().take(4096).collect();
+        let (_, notes) = view.inspected_values(&opts(&[]));
+        assert_eq!(notes, vec![InspectionNote::BinaryBody]);
+    }
+
+    #[test]
+    fn values_beyond_the_bound_are_merged_not_dropped() {
+        let query: Vec<String> = (0..100).map(|i| format!("p{i}=v.{i}")).collect();
+        let view = RequestView::new("GET", format!("/x?{}", query.join("&")).as_bytes());
+        let (values, notes) = view.inspected_values(&InspectOptions {
+            headers: &[],
+            max_values: 8,
+        });
+        assert_eq!(values.len(), 8);
+        assert!(values[7].raw.contains("v.99"));
+        assert_eq!(notes, vec![InspectionNote::ValuesMerged(94)]);
+    }
+
+    #[test]
+    fn client_ip_honours_trusted_hops_and_principal_is_hashed() {
+        let mut view = RequestView::new("GET", b"/");
+        view.headers
+            .push(("x-forwarded-for".into(), b"203.0.113.9, 10.0.0.1".to_vec()));
+        view.headers
+            .push(("authorization".into(), b"Bearer secret-token".to_vec()));
+        let ph = vec!["authorization".to_string()];
+        let id = identify(&view, Some("127.0.0.1:5000"), 0, &ph);
+        assert_eq!(id.ip.as_deref(), Some("127.0.0.1"));
+        let id = identify(&view, Some("127.0.0.1:5000"), 2, &ph);
+        assert_eq!(id.ip.as_deref(), Some("203.0.113.9"));
+        let id = identify(&view, Some("[::1]:80"), 5, &ph);
+        assert_eq!(id.ip.as_deref(), Some("::1"));
+        let principal = id.principal.unwrap();
+        assert!(principal.starts_with("tok:") && !principal.contains("secret"));
+        assert_eq!(Some(principal), identify(&view, None, 0, &ph).principal);
+    }
+}
