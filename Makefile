@@ -6,7 +6,7 @@ PIP := .venv/bin/pip
 WASM := target/wasm32-wasip1/release/apiward.wasm
 CLI := target/release/apiward
 
-.PHONY: all build wasm cli target venv run demo test test-native test-e2e validate model lint fmt clean
+.PHONY: bench-quick all build wasm cli target venv run demo test test-native test-e2e validate model lint fmt clean
 
 all: build
 
@@ -34,6 +34,10 @@ run: build venv
 
 demo: build venv
 	$(PY) examples/demo.py
+
+# A short throughput / start-up measurement (needs wrk); the full benchmark is a later target.
+bench-quick: wasm venv
+	$(PY) examples/bench_quick.py
 
 test: test-native test-e2e
 

@@ -41,6 +41,16 @@ pub enum FailureMode {
     Closed,
 }
 
+impl FailureMode {
+    /// The lower-case name used in configuration and logs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FailureMode::Open => "open",
+            FailureMode::Closed => "closed",
+        }
+    }
+}
+
 /// Score thresholds; `None` means "take the model's calibrated default".
 #[derive(Debug, Clone, Copy, Default, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -275,12 +285,24 @@ impl Config {
             let path = e.path().to_string();
             let inner = e.into_inner();
             // serde_json appends " at line L column C"; keep it, it helps with long configs.
-            let field = if path.is_empty() || path == "?" {
+            let message = inner.to_string();
+            let mut field = if path.is_empty() || path == "?" {
                 ".".to_string()
             } else {
                 path
             };
-            ConfigError::new(field, inner.to_string())
+            // serde reports a missing field on its parent object; name the field itself.
+            if let Some(name) = message
+                .strip_prefix("missing field `")
+                .and_then(|rest| rest.split('`').next())
+            {
+                field = if field == "." {
+                    name.to_string()
+                } else {
+                    format!("{field}.{name}")
+                };
+            }
+            ConfigError::new(field, message)
         })?;
         de.end()
             .map_err(|e| ConfigError::new(".", format!("trailing data after the object: {e}")))?;
@@ -434,7 +456,7 @@ impl TryFrom<RawConfig> for Config {
             }
             // Longest prefix first, so the first match is the most specific.
             cfg.routes
-                .sort_by(|a, b| b.prefix.len().cmp(&a.prefix.len()));
+                .sort_by_key(|r| std::cmp::Reverse(r.prefix.len()));
         }
         Ok(cfg)
     }
@@ -523,7 +545,10 @@ mod tests {
             err(r#"{"routes":[{"prefix":"api"}]}"#).field,
             "routes[0].prefix"
         );
-        assert_eq!(err(r#"{"routes":[{"skip":true}]}"#).field, "routes[0]");
+        assert_eq!(
+            err(r#"{"routes":[{"skip":true}]}"#).field,
+            "routes[0].prefix"
+        );
         assert_eq!(
             err(r#"{"inspect_headers":["bad header"]}"#).field,
             "inspect_headers[0]"

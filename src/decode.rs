@@ -58,7 +58,7 @@ fn hex_at(bytes: &[u8], start: usize, len: usize) -> Option<u32> {
 /// (query strings and form bodies). Invalid UTF-8 after decoding is replaced, never fatal.
 pub fn percent_decode(input: &str, plus_as_space: bool) -> String {
     let bytes = input.as_bytes();
-    if !bytes.contains(&b'%') && !(plus_as_space && bytes.contains(&b'+')) {
+    if !(bytes.contains(&b'%') || plus_as_space && bytes.contains(&b'+')) {
         return input.to_string();
     }
     let mut out: Vec<u8> = Vec::with_capacity(bytes.len());
@@ -248,9 +248,10 @@ pub fn parse_urlencoded(input: &str) -> Vec<(String, String)> {
         .collect()
 }
 
-/// Flattens a JSON document to (JSONPath, scalar as text) leaves, depth-first, keys in document
-/// order; object keys are emitted too (under `path.<key>#key`) when they look non-trivial,
-/// because NoSQL operators (`$ne`, `$where`) live in keys.
+/// Flattens a JSON document to (JSONPath, scalar as text) leaves, depth-first, object keys in
+/// sorted order. Two kinds of extra entries carry what lives in keys: an object with an operator key
+/// (`{"$ne": null}`, NoSQL injection) is emitted whole, as compact JSON, under its own path; any
+/// other unusual key is emitted under `path[<key>]#key`.
 pub fn flatten_json(value: &Value, max_leaves: usize) -> Vec<(String, String)> {
     let mut out = Vec::new();
     flatten_into(value, "$".to_string(), 0, max_leaves, &mut out);
@@ -258,6 +259,21 @@ pub fn flatten_json(value: &Value, max_leaves: usize) -> Vec<(String, String)> {
 }
 
 const MAX_JSON_DEPTH: usize = 64;
+
+/// Longest operator object kept as one value.
+const OPERATOR_OBJECT_CHARS: usize = 1024;
+
+/// The largest char boundary of `s` at or below `max`.
+pub fn floor_char_boundary(s: &str, max: usize) -> usize {
+    if max >= s.len() {
+        return s.len();
+    }
+    let mut cut = max;
+    while !s.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    cut
+}
 
 fn flatten_into(
     value: &Value,
@@ -275,13 +291,18 @@ fn flatten_into(
     }
     match value {
         Value::Object(map) => {
+            if map.keys().any(|k| k.starts_with('$')) {
+                let mut text = value.to_string();
+                text.truncate(floor_char_boundary(&text, OPERATOR_OBJECT_CHARS));
+                out.push((path.clone(), text));
+            }
             for (k, v) in map {
                 let child = if is_plain_key(k) {
                     format!("{path}.{k}")
                 } else {
                     format!("{path}[{}]", serde_json::Value::from(k.as_str()))
                 };
-                if k.starts_with('$') || !is_plain_key(k) {
+                if !k.starts_with('$') && !is_plain_key(k) {
                     out.push((format!("{child}#key"), k.clone()));
                 }
                 flatten_into(v, child, depth + 1, max_leaves, out);
@@ -378,7 +399,8 @@ mod tests {
         let leaves = flatten_json(&v, 100);
         assert!(leaves.contains(&("$.user.name".into(), "x".into())));
         assert!(leaves.contains(&("$.user.tags[1].k".into(), "1".into())));
-        assert!(leaves.contains(&("$.pw[\"$ne\"]#key".into(), "$ne".into())));
+        assert!(leaves.contains(&("$.pw".into(), r#"{"$ne":null}"#.into())));
+        assert!(!leaves.iter().any(|(p, _)| p.contains("$ne")));
         assert!(leaves.contains(&("$[\"weird key\"]".into(), "v".into())));
         assert!(!leaves.iter().any(|(p, _)| p == "$.ok"));
     }

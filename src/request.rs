@@ -250,8 +250,8 @@ impl RequestView {
         let text = String::from_utf8_lossy(&self.body);
         let ctype = self.content_type();
         let trimmed = text.trim_start();
-        let is_json = ctype == "application/json"
-            || ctype.ends_with("+json")
+        // application/json, +json, and vendor types such as application/x-amz-json-1.1.
+        let is_json = ctype.contains("json")
             || (ctype.is_empty() && (trimmed.starts_with('{') || trimmed.starts_with('[')));
         if is_json {
             match serde_json::from_str::<serde_json::Value>(&text) {
@@ -352,13 +352,7 @@ fn push(values: &mut Vec<InspectedValue>, kind: LocationKind, name: &str, mut ra
     if is_trivially_clean(&raw) {
         return;
     }
-    if raw.len() > MAX_VALUE_CHARS {
-        let mut cut = MAX_VALUE_CHARS;
-        while !raw.is_char_boundary(cut) {
-            cut -= 1;
-        }
-        raw.truncate(cut);
-    }
+    raw.truncate(decode::floor_char_boundary(&raw, MAX_VALUE_CHARS));
     values.push(InspectedValue {
         location: Location {
             kind,
@@ -368,9 +362,18 @@ fn push(values: &mut Vec<InspectedValue>, kind: LocationKind, name: &str, mut ra
     });
 }
 
+/// A parameter name as clients build them: identifiers, dotted paths and bracket paths
+/// (`a[b][0]`, as Rails, PHP and Stripe clients send nested form fields).
+fn is_plain_name(name: &str) -> bool {
+    name.len() <= 64
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"_-.[]".contains(&b))
+}
+
 /// A name/value pair: the value is scored, and the name too when it is not a plain identifier.
 fn push_pair(values: &mut Vec<InspectedValue>, kind: LocationKind, name: String, value: String) {
-    if !is_trivially_clean(&name) {
+    if !is_plain_name(&name) {
         push(values, kind, &format!("{name}#key"), name.clone());
     }
     push(values, kind, &name, value);
@@ -501,6 +504,24 @@ mod tests {
             locs(&view, &[]),
             vec!["path", "multipart:doc#filename", "multipart:doc"]
         );
+    }
+
+    #[test]
+    fn vendor_json_is_flattened_and_bracket_names_are_not_scored_as_keys() {
+        let mut view = RequestView::new("POST", b"/");
+        view.headers.push((
+            "content-type".into(),
+            b"application/x-amz-json-1.1".to_vec(),
+        ));
+        view.body = br#"{"TableName":"my table"}"#.to_vec();
+        assert_eq!(locs(&view, &[]), vec!["path", "json:$.TableName"]);
+        let view = RequestView::new("GET", b"/v1/charges?metadata[order_id]=a+b&expand[]=x.y");
+        assert_eq!(
+            locs(&view, &[]),
+            vec!["path", "query:metadata[order_id]", "query:expand[]"]
+        );
+        let view = RequestView::new("GET", b"/s?%3Cscript%3E=1");
+        assert_eq!(locs(&view, &[]), vec!["path", "query:<script>#key"]);
     }
 
     #[test]

@@ -141,7 +141,7 @@ fn cmd_score(args: &Args) -> Result<(), String> {
                 "enforced": d.blocks(),
                 "mode": d.mode.as_str(),
                 "class": d.class,
-                "score": (d.risk * 1000.0).round() / 1000.0,
+                "score": (f64::from(d.risk) * 1000.0).round() / 1000.0,
                 "reasons": d.reasons,
                 "values_scored": ev.rows,
                 "micros": started.elapsed().as_micros() as u64,
@@ -370,7 +370,13 @@ fn cmd_featurize(args: &Args) -> Result<(), String> {
             let loc = value.location.to_string();
             let is_target = label != 0
                 && match (&rec.target, &payload) {
-                    (Some(t), _) => &loc == t,
+                    // The injected value, or a part of it (leaves of an injected JSON object).
+                    (Some(t), _) => {
+                        loc == *t
+                            || loc
+                                .strip_prefix(t.as_str())
+                                .is_some_and(|rest| rest.starts_with(['.', '[', '#']))
+                    }
                     (None, Some(p)) => apiward::decode::normalize(&value.raw)
                         .text
                         .contains(p.as_str()),

@@ -127,7 +127,11 @@ pub fn extract(value: &InspectedValue, out: &mut [f32]) {
     let (mut alpha, mut digit, mut space, mut punct, mut upper, mut nonascii) = (0, 0, 0, 0, 0, 0);
     let mut run = 0usize;
     let mut max_run = 0usize;
+    let mut char_counts = [0u8; COUNTED_CHARS.len()];
     for c in text.chars() {
+        if let Some(i) = COUNTED_CHARS.iter().position(|(ch, _)| *ch == c) {
+            char_counts[i] = char_counts[i].saturating_add(1);
+        }
         if c.is_alphabetic() {
             alpha += 1;
         }
@@ -167,12 +171,11 @@ pub fn extract(value: &InspectedValue, out: &mut [f32]) {
     ];
     out[STATS_OFFSET..CHARS_OFFSET].copy_from_slice(&stats);
 
-    for (slot, (ch, _)) in out[CHARS_OFFSET..KEYWORDS_OFFSET]
+    for (slot, count) in out[CHARS_OFFSET..KEYWORDS_OFFSET]
         .iter_mut()
-        .zip(COUNTED_CHARS)
+        .zip(char_counts)
     {
-        let count = text.chars().filter(|c| c == ch).take(8).count();
-        *slot = count as f32 / 8.0;
+        *slot = f32::from(count.min(8)) / 8.0;
     }
     for (slot, family) in out[KEYWORDS_OFFSET..LOCATION_OFFSET]
         .iter_mut()

@@ -151,10 +151,11 @@ impl ApiwardHttp {
         let now = abi::now_ns().unwrap_or(0);
         let incident = policy::incident_id(&self.request_id, now);
         let body = policy::problem_json(status, &incident);
+        let incident_header = format!("{}incident", self.engine.config().annotation_prefix);
         let headers: [(&str, &[u8]); 3] = [
             ("content-type", b"application/problem+json"),
             ("cache-control", b"no-store"),
-            ("x-apiward-incident", incident.as_bytes()),
+            (&incident_header, incident.as_bytes()),
         ];
         match abi::send_response(u32::from(status), &headers, body.as_bytes()) {
             Ok(()) => HostAction::Pause,

