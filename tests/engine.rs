@@ -106,7 +106,7 @@ fn monitor_mode_decides_the_same_but_never_blocks() {
 #[test]
 fn route_overrides_and_skip_apply_but_dot_segments_defeat_skip() {
     let engine = engine(
-        r#"{"mode":"enforce","routes":[{"prefix":"/healthz","skip":true},{"prefix":"/api/search","mode":"monitor"},{"prefix":"/api/files","thresholds":{"deny":1.0}}]}"#,
+        r#"{"mode":"enforce","routes":[{"prefix":"/healthz","skip":true},{"prefix":"/api/search","mode":"monitor"},{"prefix":"/api/files","thresholds":{"annotate":0.0,"deny":0.0}}]}"#,
     );
     assert!(engine.route("/healthz/live").skip);
     assert!(!engine.route("/healthz/../api/admin").skip);
@@ -114,11 +114,12 @@ fn route_overrides_and_skip_apply_but_dot_segments_defeat_skip() {
     let d = decide(&engine, ATTACKS[0].1);
     assert_eq!(d.action, Action::Deny);
     assert!(!d.blocks(), "monitor route");
-    let d = decide(&engine, ATTACKS[2].1);
-    assert_ne!(
+    // A zero deny threshold on /api/files turns even a benign file request into a deny.
+    let d = decide(&engine, BENIGN[4]);
+    assert_eq!(
         d.action,
         Action::Deny,
-        "deny threshold 1.0 on /api/files: {d}"
+        "route thresholds on /api/files: {d}"
     );
 }
 
