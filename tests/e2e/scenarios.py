@@ -119,16 +119,17 @@ def assert_annotated(
     return ann
 
 
-def assert_problem_json_403(resp: harness.Response) -> dict:
-    """An RFC 9457 deny that reveals no scores, classes or internals."""
+def assert_problem_json_403(resp: harness.Response, prefix: str = harness.ANNOTATION_PREFIX) -> dict:
+    """An RFC 9457 deny that reveals no scores, classes or internals; the incident id is
+    also in the `<prefix>incident` response header."""
     assert resp.status == 403, (resp.status, resp.body[:500])
     assert resp.headers.get("content-type", "").startswith("application/problem+json"), resp.headers
     problem = resp.json()
     for key in ("type", "title", "status", "detail", "incident_id"):
         assert key in problem, problem
     assert problem["status"] == 403, problem
-    assert resp.headers.get("x-apiward-incident"), resp.headers
-    assert str(problem["incident_id"]) == resp.headers["x-apiward-incident"], (
+    assert resp.headers.get(f"{prefix}incident"), resp.headers
+    assert str(problem["incident_id"]) == resp.headers[f"{prefix}incident"], (
         problem,
         resp.headers,
     )

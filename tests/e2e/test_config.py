@@ -116,7 +116,7 @@ def test_valid_configuration_pushed_to_running_envoy_applies_without_restart(lds
     assert resp.status == 200
     assert_annotated(resp, action="allow", mode="enforce", prefix="x-sec-")
     assert not resp.annotations(), "the default annotation prefix must not be used any more"
-    assert_problem_json_403(SQLI_IN_QUERY.send(lds_envoy))
+    assert_problem_json_403(SQLI_IN_QUERY.send(lds_envoy), prefix="x-sec-")
     assert lds_envoy.update_plugin_config({"mode": "monitor"})
     assert_annotated(SQLI_IN_QUERY.send(lds_envoy), action="deny", mode="monitor")
 
