@@ -152,7 +152,7 @@ def main() -> int:
             results.append((name, ready, get, post, latency))
     finally:
         upstream.kill()
-    base_get, base_post = results[0][3]["rps"], results[0][4]["rps"]
+    base_get, base_post = results[0][2]["rps"], results[0][3]["rps"]
     print(f"\n{'proxy':<20} {'ready s':>8} {'GET rps':>9} {'ratio':>6} {'p50':>8} {'p99':>8}"
           f" {'POST1K rps':>10} {'ratio':>6} {'p50':>8} {'p99':>8} {'filter us p50/p99 (cumulative)':>18}")
     for name, ready, get, post, lat_s in results:
