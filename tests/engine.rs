@@ -1,4 +1,5 @@
 //! The shipped model through the same engine the filter runs, on real-looking requests.
+#![allow(clippy::unwrap_used)] // test helpers outside #[test] functions
 
 use apiward::config::{Config, ModelSource};
 use apiward::corpus::RequestRecord;
