@@ -127,9 +127,7 @@ impl ModelMetadata {
                 features::FEATURE_DIM
             )));
         }
-        if self.classes.first().map(String::as_str) != Some("benign")
-            && !self.classes.iter().any(|c| c == "benign")
-        {
+        if !self.classes.iter().any(|c| c == "benign") {
             return Err(ModelError::Metadata(
                 "classes must include \"benign\"".into(),
             ));
