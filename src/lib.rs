@@ -14,6 +14,7 @@ pub mod hash;
 pub mod model;
 pub mod policy;
 pub mod request;
+pub mod state;
 pub mod wire;
 
 #[cfg(target_arch = "wasm32")]
