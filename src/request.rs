@@ -216,9 +216,9 @@ impl RequestView {
         if self.body_truncated {
             notes.push(InspectionNote::BodyTruncated(self.body.len()));
         }
-        self.body_values(&mut values, &mut notes, opts.max_values);
+        self.body_values(&mut values, &mut notes);
         if values.len() > opts.max_values {
-            let rest = values.split_off(opts.max_values.saturating_sub(1));
+            let rest = keep_most_suspicious(&mut values, opts.max_values.saturating_sub(1));
             notes.push(InspectionNote::ValuesMerged(rest.len()));
             let location = rest[0].location.clone();
             let mut merged = String::new();
@@ -234,12 +234,7 @@ impl RequestView {
         (values, notes)
     }
 
-    fn body_values(
-        &self,
-        values: &mut Vec<InspectedValue>,
-        notes: &mut Vec<InspectionNote>,
-        max_values: usize,
-    ) {
+    fn body_values(&self, values: &mut Vec<InspectedValue>, notes: &mut Vec<InspectionNote>) {
         if self.body.is_empty() {
             return;
         }
@@ -256,8 +251,7 @@ impl RequestView {
         if is_json {
             match serde_json::from_str::<serde_json::Value>(&text) {
                 Ok(doc) => {
-                    // Leaves beyond the bound are merged anyway; stop flattening early.
-                    for (path, v) in decode::flatten_json(&doc, max_values * 4) {
+                    for (path, v) in decode::flatten_json(&doc, MAX_JSON_LEAVES) {
                         push(values, LocationKind::Json, &path, v);
                     }
                     return;
@@ -338,6 +332,48 @@ fn looks_binary(bytes: &[u8]) -> bool {
             let lossy = String::from_utf8_lossy(sample);
             lossy.matches('\u{FFFD}').count() > 4
         }
+}
+
+/// Leaves of a JSON body that are inspected (the body itself is bounded by `max_body_bytes`).
+pub const MAX_JSON_LEAVES: usize = 4096;
+
+/// How much a value looks like it could break out of its context: characters that delimit code
+/// in SQL, shells, HTML, templates and paths, and `../`. Used only to choose which values keep a
+/// row of their own when a request has more than `max_inspected_values`, so that padding a body
+/// with many harmless fields cannot push a payload into the merged row.
+fn suspicion(raw: &str) -> usize {
+    let chars = raw
+        .bytes()
+        .filter(|b| b"'\"<>();|&$`{}\\*#%\n\r".contains(b))
+        .count();
+    chars + 4 * (raw.matches("../").count() + raw.matches("..\\").count())
+}
+
+/// Keeps the `keep` most suspicious values in `values` (in their original order) and returns the
+/// others (in their original order).
+fn keep_most_suspicious(values: &mut Vec<InspectedValue>, keep: usize) -> Vec<InspectedValue> {
+    let mut ranked: Vec<(usize, usize)> = values
+        .iter()
+        .enumerate()
+        .map(|(i, v)| (suspicion(&v.raw), i))
+        .collect();
+    // most suspicious first; among equals, the earlier value
+    ranked.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+    let mut kept_flags = vec![false; values.len()];
+    for &(_, i) in ranked.iter().take(keep) {
+        kept_flags[i] = true;
+    }
+    let mut kept = Vec::with_capacity(keep);
+    let mut rest = Vec::with_capacity(values.len().saturating_sub(keep));
+    for (v, k) in values.drain(..).zip(kept_flags) {
+        if k {
+            kept.push(v);
+        } else {
+            rest.push(v);
+        }
+    }
+    *values = kept;
+    rest
 }
 
 /// A value made only of letters, digits, `_` and `-` (and short) carries no injection: skip it.
@@ -537,6 +573,24 @@ mod tests {
         view.body = (0u8..=255).cycle().take(4096).collect();
         let (_, notes) = view.inspected_values(&opts(&[]));
         assert_eq!(notes, vec![InspectionNote::BinaryBody]);
+    }
+
+    #[test]
+    fn padding_a_body_cannot_push_a_payload_into_the_merged_row() {
+        let mut fields: Vec<String> = (0..300).map(|i| format!(r#""f{i}":"v.{i}""#)).collect();
+        fields.push(r#""zz":"1' union select password from users--""#.to_string());
+        let mut view = RequestView::new("POST", b"/api");
+        view.headers
+            .push(("content-type".into(), b"application/json".to_vec()));
+        view.body = format!("{{{}}}", fields.join(",")).into_bytes();
+        let (values, notes) = view.inspected_values(&opts(&[]));
+        assert_eq!(values.len(), 32);
+        let row = values
+            .iter()
+            .find(|v| v.location.to_string() == "json:$.zz")
+            .expect("payload keeps its own row");
+        assert!(row.raw.contains("union select"));
+        assert_eq!(notes, vec![InspectionNote::ValuesMerged(271)]);
     }
 
     #[test]
