@@ -138,6 +138,9 @@ def _xml_from(obj, tag="request", depth=0) -> str:
     return f"<{tag}>{inner}</{tag}>"
 
 
+_HEADER_UNSENDABLE = re.compile(r"[\r\n\x00]")
+
+
 class RequestFactory:
     def __init__(self, rng: random.Random, vg: ValueGen, user_agents: list[str]):
         self.rng = rng
@@ -180,7 +183,9 @@ class RequestFactory:
     def build(self, ep: Endpoint) -> dict:
         """A benign request for `ep`, plus slot bookkeeping used to inject payloads."""
         rng = self.rng
-        path = ep.path or "/"
+        # What a client can send: no fragment, and the template's own text percent-encoded
+        # (some specs have spaces or quotes in their paths).
+        path = urllib.parse.quote((ep.path or "/").split("#", 1)[0], safe="/:@!$&'()*+,;=-._~%{}") or "/"
         slots = []
         for p in ep.path_params:
             val = self._scalar(p)
@@ -219,7 +224,8 @@ class RequestFactory:
     def render(st: dict, enc_rng: random.Random, raw_query: list | None = None) -> dict:
         q = raw_query if raw_query is not None else [[urllib.parse.quote_plus(k, safe="[]$"), urllib.parse.quote_plus(str(v), safe="")] for k, v in st["query"]]
         uri = st["path"] + ("?" + "&".join(f"{k}={v}" for k, v in q) if q else "")
-        rec = {"method": st["method"], "uri": uri, "headers": dict(st["headers"])}
+        # raw CR, LF or NUL cannot travel in a header value (attacks aimed at headers are encoded in inject)
+        rec = {"method": st["method"], "uri": uri, "headers": {k: _HEADER_UNSENDABLE.sub(" ", str(v)) for k, v in st["headers"].items()}}
         bk, bo = st["body_kind"], st["body_obj"]
         if bk == "json":
             rec["body"] = json.dumps(bo, ensure_ascii=enc_rng.random() < 0.3)

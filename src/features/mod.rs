@@ -11,7 +11,7 @@ use crate::hash::hash64;
 use crate::request::{InspectedValue, LocationKind};
 
 /// Version of the feature schema; models record the version they were trained on.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// Buckets of the hashed n-gram block.
 pub const NGRAM_BUCKETS: usize = 4096;
@@ -191,21 +191,51 @@ pub fn extract(value: &InspectedValue, out: &mut [f32]) {
     }
 }
 
-/// Lower-cased text with digits folded to `0` and whitespace runs folded to one space, so that
-/// ids and numbers generalise and spacing tricks do not change the n-grams.
+/// Base letters of U+00C0..=U+017F (Latin-1 Supplement letters and Latin Extended-A), `.` where
+/// the code point is no letter (`×`, `÷`).
+const LATIN_BASE: &[u8; 192] = b"aaaaaaaceeeeiiiidnooooo.ouuuuytsaaaaaaaceeeeiiiidnooooo.ouuuuyty\
+aaaaaaccccccccddddeeeeeeeeeegggggggghhhhiiiiiiiiiiiijjkkkllllllllllnnnnnnnnnoooooooorrrrrrsssssssstttttt\
+uuuuuuuuuuuuwwyyyzzzzzzs";
+
+/// The unaccented ASCII letter of an accented Latin letter (`é` → `e`, `ł` → `l`), so that words
+/// in French, German, Spanish or Polish look like the words the model saw in training.
+fn latin_base(c: char) -> Option<char> {
+    let i = (c as usize).checked_sub(0xC0)?;
+    let b = *LATIN_BASE.get(i)?;
+    (b != b'.').then_some(char::from(b))
+}
+
+/// Placeholder for a run of non-ASCII letters in the canonical text.
+const NON_ASCII_LETTERS: char = '\u{1}';
+/// Placeholder for a run of other non-ASCII characters (symbols, emoji, CJK punctuation).
+const NON_ASCII_OTHER: char = '\u{2}';
+
+/// Lower-cased text with digits folded to `0`, whitespace runs folded to one space and each run
+/// of non-ASCII letters (or of other non-ASCII characters) folded to one placeholder, so that ids
+/// and numbers generalise, spacing tricks do not change the n-grams, and words in other scripts
+/// (which injections do not need) do not hash into buckets the model has barely seen.
 fn canonicalize(lower: &str) -> String {
     let mut out = String::with_capacity(lower.len());
-    let mut last_space = false;
+    let mut last: Option<char> = None;
     for c in lower.chars() {
-        if c.is_whitespace() {
-            if !last_space {
-                out.push(' ');
-            }
-            last_space = true;
+        let mapped = if c.is_whitespace() {
+            ' '
+        } else if c.is_ascii_digit() {
+            '0'
+        } else if c.is_ascii() {
+            c
+        } else if let Some(base) = latin_base(c) {
+            base
+        } else if c.is_alphabetic() {
+            NON_ASCII_LETTERS
+        } else {
+            NON_ASCII_OTHER
+        };
+        if matches!(mapped, ' ' | NON_ASCII_LETTERS | NON_ASCII_OTHER) && last == Some(mapped) {
             continue;
         }
-        last_space = false;
-        out.push(if c.is_ascii_digit() { '0' } else { c });
+        out.push(mapped);
+        last = Some(mapped);
     }
     out
 }
@@ -386,6 +416,22 @@ mod tests {
             ),
             1.0
         );
+    }
+
+    #[test]
+    fn words_in_other_scripts_fold_to_one_placeholder() {
+        let ngram = |raw: &str| features(LocationKind::Json, raw)[..NGRAM_BUCKETS].to_vec();
+        assert_eq!(ngram("коллектив"), ngram("保持する"));
+        assert_eq!(ngram("вскакивать"), ngram("коллектив"));
+        assert_ne!(ngram("fran\u{e7}ais"), ngram("коллектив"));
+        assert_eq!(
+            ngram("na\u{ee}tre d\u{e9}j\u{e0} \u{17c}\u{f3}\u{142}w"),
+            ngram("naitre deja zolw")
+        );
+        assert_eq!(latin_base('\u{d7}'), None);
+        assert_eq!(latin_base('\u{17f}'), Some('s'));
+        assert_eq!(latin_base('\u{180}'), None);
+        assert_ne!(ngram("' or 1=1--"), ngram("коллектив"));
     }
 
     #[test]
