@@ -19,7 +19,8 @@ def render(meta: dict) -> str:
         "## Summary",
         "",
         f"- model: `{meta['model']}` {m.get('hyperparameters', {})}, trained {meta['trained_at']}, "
-        f"{m.get('train_seconds', '?')} s on 2 cores",
+        f"{m.get('train_seconds', '?')} s to fit on 2 cores"
+        + (f"; the whole pipeline (fetch, corpus, featurize, 4 candidates, export, parity) took {m['pipeline_seconds']:.0f} s" if m.get("pipeline_seconds") else ""),
         f"- input: `[N, {meta['feature_dim']}]` float (feature schema {meta['schema_version']}, from `apiward featurize`); "
         "outputs `label` and `probabilities` `[N, K]`; one row per inspected value",
         f"- classes (output column order): {', '.join(meta['classes'])}",
@@ -99,7 +100,9 @@ def render(meta: dict) -> str:
     cands = m.get("selection", {}).get("candidates")
     if cands:
         lines += ["", "Candidates compared on validation (recall at the 0.1 % FPR threshold): "
-                  + "; ".join(f"{c.get('model')} {({k: v for k, v in c.items() if k != 'model'})}" + (f" objective {c['objective']:.4f}" if 'objective' in c else "") for c in cands) + "."]
+                  + "; ".join(f"{c.get('model')} {({k: v for k, v in c.items() if k not in ('model', 'objective')})}"
+                             + (f" objective {c['objective']:.4f}" if "objective" in c else "") for c in cands)
+                  + f" (objective: {m['selection'].get('objective')})."]
     par = m.get("parity", {})
     if par:
         ev = par.get("apiward_eval", {})

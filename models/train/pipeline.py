@@ -433,6 +433,7 @@ def main() -> None:
     parity = T.parity_and_eval(cli, tmp_onnx, tmp_meta, os.path.join(WORK, "test.jsonl"), result, data["test"], log=lambda m: stage("parity", m))
     meta_doc["metrics"]["parity"] = parity
 
+    meta_doc["metrics"]["pipeline_seconds"] = round(time.time() - _T0, 1)
     stage("write", f"{args.out_dir}/apiward.onnx, apiward.json, MODEL_CARD.md")
     os.makedirs(args.out_dir, exist_ok=True)
     with open(os.path.join(args.out_dir, "apiward.onnx"), "wb") as f:
