@@ -236,6 +236,41 @@ pub fn fold_fullwidth(input: &str) -> String {
         .collect()
 }
 
+/// String values of a JSON text that may be cut off or broken, with the nearest key before each
+/// (`""` when none): a tolerant scan for string literals, up to `max` values. A literal followed
+/// by `:` is a key; an unterminated last literal is taken as far as it goes.
+pub fn json_strings_lenient(text: &str, max: usize) -> Vec<(String, String)> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::new();
+    let mut key = String::new();
+    let mut i = 0;
+    while i < bytes.len() && out.len() < max {
+        if bytes[i] != b'"' {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        i += 1;
+        while i < bytes.len() && bytes[i] != b'"' {
+            i += if bytes[i] == b'\\' { 2 } else { 1 };
+        }
+        let end = i.min(bytes.len());
+        i = end + 1;
+        let literal = &text[start..end];
+        let value = serde_json::from_str::<String>(&format!("{literal}\""))
+            .unwrap_or_else(|_| literal[1..].to_string());
+        let next = bytes[i.min(bytes.len())..]
+            .iter()
+            .find(|b| !b.is_ascii_whitespace());
+        if next == Some(&b':') {
+            key = value;
+        } else {
+            out.push((std::mem::take(&mut key), value));
+        }
+    }
+    out
+}
+
 /// Splits `a=1&b=2` (query string or form body) into decoded pairs; `+` is a space.
 pub fn parse_urlencoded(input: &str) -> Vec<(String, String)> {
     input
@@ -328,6 +363,29 @@ fn is_plain_key(k: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn lenient_json_scan_takes_string_values_of_a_cut_body() {
+        let got = json_strings_lenient(
+            r#"{"a": {"b": "x\"y", "n": 3, "c": ["p", "q"]}, "d": "unterminated \u00e9"#,
+            16,
+        );
+        let want: Vec<(String, String)> = [
+            ("b", "x\"y"),
+            ("c", "p"),
+            ("", "q"),
+            ("d", "unterminated \u{e9}"),
+        ]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        assert_eq!(got, want);
+        assert_eq!(
+            json_strings_lenient("\"\\", 4),
+            vec![(String::new(), "\\".to_string())]
+        );
+        assert_eq!(json_strings_lenient(r#""k": "v", "w""#, 1).len(), 1);
+    }
+
     use super::*;
 
     #[test]

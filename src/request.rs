@@ -256,7 +256,21 @@ impl RequestView {
                     }
                     return;
                 }
-                Err(_) => notes.push(InspectionNote::MalformedJson),
+                Err(_) => {
+                    // A body cut at max_body_bytes (or a broken one) is no JSON document, but
+                    // its string values still deserve one row each: scored as one blob, a
+                    // payload drowns in the text around it.
+                    if !self.body_truncated {
+                        notes.push(InspectionNote::MalformedJson);
+                    }
+                    let strings = decode::json_strings_lenient(&text, MAX_JSON_LEAVES);
+                    if !strings.is_empty() {
+                        for (key, v) in strings {
+                            push(values, LocationKind::Json, &format!("$..{key}"), v);
+                        }
+                        return;
+                    }
+                }
             }
         } else if ctype == "application/x-www-form-urlencoded" {
             for (k, v) in decode::parse_urlencoded(&text) {
@@ -561,18 +575,51 @@ mod tests {
     }
 
     #[test]
-    fn malformed_json_is_scored_as_text_and_binary_is_noted() {
+    fn malformed_json_is_scored_by_its_string_values_and_binary_is_noted() {
         let mut view = RequestView::new("POST", b"/a");
         view.headers
             .push(("content-type".into(), b"application/json".to_vec()));
         view.body = br#"{"a": "' or 1=1"#.to_vec();
         let (values, notes) = view.inspected_values(&opts(&[]));
-        assert_eq!(values.last().unwrap().location.to_string(), "body");
+        let last = values.last().unwrap();
+        assert_eq!(
+            (last.location.to_string().as_str(), last.raw.as_str()),
+            ("json:$..a", "' or 1=1")
+        );
         assert_eq!(notes, vec![InspectionNote::MalformedJson]);
+
+        view.body = b"{not json at all".to_vec();
+        let (values, _) = view.inspected_values(&opts(&[]));
+        assert_eq!(values.last().unwrap().location.to_string(), "body");
 
         view.body = (0u8..=255).cycle().take(4096).collect();
         let (_, notes) = view.inspected_values(&opts(&[]));
         assert_eq!(notes, vec![InspectionNote::BinaryBody]);
+    }
+
+    #[test]
+    fn truncated_json_body_is_scored_value_by_value() {
+        let mut view = RequestView::new("POST", b"/api/orders");
+        view.headers
+            .push(("content-type".into(), b"application/json".to_vec()));
+        view.body =
+            br#"{"order": {"note": "<script>alert(1)</script>", "padding": "lorem ipsum lorem"#
+                .to_vec();
+        view.body_truncated = true;
+        let (values, notes) = view.inspected_values(&opts(&[]));
+        let got: Vec<String> = values
+            .iter()
+            .map(|v| format!("{}={}", v.location, v.raw))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                "path=/api/orders",
+                "json:$..note=<script>alert(1)</script>",
+                "json:$..padding=lorem ipsum lorem"
+            ]
+        );
+        assert!(matches!(notes[..], [InspectionNote::BodyTruncated(_)]));
     }
 
     #[test]

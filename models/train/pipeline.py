@@ -82,7 +82,8 @@ def generated_payloads(rng: random.Random, scale: float, crs: dict | None = None
     out += A.gen_crlf(rng, n(900))
     out += A.gen_ldap(rng, n(800))
     out += A.gen_xxe(rng, n(900))
-    out += A.gen_deser(rng, n(1000), crs.get("java-classes", []))
+    out += A.gen_deser(rng, n(400), crs.get("java-classes", []))
+    out += G.gen_deser(rng, n(2000), crs.get("java-classes", []))
     return out
 
 
