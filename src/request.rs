@@ -459,6 +459,20 @@ pub fn identify(
     ClientIdentity { ip, principal }
 }
 
+/// Resolves the client IP as [`identify`] does and the principal from the configured principal
+/// sources (API key header, bearer token, JWT claim), as its redacted display id (`tok:1a2b3c4d`,
+/// the id behaviour reasons use).
+pub fn identify_with(
+    view: &RequestView,
+    source_address: Option<&str>,
+    identity: &crate::config::IdentityConfig,
+) -> ClientIdentity {
+    let mut id = identify(view, source_address, identity.trusted_xff_hops, &[]);
+    id.principal = crate::behaviour::principal::resolve(view, &identity.principal_sources, false)
+        .map(|p| p.display);
+    id
+}
+
 fn strip_port(addr: &str) -> String {
     let addr = addr.trim();
     if let Some(rest) = addr.strip_prefix('[') {
@@ -623,5 +637,24 @@ mod tests {
         let principal = id.principal.unwrap();
         assert!(principal.starts_with("tok:") && !principal.contains("secret"));
         assert_eq!(Some(principal), identify(&view, None, 0, &ph).principal);
+    }
+
+    #[test]
+    fn configured_principal_sources_give_the_behaviour_display_id() {
+        let cfg = crate::config::Config::from_json(
+            br#"{"client_identity":{"trusted_xff_hops":1,"principal_sources":[{"header":"x-api-key"}]}}"#,
+        )
+        .unwrap();
+        let mut view = RequestView::new("GET", b"/");
+        view.headers
+            .push(("x-forwarded-for".into(), b"203.0.113.9".to_vec()));
+        view.headers.push(("x-api-key".into(), b"k-1".to_vec()));
+        let id = identify_with(&view, Some("10.0.0.1:80"), &cfg.identity);
+        assert_eq!(id.ip.as_deref(), Some("203.0.113.9"));
+        let p = id.principal.unwrap();
+        assert!(
+            p.starts_with("key:") && p.len() == 12 && !p.contains("k-1"),
+            "{p}"
+        );
     }
 }
