@@ -432,16 +432,20 @@ pub fn identify(
     let ip = if trusted_xff_hops == 0 {
         peer
     } else {
-        // Each trusted proxy appends the address it saw; the client is `hops` from the right.
+        // Each trusted proxy appends the address it saw; the client is `hops` from the right
+        // once the entry Envoy appended itself is dropped: with `use_remote_address: true`
+        // (required) Envoy appends the peer, or its own address for a loopback peer, before
+        // any filter runs.
         let xff = view
             .header("x-forwarded-for")
             .map(|v| String::from_utf8_lossy(v).into_owned())
             .unwrap_or_default();
-        let hops: Vec<&str> = xff
+        let mut hops: Vec<&str> = xff
             .split(',')
             .map(str::trim)
             .filter(|s| !s.is_empty())
             .collect();
+        hops.pop();
         hops.len()
             .checked_sub(trusted_xff_hops)
             .and_then(|i| hops.get(i))
@@ -623,8 +627,11 @@ mod tests {
     #[test]
     fn client_ip_honours_trusted_hops_and_principal_is_hashed() {
         let mut view = RequestView::new("GET", b"/");
-        view.headers
-            .push(("x-forwarded-for".into(), b"203.0.113.9, 10.0.0.1".to_vec()));
+        // Client, the first trusted proxy (appended by the second), Envoy's own entry.
+        view.headers.push((
+            "x-forwarded-for".into(),
+            b"203.0.113.9, 10.0.0.1, 192.0.2.2".to_vec(),
+        ));
         view.headers
             .push(("authorization".into(), b"Bearer secret-token".to_vec()));
         let ph = vec!["authorization".to_string()];
@@ -632,6 +639,14 @@ mod tests {
         assert_eq!(id.ip.as_deref(), Some("127.0.0.1"));
         let id = identify(&view, Some("127.0.0.1:5000"), 2, &ph);
         assert_eq!(id.ip.as_deref(), Some("203.0.113.9"));
+        let id = identify(&view, Some("127.0.0.1:5000"), 1, &ph);
+        assert_eq!(id.ip.as_deref(), Some("10.0.0.1"));
+        let id = identify(&view, Some("127.0.0.1:5000"), 3, &ph);
+        assert_eq!(
+            id.ip.as_deref(),
+            Some("127.0.0.1"),
+            "more hops than entries: the peer"
+        );
         let id = identify(&view, Some("[::1]:80"), 5, &ph);
         assert_eq!(id.ip.as_deref(), Some("::1"));
         let principal = id.principal.unwrap();
@@ -647,7 +662,7 @@ mod tests {
         .unwrap();
         let mut view = RequestView::new("GET", b"/");
         view.headers
-            .push(("x-forwarded-for".into(), b"203.0.113.9".to_vec()));
+            .push(("x-forwarded-for".into(), b"203.0.113.9,10.0.0.1".to_vec()));
         view.headers.push(("x-api-key".into(), b"k-1".to_vec()));
         let id = identify_with(&view, Some("10.0.0.1:80"), &cfg.identity);
         assert_eq!(id.ip.as_deref(), Some("203.0.113.9"));
