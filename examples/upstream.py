@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Example API upstream for apiward demos and end-to-end tests.
 
-A small threaded HTTP API (users, orders, search, files, comments) that
+A small threaded HTTP API (users, orders, search, files, comments, login) that
 answers every request with JSON and echoes what it received: method, path,
 body length and all request headers. The `x-apiward-*` annotations the filter
 adds upstream can therefore be read from the reply body.
@@ -26,6 +26,18 @@ USERS = {
     3: {"id": 3, "name": "Grace Hopper", "email": "grace@example.com", "role": "user"},
 }
 FILES = {"report.pdf": 48213, "logo.png": 5120, "notes.txt": 812}
+# Users 4..DIRECTORY_SIZE exist too (a directory big enough to be enumerated).
+DIRECTORY_SIZE = 10_000
+# The one account that logs in: POST /auth/login {"username": ..., "password": ...}.
+LOGIN = ("alan", "correct horse battery staple")
+
+
+def user(uid: int) -> dict | None:
+    if uid in USERS:
+        return USERS[uid]
+    if 1 <= uid <= DIRECTORY_SIZE:
+        return {"id": uid, "name": f"User {uid}", "email": f"user{uid}@example.com", "role": "user"}
+    return None
 
 
 class ApiState:
@@ -146,8 +158,9 @@ class ApiHandler(BaseHTTPRequestHandler):
         m = re.fullmatch(r"/api/users/([^/]+)", path)
         if m:
             raw_id = unquote(m.group(1))
-            if raw_id.isdigit() and int(raw_id) in USERS:
-                return 200, {"user": USERS[int(raw_id)]}
+            found = user(int(raw_id)) if raw_id.isdigit() and len(raw_id) < 9 else None
+            if found:
+                return 200, {"user": found}
             return 404, {"error": "user not found", "id": raw_id}
         if path == "/api/users":
             return 200, {"users": list(USERS.values())}
@@ -162,6 +175,14 @@ class ApiHandler(BaseHTTPRequestHandler):
                 return 201, {"order": STATE.add_order(order)}
             with STATE.lock:
                 return 200, {"orders": list(STATE.orders)}
+        if path == "/auth/login" and method == "POST":
+            try:
+                creds = json.loads(body or b"{}")
+            except (ValueError, RecursionError):
+                creds = {}
+            if isinstance(creds, dict) and (creds.get("username"), creds.get("password")) == LOGIN:
+                return 200, {"token": "demo-session-token", "token_type": "Bearer"}
+            return 401, {"error": "invalid username or password"}
         if path == "/api/search":
             q = query.get("q", [""])[0]
             hits = [u for u in USERS.values() if q and q.lower() in u["name"].lower()]

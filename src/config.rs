@@ -8,6 +8,14 @@ use serde::Deserialize;
 
 use crate::model::ModelMetadata;
 
+mod behaviour;
+
+pub use behaviour::{
+    Allowlist, BehaviourConfig, BlockScope, BlockStep, BolaThreshold, BurstThreshold,
+    ChallengeStep, Ladder, ModelDenies, RateThreshold, RevokeStep, SignalThresholds, SizeThreshold,
+    StructureThreshold, Tables, ThrottleStep, Warmup, MAX_TTL_S,
+};
+
 /// Largest body Envoy buffers for a filter by default (connection buffer limit ~1 MiB).
 pub const MAX_BODY_BYTES_LIMIT: usize = 1024 * 1024;
 
@@ -102,13 +110,43 @@ impl Thresholds {
     }
 }
 
+/// Where a principal is read from; sources are tried in order and the first present wins.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PrincipalSource {
+    /// The value of a header, hashed (API keys; a `Bearer ` prefix is stripped first).
+    Header {
+        /// Header name, lower-case.
+        name: String,
+    },
+    /// The token of a `Bearer` credential, hashed.
+    Bearer {
+        /// Header name, lower-case (`authorization`).
+        header: String,
+    },
+    /// A claim of the JWT in a `Bearer` credential, read **without verification**: use it only
+    /// when a filter in front of apiward (Envoy `jwt_authn`) verifies tokens, or anyone can
+    /// claim any subject.
+    JwtClaim {
+        /// Header name, lower-case (`authorization`).
+        header: String,
+        /// Claim name (`sub`).
+        claim: String,
+    },
+}
+
+/// Largest number of principal sources.
+pub const MAX_PRINCIPAL_SOURCES: usize = 8;
+
 /// Where the client and the principal come from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IdentityConfig {
     /// Number of trusted proxies in front of Envoy that append to X-Forwarded-For.
     pub trusted_xff_hops: usize,
-    /// Headers that carry a credential (first present wins), lower-case.
+    /// Headers that carry a credential (first present wins), lower-case: the headers the
+    /// principal sources read, for [`crate::request::identify`].
     pub principal_headers: Vec<String>,
+    /// Principal sources in order.
+    pub principal_sources: Vec<PrincipalSource>,
 }
 
 /// Where the model comes from.
@@ -136,6 +174,8 @@ pub struct RouteOverride {
     pub thresholds: ThresholdOverrides,
     /// Do not inspect this route at all.
     pub skip: bool,
+    /// The response ladder of this route (the global ladder with this route's overrides).
+    pub ladder: Option<Ladder>,
 }
 
 /// Validated configuration.
@@ -161,6 +201,12 @@ pub struct Config {
     pub model: ModelSource,
     /// Route overrides, longest prefix first.
     pub routes: Vec<RouteOverride>,
+    /// Behavioural analytics.
+    pub behaviour: BehaviourConfig,
+    /// The global response ladder.
+    pub ladder: Ladder,
+    /// Exemptions from behavioural steps.
+    pub allowlist: Allowlist,
 }
 
 /// The headers scored by default: those attackers control and upstreams often log or parse.
@@ -187,6 +233,14 @@ impl Default for Config {
             identity: IdentityConfig {
                 trusted_xff_hops: 0,
                 principal_headers: vec!["authorization".to_string(), "x-api-key".to_string()],
+                principal_sources: vec![
+                    PrincipalSource::Header {
+                        name: "authorization".to_string(),
+                    },
+                    PrincipalSource::Header {
+                        name: "x-api-key".to_string(),
+                    },
+                ],
             },
             inspect_headers: DEFAULT_INSPECT_HEADERS
                 .iter()
@@ -195,6 +249,9 @@ impl Default for Config {
             max_inspected_values: 32,
             model: ModelSource::Embedded,
             routes: Vec::new(),
+            behaviour: BehaviourConfig::default(),
+            ladder: Ladder::default(),
+            allowlist: Allowlist::default(),
         }
     }
 }
@@ -239,6 +296,9 @@ struct RawConfig {
     max_inspected_values: Option<usize>,
     model: Option<RawModel>,
     routes: Option<Vec<RawRoute>>,
+    behaviour: Option<behaviour::RawBehaviour>,
+    ladder: Option<behaviour::RawLadder>,
+    allowlist: Option<behaviour::RawAllowlist>,
 }
 
 #[derive(Deserialize)]
@@ -246,6 +306,61 @@ struct RawConfig {
 struct RawIdentity {
     trusted_xff_hops: Option<usize>,
     principal_headers: Option<Vec<String>>,
+    principal_sources: Option<Vec<RawPrincipalSource>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPrincipalSource {
+    header: Option<String>,
+    bearer: Option<bool>,
+    jwt_claim: Option<String>,
+}
+
+impl RawPrincipalSource {
+    fn validate(self, field: &str) -> Result<PrincipalSource, ConfigError> {
+        let header = |default: &str| match &self.header {
+            Some(h) => header_name(h, &format!("{field}.header")),
+            None => Ok(default.to_string()),
+        };
+        match (self.bearer, &self.jwt_claim) {
+            (Some(_), Some(_)) => Err(ConfigError::new(
+                field,
+                "give either bearer or jwt_claim, not both",
+            )),
+            (Some(false), None) => Err(ConfigError::new(
+                format!("{field}.bearer"),
+                "must be true (remove the source to stop using it)",
+            )),
+            (Some(true), None) => Ok(PrincipalSource::Bearer {
+                header: header("authorization")?,
+            }),
+            (None, Some(claim)) => {
+                let ok = !claim.is_empty()
+                    && claim.len() <= 64
+                    && claim.bytes().all(|b| b.is_ascii_graphic());
+                if !ok {
+                    return Err(ConfigError::new(
+                        format!("{field}.jwt_claim"),
+                        format!(
+                            "must be a claim name of 1 to 64 visible characters, got {claim:?}"
+                        ),
+                    ));
+                }
+                Ok(PrincipalSource::JwtClaim {
+                    header: header("authorization")?,
+                    claim: claim.clone(),
+                })
+            }
+            (None, None) => match &self.header {
+                Some(_) => Ok(PrincipalSource::Header { name: header("")? }),
+                None => Err(ConfigError::new(
+                    field,
+                    "give one of header, bearer or jwt_claim",
+                )),
+            },
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -266,6 +381,7 @@ struct RawRoute {
     thresholds: Option<ThresholdOverrides>,
     #[serde(default)]
     skip: bool,
+    ladder: Option<behaviour::RawLadder>,
 }
 
 impl Config {
@@ -380,6 +496,12 @@ impl TryFrom<RawConfig> for Config {
                 }
                 cfg.identity.trusted_xff_hops = hops;
             }
+            if id.principal_headers.is_some() && id.principal_sources.is_some() {
+                return Err(ConfigError::new(
+                    "client_identity",
+                    "give principal_sources or principal_headers, not both",
+                ));
+            }
             if let Some(headers) = id.principal_headers {
                 cfg.identity.principal_headers = headers
                     .iter()
@@ -388,6 +510,40 @@ impl TryFrom<RawConfig> for Config {
                         header_name(h, &format!("client_identity.principal_headers[{i}]"))
                     })
                     .collect::<Result<_, _>>()?;
+                cfg.identity.principal_sources = cfg
+                    .identity
+                    .principal_headers
+                    .iter()
+                    .map(|name| PrincipalSource::Header { name: name.clone() })
+                    .collect();
+            }
+            if let Some(sources) = id.principal_sources {
+                if sources.len() > MAX_PRINCIPAL_SOURCES {
+                    return Err(ConfigError::new(
+                        "client_identity.principal_sources",
+                        format!(
+                            "at most {MAX_PRINCIPAL_SOURCES} sources, got {}",
+                            sources.len()
+                        ),
+                    ));
+                }
+                cfg.identity.principal_sources = sources
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, s)| s.validate(&format!("client_identity.principal_sources[{i}]")))
+                    .collect::<Result<_, _>>()?;
+                let mut headers: Vec<String> = Vec::new();
+                for s in &cfg.identity.principal_sources {
+                    let h = match s {
+                        PrincipalSource::Header { name } => name,
+                        PrincipalSource::Bearer { header }
+                        | PrincipalSource::JwtClaim { header, .. } => header,
+                    };
+                    if !headers.contains(h) {
+                        headers.push(h.clone());
+                    }
+                }
+                cfg.identity.principal_headers = headers;
             }
         }
         if let Some(headers) = raw.inspect_headers {
@@ -422,6 +578,15 @@ impl TryFrom<RawConfig> for Config {
                 }
             };
         }
+        if let Some(b) = raw.behaviour {
+            cfg.behaviour = b.validate("behaviour")?;
+        }
+        if let Some(l) = raw.ladder {
+            cfg.ladder = l.merge(&Ladder::default(), "ladder")?;
+        }
+        if let Some(a) = raw.allowlist {
+            cfg.allowlist = a.validate("allowlist")?;
+        }
         if let Some(routes) = raw.routes {
             for (i, r) in routes.into_iter().enumerate() {
                 let field = format!("routes[{i}]");
@@ -447,11 +612,16 @@ impl TryFrom<RawConfig> for Config {
                     deny: 1.0,
                 }
                 .with_overrides(&thresholds, &format!("{field}.thresholds"))?;
+                let ladder = match r.ladder {
+                    Some(l) => Some(l.merge(&cfg.ladder, &format!("{field}.ladder"))?),
+                    None => None,
+                };
                 cfg.routes.push(RouteOverride {
                     prefix: r.prefix,
                     mode: r.mode,
                     thresholds,
                     skip: r.skip,
+                    ladder,
                 });
             }
             // Longest prefix first, so the first match is the most specific.
@@ -579,5 +749,138 @@ mod tests {
         assert_eq!(err("[1,2]").field, ".");
         assert_eq!(err(r#"{"mode":"enforce"} x"#).field, ".");
         assert!(Config::from_json(&[0xff, 0xfe]).is_err());
+    }
+
+    #[test]
+    fn bare_configuration_enables_behaviour_with_shipped_defaults() {
+        let cfg = Config::from_json(b"{}").unwrap();
+        let b = &cfg.behaviour;
+        assert!(b.enabled);
+        assert_eq!(b.window_ms, 60_000);
+        assert_eq!(
+            (b.warmup.ms, b.warmup.requests, b.warmup.windows),
+            (600_000, 200, 3)
+        );
+        assert_eq!(b.signals.rate.min_requests, 120);
+        assert_eq!(b.signals.auth_failures.limit, 10);
+        assert_eq!(b.signals.bola.min_distinct, 50);
+        assert_eq!(b.tables.clients.buckets, 4096);
+        assert!(cfg.ladder.challenge.enabled && cfg.ladder.throttle.enabled);
+        assert!(cfg.ladder.block.enabled && !cfg.ladder.revoke.enabled);
+        assert_eq!(cfg.ladder.block.scope, BlockScope::Both);
+        assert_eq!(cfg.allowlist, Allowlist::default());
+        assert_eq!(
+            cfg.identity.principal_sources,
+            vec![
+                PrincipalSource::Header {
+                    name: "authorization".into()
+                },
+                PrincipalSource::Header {
+                    name: "x-api-key".into()
+                }
+            ]
+        );
+    }
+
+    #[test]
+    fn full_behaviour_configuration_is_accepted() {
+        let cfg = Config::from_json(
+            br#"{"behaviour":{"enabled":true,"window_s":30,"learning_rate":0.1,
+                  "warmup":{"seconds":60,"requests":10,"windows":2},
+                  "signals":{"rate":{"enabled":true,"z":3,"min_requests":50,"strong_factor":3},
+                             "route_rate":{"z":8,"min_requests":1000},
+                             "auth_failures":{"limit":5,"strong_factor":2},
+                             "not_found":{"enabled":false},
+                             "bola":{"z":5,"min_distinct":30,"strong_factor":2},
+                             "structure":{"promote_after":50},
+                             "response_size":{"z":5,"min_bytes":1000},
+                             "model_denies":{"limit":2,"window_s":300}},
+                  "tables":{"clients":{"buckets":128,"entries":4},"revoked":{"buckets":8},"max_retries":8}},
+                "ladder":{"challenge":{"realm":"api","acr_values":"urn:example:mfa"},
+                          "throttle":{"retry_after_max_s":120},
+                          "block":{"ttl_s":300,"max_ttl_s":3600,"scope":"principal","excess":3},
+                          "revoke":{"enabled":true,"cluster":"idp","path":"/oauth2/revoke","timeout_ms":500}},
+                "allowlist":{"cidrs":["10.0.0.0/8","2001:db8::/32","192.0.2.1"],
+                             "principals":["svc-batch","sha256:2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae"],
+                             "paths":["/healthz"]},
+                "client_identity":{"principal_sources":[{"jwt_claim":"sub"},{"bearer":true},{"header":"X-Api-Key"}]},
+                "routes":[{"prefix":"/admin","ladder":{"block":{"ttl_s":3600},"revoke":{"enabled":false}}}]}"#,
+        )
+        .unwrap();
+        let b = &cfg.behaviour;
+        assert_eq!(b.window_ms, 30_000);
+        assert!(!b.signals.not_found.enabled);
+        assert_eq!(b.signals.structure.promote_after, 50);
+        assert_eq!(b.signals.model_denies.window_ms, 300_000);
+        assert_eq!(b.tables.clients.entries_per_bucket, 4);
+        assert_eq!(b.tables.revoked.buckets, 8);
+        assert_eq!(b.tables.routes.max_retries, 8);
+        assert_eq!(cfg.ladder.block.scope, BlockScope::Principal);
+        assert_eq!(cfg.ladder.revoke.cluster.as_deref(), Some("idp"));
+        assert_eq!(cfg.allowlist.cidrs.len(), 3);
+        assert_eq!(cfg.allowlist.principals[1], cfg.allowlist.principals[1]);
+        assert_eq!(
+            cfg.identity.principal_headers,
+            vec!["authorization".to_string(), "x-api-key".to_string()]
+        );
+        let admin = cfg.route_for("/admin/x").unwrap().ladder.as_ref().unwrap();
+        // The route's ladder is the global one with the route's overrides.
+        assert_eq!(admin.block.ttl_s, 3600);
+        assert_eq!(admin.block.max_ttl_s, 3600);
+        assert_eq!(admin.block.scope, BlockScope::Principal);
+        assert!(!admin.revoke.enabled);
+        assert_eq!(
+            admin.challenge.acr_values.as_deref(),
+            Some("urn:example:mfa")
+        );
+        // "foo" hashed at load equals its sha256 given explicitly.
+        let foo = Config::from_json(br#"{"allowlist":{"principals":["foo"]}}"#).unwrap();
+        assert_eq!(foo.allowlist.principals[0], cfg.allowlist.principals[1]);
+    }
+
+    #[test]
+    fn invalid_behaviour_config_names_the_field() {
+        let cases: &[(&str, &str)] = &[
+            (r#"{"behaviour":{"window_s":0}}"#, "behaviour.window_s: must be between 1 and 3600, got 0"),
+            (r#"{"behaviour":{"learning_rate":1.5}}"#, "behaviour.learning_rate: must be between 0.001 and 1, got 1.5"),
+            (r#"{"behaviour":{"warmup":{"windows":0}}}"#, "behaviour.warmup.windows: must be between 1 and 1000, got 0"),
+            (r#"{"behaviour":{"signals":{"rate":{"strong_factor":0.5}}}}"#, "behaviour.signals.rate.strong_factor: must be between 1 and 100, got 0.5"),
+            (r#"{"behaviour":{"signals":{"auth_failures":{"limit":0}}}}"#, "behaviour.signals.auth_failures.limit: must be between 1 and 1000000, got 0"),
+            (r#"{"behaviour":{"signals":{"bola":{"min_distinct":400,"strong_factor":4}}}}"#, "behaviour.signals.bola: min_distinct × strong_factor must be at most 1200 (the distinct-id sketch saturates at about 1400), got 1600"),
+            (r#"{"behaviour":{"signals":{"structure":{"promote_after":300}}}}"#, "behaviour.signals.structure.promote_after: must be between 1 and 255, got 300"),
+            (r#"{"behaviour":{"signals":{"model_denies":{"limit":0}}}}"#, "behaviour.signals.model_denies.limit: must be between 1 and 1000, got 0"),
+            (r#"{"behaviour":{"tables":{"clients":{"buckets":0}}}}"#, "behaviour.tables.clients.buckets: must be between 1 and 1048576, got 0"),
+            (r#"{"behaviour":{"tables":{"routes":{"entries":65}}}}"#, "behaviour.tables.routes.entries: must be between 1 and 64, got 65"),
+            (r#"{"behaviour":{"tables":{"max_retries":17}}}"#, "behaviour.tables.max_retries: must be between 0 and 16, got 17"),
+            (r#"{"ladder":{"throttle":{"retry_after_max_s":0}}}"#, "ladder.throttle.retry_after_max_s: must be between 1 and 86400, got 0"),
+            (r#"{"ladder":{"block":{"ttl_s":90000}}}"#, "ladder.block.ttl_s: must not be above max_ttl_s (86400), got 90000"),
+            (r#"{"ladder":{"block":{"scope":"everyone"}}}"#, "ladder.block.scope: unknown variant `everyone`, expected one of `client`, `principal`, `both` at line 1 column 38"),
+            (r#"{"ladder":{"block":{"excess":0.5}}}"#, "ladder.block.excess: must be between 1 and 1000, got 0.5"),
+            (r#"{"ladder":{"challenge":{"acr_values":"a\"b"}}}"#, "ladder.challenge.acr_values: must be 1 to 256 printable ASCII characters without '\"' or '\\', got \"a\\\"b\""),
+            (r#"{"ladder":{"revoke":{"cluster":""}}}"#, "ladder.revoke.cluster: must be an Envoy cluster name, got \"\""),
+            (r#"{"ladder":{"revoke":{"path":"revoke"}}}"#, "ladder.revoke.path: must start with '/' and have no spaces, got \"revoke\""),
+            (r#"{"ladder":{"revoke":{"timeout_ms":0}}}"#, "ladder.revoke.timeout_ms: must be between 1 and 60000, got 0"),
+            (r#"{"routes":[{"prefix":"/a","ladder":{"block":{"ttl_s":0}}}]}"#, "routes[0].ladder.block.ttl_s: must be between 1 and 2592000, got 0"),
+            (r#"{"allowlist":{"cidrs":["10.0.0.0/8","10.1.0.0/8"]}}"#, "allowlist.cidrs[1]: \"10.1.0.0/8\" has host bits set; the network is 10.0.0.0/8"),
+            (r#"{"allowlist":{"cidrs":["fe80::/200"]}}"#, "allowlist.cidrs[0]: prefix length of \"fe80::/200\" must be 0 to 128"),
+            (r#"{"allowlist":{"principals":["sha256:abc"]}}"#, "allowlist.principals[0]: sha256: must be followed by 64 hex digits"),
+            (r#"{"allowlist":{"paths":["healthz"]}}"#, "allowlist.paths[0]: must start with '/', got \"healthz\""),
+            (r#"{"allowlist":{"hosts":[]}}"#, "allowlist.hosts: unknown field `hosts`, expected one of `cidrs`, `principals`, `paths` at line 1 column 21"),
+            (r#"{"behaviour":{"signals":{"bola":{"limit":3}}}}"#, "behaviour.signals.bola.limit: unknown field `limit`, expected one of `enabled`, `z`, `min_distinct`, `strong_factor` at line 1 column 40"),
+            (r#"{"client_identity":{"principal_sources":[{}]}}"#, "client_identity.principal_sources[0]: give one of header, bearer or jwt_claim"),
+            (r#"{"client_identity":{"principal_sources":[{"bearer":false}]}}"#, "client_identity.principal_sources[0].bearer: must be true (remove the source to stop using it)"),
+            (r#"{"client_identity":{"principal_sources":[{"bearer":true,"jwt_claim":"sub"}]}}"#, "client_identity.principal_sources[0]: give either bearer or jwt_claim, not both"),
+            (r#"{"client_identity":{"principal_sources":[{"jwt_claim":""}]}}"#, "client_identity.principal_sources[0].jwt_claim: must be a claim name of 1 to 64 visible characters, got \"\""),
+            (r#"{"client_identity":{"principal_sources":[{"header":"x api"}]}}"#, "client_identity.principal_sources[0].header: \"x api\" is not a valid HTTP header name"),
+            (r#"{"client_identity":{"principal_headers":["a"],"principal_sources":[{"bearer":true}]}}"#, "client_identity: give principal_sources or principal_headers, not both"),
+        ];
+        let wrong: Vec<String> = cases
+            .iter()
+            .filter_map(|(json, want)| {
+                let got = err(json).to_string();
+                (got != *want).then(|| format!("{json}\n  got:  {got}\n  want: {want}"))
+            })
+            .collect();
+        assert!(wrong.is_empty(), "{}", wrong.join("\n"));
     }
 }

@@ -1,15 +1,18 @@
-//! The request pipeline shared by the filter and the CLI: inspect → features → model → policy.
+//! The request pipeline shared by the filter and the CLI: inspect → features → model → policy,
+//! and with behaviour: standing → signals → model → decision → enforcement writes.
 
 use std::fmt;
 
-use crate::config::{Config, ConfigError, Mode, ModelSource, Thresholds};
+use crate::behaviour::{principal, Behaviour, History, RequestFacts, ResponseSignals, Signal};
+use crate::config::{Config, ConfigError, Ladder, Mode, ModelSource, Thresholds};
 use crate::decode;
 use crate::features::{self, FEATURE_DIM};
 use crate::model::{
     ModelError, ModelMetadata, Scorer, TractScorer, EMBEDDED_METADATA, EMBEDDED_ONNX,
 };
-use crate::policy::{self, Decision, ModelVerdict};
+use crate::policy::{self, Decision, Evidence, ModelVerdict};
 use crate::request::{InspectOptions, InspectedValue, InspectionNote, RequestView};
+use crate::state::{SharedStore, StateError};
 
 /// Feature rows of one request.
 #[derive(Debug, Clone, Default)]
@@ -45,6 +48,8 @@ pub struct RoutePolicy {
     pub thresholds: Thresholds,
     /// Not inspected at all.
     pub skip: bool,
+    /// Index of the route's ladder (see [`Engine::ladder`]).
+    pub ladder: usize,
 }
 
 /// Why the engine could not be built from a configuration.
@@ -76,6 +81,46 @@ pub struct Evaluation {
     pub rows: usize,
 }
 
+/// Result of [`Engine::screen`]: a decision when the request is to be answered before its body
+/// is read (blocked client or principal, revoked token).
+#[derive(Debug, Clone, Default)]
+pub struct Screening {
+    /// The decision, if the standing alone decides; send its local reply when `enforced`.
+    pub decision: Option<Decision>,
+    /// Store errors met (apply `failure_mode`, count them).
+    pub errors: Vec<StateError>,
+}
+
+/// Result of [`Engine::assess`].
+#[derive(Debug, Clone)]
+pub struct Assessment {
+    /// The decision (already enforced in shared data when `decision.enforced`: blocks and
+    /// revocations are written).
+    pub decision: Decision,
+    /// Number of values scored by the model (0 when it did not run).
+    pub rows: usize,
+    /// The model ran (it does not for a request behaviour alone stops in enforce mode).
+    pub model_scored: bool,
+    /// The route is still warming up (learned signals suppressed).
+    pub learning: bool,
+    /// Store errors met (apply `failure_mode`, count them); the decision is made without the
+    /// failed tables.
+    pub errors: Vec<StateError>,
+}
+
+/// An RFC 7009 token revocation request for the glue to dispatch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RevocationRequest {
+    /// Envoy cluster.
+    pub cluster: String,
+    /// Headers, pseudo-headers first.
+    pub headers: Vec<(String, String)>,
+    /// `token=…&token_type_hint=access_token`.
+    pub body: String,
+    /// Timeout (ms).
+    pub timeout_ms: u64,
+}
+
 /// Configuration plus loaded model: everything needed to decide on a request.
 pub struct Engine {
     config: Config,
@@ -83,6 +128,8 @@ pub struct Engine {
     model_sha256: String,
     thresholds: Thresholds,
     route_policies: Vec<RoutePolicy>,
+    ladders: Vec<Ladder>,
+    behaviour: Option<Behaviour>,
 }
 
 impl Engine {
@@ -126,17 +173,48 @@ impl Engine {
                     thresholds: thresholds
                         .with_overrides(&r.thresholds, &format!("routes[{i}].thresholds"))?,
                     skip: r.skip,
+                    ladder: i + 1,
                 })
             })
             .collect::<Result<_, ConfigError>>()
             .map_err(EngineError::Config)?;
+        let ladders = std::iter::once(config.ladder.clone())
+            .chain(
+                config
+                    .routes
+                    .iter()
+                    .map(|r| r.ladder.clone().unwrap_or_else(|| config.ladder.clone())),
+            )
+            .collect();
+        let behaviour = if config.behaviour.enabled {
+            Some(
+                Behaviour::new(&config.behaviour, &config.allowlist)
+                    .map_err(EngineError::Config)?,
+            )
+        } else {
+            None
+        };
         Ok(Engine {
             config,
             scorer,
             model_sha256,
             thresholds,
             route_policies,
+            ladders,
+            behaviour,
         })
+    }
+
+    /// The behaviour layer, when `behaviour.enabled`.
+    pub fn behaviour(&self) -> Option<&Behaviour> {
+        self.behaviour.as_ref()
+    }
+
+    /// The response ladder of a route.
+    pub fn ladder(&self, policy: &RoutePolicy) -> &Ladder {
+        self.ladders
+            .get(policy.ladder)
+            .unwrap_or(&self.config.ladder)
     }
 
     /// The validated configuration.
@@ -164,6 +242,7 @@ impl Engine {
                 mode: self.config.mode,
                 thresholds: self.thresholds,
                 skip: false,
+                ladder: 0,
             },
         };
         let has_dot_segment = path.split(['/', '\\']).any(|seg| seg == ".." || seg == ".");
@@ -181,12 +260,24 @@ impl Engine {
         }
     }
 
-    /// Scores `view` and decides under `policy`.
+    /// Scores `view` and decides under `policy` with the model alone (no behaviour, no state).
     pub fn evaluate(
         &self,
         view: &RequestView,
         policy: &RoutePolicy,
     ) -> Result<Evaluation, ModelError> {
+        let (verdict, notes, n) = self.score(view)?;
+        Ok(Evaluation {
+            decision: policy::decide(&verdict, &notes, policy.thresholds, policy.mode),
+            rows: n,
+        })
+    }
+
+    /// Model verdict, inspection notes and number of scored values of `view`.
+    fn score(
+        &self,
+        view: &RequestView,
+    ) -> Result<(ModelVerdict, Vec<InspectionNote>, usize), ModelError> {
         let rows = request_rows(view, &self.inspect_options());
         let n = rows.values.len();
         let verdict = if n == 0 {
@@ -195,9 +286,163 @@ impl Engine {
             let probs = self.scorer.score(&rows.data, n)?;
             self.verdict(&probs, &rows.values)
         };
-        Ok(Evaluation {
-            decision: policy::decide(&verdict, &rows.notes, policy.thresholds, policy.mode),
-            rows: n,
+        Ok((verdict, rows.notes, n))
+    }
+
+    /// What behaviour needs to know about `view`: client (from `view.client.ip`), principal
+    /// (from the configured sources), route template and object, parameter shapes. Keep it for
+    /// the response callbacks.
+    pub fn request_facts(&self, view: &RequestView) -> RequestFacts {
+        match &self.behaviour {
+            Some(b) => b.facts(view, &self.config.identity),
+            None => RequestFacts::from_view(view, &self.config.identity, false),
+        }
+    }
+
+    /// Headers phase, read only: a decision when the client or principal is blocked or the
+    /// token revoked (send its local reply when `enforced`, without waiting for the body).
+    pub fn screen<S: SharedStore + ?Sized>(
+        &self,
+        facts: &RequestFacts,
+        policy: &RoutePolicy,
+        store: &S,
+        now_ms: u64,
+    ) -> Screening {
+        let Some(b) = &self.behaviour else {
+            return Screening::default();
+        };
+        let st = b.standing(store, facts, now_ms);
+        let signals: Vec<Signal> = st.blocked.into_iter().chain(st.revoked).collect();
+        if st.allowlisted.is_some() || signals.is_empty() {
+            return Screening {
+                decision: None,
+                errors: st.errors,
+            };
+        }
+        let evidence = Evidence {
+            signals: &signals,
+            history: History {
+                earlier_blocks: st.earlier_blocks,
+                ..History::default()
+            },
+            allowlisted: None,
+            has_principal: facts.principal.is_some(),
+            ladder: self.ladder(policy),
+        };
+        Screening {
+            decision: Some(unscored(policy::decide_with(
+                &ModelVerdict::nothing_scored(),
+                &[],
+                policy.thresholds,
+                policy.mode,
+                &evidence,
+            ))),
+            errors: st.errors,
+        }
+    }
+
+    /// Model + behaviour + decision for one request at `now_ms`, and the enforcement writes
+    /// (blocks, revocation, strike) in `store`. Without behaviour this is [`Engine::evaluate`].
+    /// A request that behaviour alone stops in enforce mode is not scored by the model, so a
+    /// flood of throttled or blocked requests costs no inference.
+    pub fn assess<S: SharedStore + ?Sized>(
+        &self,
+        view: &RequestView,
+        facts: &RequestFacts,
+        policy: &RoutePolicy,
+        store: &S,
+        now_ms: u64,
+    ) -> Result<Assessment, ModelError> {
+        let Some(b) = &self.behaviour else {
+            let ev = self.evaluate(view, policy)?;
+            return Ok(Assessment {
+                decision: ev.decision,
+                rows: ev.rows,
+                model_scored: true,
+                learning: false,
+                errors: Vec::new(),
+            });
+        };
+        let signals = b.on_request(store, facts, now_ms);
+        let evidence = Evidence {
+            signals: &signals.signals,
+            history: signals.history,
+            allowlisted: signals.allowlisted.as_deref(),
+            has_principal: facts.principal.is_some(),
+            ladder: self.ladder(policy),
+        };
+        let (t, mode) = (policy.thresholds, policy.mode);
+        let early = policy::decide_with(&ModelVerdict::nothing_scored(), &[], t, mode, &evidence);
+        let mut errors = signals.errors.clone();
+        let (decision, rows, scored) = if early.enforced {
+            (unscored(early), 0, false)
+        } else {
+            let (verdict, notes, n) = self.score(view)?;
+            if verdict.risk >= t.deny && evidence.allowlisted.is_none() {
+                errors.extend(b.record_model_deny(store, facts, now_ms));
+            }
+            (
+                policy::decide_with(&verdict, &notes, t, mode, &evidence),
+                n,
+                true,
+            )
+        };
+        errors.extend(b.apply(store, facts, &decision, now_ms));
+        Ok(Assessment {
+            decision,
+            rows,
+            model_scored: scored,
+            learning: signals.learning,
+            errors,
+        })
+    }
+
+    /// Response phase: feeds the upstream's status (401/403, 404 bursts) and, for 2xx, the
+    /// body size (route baseline). Not for the filter's own local replies.
+    pub fn observe_response<S: SharedStore + ?Sized>(
+        &self,
+        facts: &RequestFacts,
+        status: u16,
+        body_bytes: Option<u64>,
+        store: &S,
+        now_ms: u64,
+    ) -> ResponseSignals {
+        match &self.behaviour {
+            Some(b) => b.on_response(store, facts, status, body_bytes, now_ms),
+            None => ResponseSignals::default(),
+        }
+    }
+
+    /// The RFC 7009 revocation request for an enforced revoke, when the route's ladder names a
+    /// cluster and the request carries a credential.
+    pub fn revocation_request(
+        &self,
+        view: &RequestView,
+        policy: &RoutePolicy,
+    ) -> Option<RevocationRequest> {
+        let r = &self.ladder(policy).revoke;
+        let cluster = r.cluster.clone()?;
+        let token = principal::credential(view, &self.config.identity.principal_sources)?;
+        let mut headers = vec![
+            (":method".to_string(), "POST".to_string()),
+            (":path".to_string(), r.path.clone()),
+            (
+                ":authority".to_string(),
+                r.authority.clone().unwrap_or_else(|| cluster.clone()),
+            ),
+            (
+                "content-type".to_string(),
+                "application/x-www-form-urlencoded".to_string(),
+            ),
+        ];
+        if let Some(auth) = &r.client_authorization {
+            headers.push(("authorization".to_string(), auth.clone()));
+        }
+        Some(RevocationRequest {
+            cluster,
+            headers,
+            body: format!("token={}&token_type_hint=access_token", form_encode(token)),
+            timeout_ms: r.timeout_ms,
         })
     }
 
@@ -233,4 +478,27 @@ impl Engine {
         }
         best
     }
+}
+
+/// A decision made without the model: its "nothing to score" reason says why instead.
+fn unscored(mut d: Decision) -> Decision {
+    for r in d.reasons.iter_mut() {
+        if r == "nothing to score" {
+            *r = "model not run: stopped by behaviour".to_string();
+        }
+    }
+    d
+}
+
+/// `application/x-www-form-urlencoded` encoding of bytes (RFC 7009 request body).
+fn form_encode(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len());
+    for &b in bytes {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
 }

@@ -5,6 +5,7 @@
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod behaviour;
 pub mod config;
 pub mod corpus;
 pub mod decode;

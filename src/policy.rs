@@ -1,20 +1,48 @@
-//! Signals → [`Decision`]: the one place where the action is chosen.
+//! Model verdict + behaviour signals + history → [`Decision`]: the one place where the action
+//! is chosen.
+//!
+//! The rules ([`decide_with`]):
+//! - An allowlisted client, principal or path gets the model-only decision: behaviour never
+//!   challenges, throttles, blocks or revokes it.
+//! - A blocked client or principal, or a revoked token, is denied (reason `blocked:`/`revoked:`).
+//! - A weak signal (over its limit) only annotates, alone or with other weak signals.
+//! - A strong signal (over `strong_factor` × its limit) takes its own step: rate → throttle
+//!   (`Retry-After` = time until the window drains under the limit); auth failures →
+//!   challenge when the request has a principal or step-up (`acr_values`) is configured, else
+//!   throttle; 404 burst and BOLA → deny. The model's deny threshold is a strong signal (deny).
+//! - A block needs: a blockable signal (auth failures, 404 burst, BOLA) `block.excess` times
+//!   over its limit; or the `model_denies.limit`-th model deny from the client in its window;
+//!   or two strong attributable signals of different families agreeing; or a strong signal
+//!   from a client or principal blocked before (the TTL doubles with each earlier block).
+//! - A block whose evidence is about the principal (BOLA, principal rate or auth failures)
+//!   revokes the token when `revoke` is enabled.
+//! - A disabled step degrades: revoke → block → deny, challenge → throttle → annotate.
+//! - Monitor mode computes the same decision and enforces nothing (`enforced == false`).
 
 use std::fmt;
 
-use crate::config::{Mode, Thresholds};
+use crate::behaviour::{BlockCause, History, Severity, Signal, SignalKind};
+use crate::config::{BlockScope, Ladder, Mode, Thresholds};
 use crate::hash;
 use crate::request::InspectionNote;
 
 /// What the filter does with a request, in order of severity.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Action {
     /// Nothing suspicious.
     Allow,
     /// Suspicious: pass with annotations, count, report.
     Annotate,
+    /// 401 with `WWW-Authenticate: Bearer error="insufficient_user_authentication"` (RFC 9470).
+    Challenge,
+    /// 429 with `Retry-After`.
+    Throttle,
     /// Reject with 403 problem+json (in enforce mode).
     Deny,
+    /// 403, and the client and/or principal is blocked on every worker for a TTL.
+    Block,
+    /// 403, block, and the token goes into the revocation table (optionally RFC 7009).
+    Revoke,
 }
 
 impl Action {
@@ -23,12 +51,51 @@ impl Action {
         match self {
             Action::Allow => "allow",
             Action::Annotate => "annotate",
+            Action::Challenge => "challenge",
+            Action::Throttle => "throttle",
             Action::Deny => "deny",
+            Action::Block => "block",
+            Action::Revoke => "revoke",
         }
     }
 
     /// All actions, for metric registration.
-    pub const ALL: [Action; 3] = [Action::Allow, Action::Annotate, Action::Deny];
+    pub const ALL: [Action; 7] = [
+        Action::Allow,
+        Action::Annotate,
+        Action::Challenge,
+        Action::Throttle,
+        Action::Deny,
+        Action::Block,
+        Action::Revoke,
+    ];
+
+    /// Whether the action stops the request with a local reply (when enforced).
+    pub fn stops(self) -> bool {
+        self >= Action::Challenge
+    }
+}
+
+/// A block to impose (written by [`crate::behaviour::Behaviour::apply`] when enforced).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct BlockOrder {
+    /// Who is blocked.
+    pub scope: BlockScope,
+    /// TTL of this block (seconds), already doubled for earlier blocks.
+    pub ttl_s: u64,
+    /// TTL of a first block (seconds); the writer doubles it per level it finds stored.
+    pub base_ttl_s: u64,
+    /// Longest block (seconds).
+    pub max_ttl_s: u64,
+    /// Why.
+    pub cause: BlockCause,
+}
+
+/// A token revocation to record (and optionally send to the authorization server).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RevokeOrder {
+    /// How long the token stays denied (seconds).
+    pub ttl_s: u64,
 }
 
 /// What the model said about the most suspicious value of a request.
@@ -69,13 +136,68 @@ pub struct Decision {
     pub class: String,
     /// Why, in order of weight: model class and probability with location, then notes.
     pub reasons: Vec<String>,
+    /// The action is applied: enforce mode and an action that stops the request.
+    pub enforced: bool,
+    /// Behaviour signals considered (empty when behaviour is off or the client allowlisted).
+    pub signals: Vec<Signal>,
+    /// Throttle: seconds for `Retry-After`.
+    pub retry_after_s: Option<u32>,
+    /// Challenge: the `WWW-Authenticate` value.
+    pub www_authenticate: Option<String>,
+    /// Block/revoke: the block to impose.
+    pub block: Option<BlockOrder>,
+    /// Revoke: the revocation to record.
+    pub revoke: Option<RevokeOrder>,
 }
 
 impl Decision {
-    /// The request must be stopped now (enforce mode and a blocking action).
+    /// The request must be stopped now (enforce mode and an action with a local reply); the
+    /// reply is [`Decision::local_reply`].
     pub fn blocks(&self) -> bool {
-        self.mode == Mode::Enforce && self.action >= Action::Deny
+        self.enforced
     }
+
+    /// The local reply to send when the decision is enforced: 401 + `WWW-Authenticate`
+    /// (challenge), 429 + `Retry-After` (throttle), 403 (deny, block, revoke); all with an RFC
+    /// 9457 problem document and `cache-control: no-store`. `None` when the request passes.
+    pub fn local_reply(&self, incident: &str) -> Option<LocalReply> {
+        if !self.enforced {
+            return None;
+        }
+        let mut headers = vec![
+            ("content-type", "application/problem+json".to_string()),
+            ("cache-control", "no-store".to_string()),
+        ];
+        let status = match self.action {
+            Action::Challenge => {
+                if let Some(v) = &self.www_authenticate {
+                    headers.push(("www-authenticate", v.clone()));
+                }
+                401
+            }
+            Action::Throttle => {
+                headers.push(("retry-after", self.retry_after_s.unwrap_or(1).to_string()));
+                429
+            }
+            _ => 403,
+        };
+        Some(LocalReply {
+            status,
+            headers,
+            body: problem_json(status, incident),
+        })
+    }
+}
+
+/// A reply the filter sends instead of forwarding the request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LocalReply {
+    /// HTTP status.
+    pub status: u16,
+    /// Headers (lower-case names); the glue adds its incident header.
+    pub headers: Vec<(&'static str, String)>,
+    /// RFC 9457 problem document.
+    pub body: String,
 }
 
 /// Chooses the action for a request from the model verdict, inspection notes and thresholds.
@@ -116,7 +238,298 @@ pub fn decide(
             "benign".to_string()
         },
         reasons,
+        enforced: mode == Mode::Enforce && action.stops(),
+        signals: Vec::new(),
+        retry_after_s: None,
+        www_authenticate: None,
+        block: None,
+        revoke: None,
     }
+}
+
+/// What the decision weighs besides the model: behaviour signals, history and the route's
+/// ladder.
+#[derive(Debug, Clone, Copy)]
+pub struct Evidence<'a> {
+    /// Signals of this request.
+    pub signals: &'a [Signal],
+    /// What this client and principal did before.
+    pub history: History,
+    /// Why the request is exempt from behavioural steps, if it is.
+    pub allowlisted: Option<&'a str>,
+    /// The request has a principal.
+    pub has_principal: bool,
+    /// The route's ladder.
+    pub ladder: &'a Ladder,
+}
+
+/// The step a signal asks for on its own.
+fn own_step(s: &Signal, ev: &Evidence<'_>) -> Action {
+    if s.severity == Severity::Weak {
+        return Action::Annotate;
+    }
+    match s.kind {
+        SignalKind::Rate | SignalKind::PrincipalRate => Action::Throttle,
+        SignalKind::AuthFailures | SignalKind::PrincipalAuthFailures => {
+            if ev.has_principal || ev.ladder.challenge.acr_values.is_some() {
+                Action::Challenge
+            } else {
+                Action::Throttle
+            }
+        }
+        SignalKind::NotFound | SignalKind::Bola | SignalKind::Blocked | SignalKind::Revoked => {
+            Action::Deny
+        }
+        _ => Action::Annotate,
+    }
+}
+
+/// The step actually taken when `wanted` is disabled on the ladder.
+fn admitted(wanted: Action, ladder: &Ladder) -> Action {
+    let mut a = wanted;
+    if a == Action::Revoke && !ladder.revoke.enabled {
+        a = Action::Block;
+    }
+    if a == Action::Block && !ladder.block.enabled {
+        a = Action::Deny;
+    }
+    if a == Action::Challenge && !ladder.challenge.enabled {
+        a = Action::Throttle;
+    }
+    if a == Action::Throttle && !ladder.throttle.enabled {
+        a = Action::Annotate;
+    }
+    a
+}
+
+/// Why the evidence calls for a block, if it does.
+fn block_cause(
+    ev: &Evidence<'_>,
+    model_deny: bool,
+    block_excess: f64,
+) -> Option<(BlockCause, String)> {
+    let strong: Vec<&Signal> = ev
+        .signals
+        .iter()
+        .filter(|s| s.severity == Severity::Strong && s.kind.attributable())
+        .collect();
+    if let Some(s) = strong
+        .iter()
+        .filter(|s| s.kind.blockable() && s.excess >= block_excess)
+        .max_by(|a, b| a.excess.total_cmp(&b.excess))
+    {
+        return Some((
+            BlockCause::Signal(s.kind),
+            format!(
+                "{} {:.1}x over its limit (blocks at {:.1}x)",
+                s.kind, s.excess, block_excess
+            ),
+        ));
+    }
+    let h = ev.history;
+    if model_deny && h.model_denies_limit > 0 && h.model_denies + 1 >= h.model_denies_limit {
+        return Some((
+            BlockCause::ModelDenies,
+            format!(
+                "model deny {} of {} from this client",
+                h.model_denies + 1,
+                h.model_denies_limit
+            ),
+        ));
+    }
+    let mut families: Vec<&str> = strong.iter().map(|s| s.kind.family()).collect();
+    if model_deny {
+        families.push("model");
+    }
+    families.sort_unstable();
+    families.dedup();
+    if families.len() >= 2 {
+        return Some((
+            BlockCause::Agreement,
+            format!("{} agree", families.join(" and ")),
+        ));
+    }
+    if h.earlier_blocks > 0 && (model_deny || !strong.is_empty()) {
+        return Some((
+            BlockCause::RepeatOffender,
+            format!(
+                "strong signal from a client blocked {} time(s) before",
+                h.earlier_blocks
+            ),
+        ));
+    }
+    None
+}
+
+/// `WWW-Authenticate` of a challenge (RFC 6750 + RFC 9470).
+pub fn www_authenticate(ladder: &Ladder) -> String {
+    let c = &ladder.challenge;
+    let mut v = String::from("Bearer ");
+    if let Some(realm) = &c.realm {
+        v.push_str(&format!("realm=\"{realm}\", "));
+    }
+    v.push_str(
+        "error=\"insufficient_user_authentication\", \
+         error_description=\"A different authentication level is required\"",
+    );
+    if let Some(acr) = &c.acr_values {
+        v.push_str(&format!(", acr_values=\"{acr}\""));
+    }
+    if let Some(age) = c.max_age_s {
+        v.push_str(&format!(", max_age={age}"));
+    }
+    v
+}
+
+/// Chooses the action from the model verdict, inspection notes, behaviour signals, history and
+/// the route's ladder (see the module documentation for the rules). With no signals, no
+/// history and no allowlist match this is exactly [`decide`].
+pub fn decide_with(
+    verdict: &ModelVerdict,
+    notes: &[InspectionNote],
+    thresholds: Thresholds,
+    mode: Mode,
+    ev: &Evidence<'_>,
+) -> Decision {
+    let mut d = decide(verdict, notes, thresholds, mode);
+    if let Some(why) = ev.allowlisted {
+        d.reasons.push(format!("allowlisted: {why}"));
+        return d;
+    }
+    d.signals = ev.signals.to_vec();
+    let model_action = d.action;
+    let model_deny = model_action == Action::Deny;
+
+    if let Some(fact) = ev
+        .signals
+        .iter()
+        .find(|s| matches!(s.kind, SignalKind::Blocked | SignalKind::Revoked))
+    {
+        d.action = Action::Deny;
+        d.risk = 1.0;
+        if model_action == Action::Allow {
+            d.class = fact.kind.as_str().to_string();
+        }
+        d.reasons.insert(0, fact.reason.clone());
+        d.enforced = mode == Mode::Enforce;
+        return d;
+    }
+
+    // Signals by weight: the step they ask for, then severity, then excess.
+    let mut ranked: Vec<(Action, &Signal)> =
+        ev.signals.iter().map(|s| (own_step(s, ev), s)).collect();
+    ranked.sort_by(|a, b| {
+        b.0.cmp(&a.0)
+            .then(b.1.severity.cmp(&a.1.severity))
+            .then(b.1.excess.total_cmp(&a.1.excess))
+    });
+    let behaviour_step = ranked.first().map_or(Action::Allow, |r| r.0);
+    let mut wanted = model_action.max(behaviour_step);
+    let mut escalation = None;
+    let mut cause = None;
+    if let Some((c, why)) = block_cause(ev, model_deny, ev.ladder.block.excess) {
+        wanted = Action::Block;
+        let principal_evidence = match c {
+            BlockCause::Signal(kind) => kind.principal_scoped(),
+            BlockCause::Agreement => ev
+                .signals
+                .iter()
+                .any(|s| s.severity == Severity::Strong && s.kind.principal_scoped()),
+            _ => false,
+        };
+        if principal_evidence && ev.has_principal {
+            wanted = Action::Revoke;
+        }
+        cause = Some(c);
+        escalation = Some(why);
+    }
+    let action = admitted(wanted, ev.ladder);
+    d.action = action;
+    d.enforced = mode == Mode::Enforce && action.stops();
+
+    let max_signal_risk = ev.signals.iter().map(Signal::risk).fold(0.0f32, f32::max);
+    if behaviour_step > Action::Allow {
+        d.risk = d.risk.max(max_signal_risk);
+    }
+    let behaviour_leads = behaviour_step > model_action
+        || (model_action == Action::Allow && behaviour_step > Action::Allow);
+    if behaviour_leads && cause != Some(BlockCause::ModelDenies) {
+        if let Some((_, lead)) = ranked.first() {
+            d.class = lead.kind.as_str().to_string();
+        }
+    }
+
+    let signal_reasons: Vec<String> = ranked.iter().map(|(_, s)| s.reason.clone()).collect();
+    let model_reason = d.reasons.first().cloned();
+    let rest: Vec<String> = d.reasons.iter().skip(1).cloned().collect();
+    let mut reasons = Vec::with_capacity(signal_reasons.len() + d.reasons.len() + 1);
+    if behaviour_leads {
+        reasons.extend(signal_reasons);
+        reasons.extend(model_reason);
+    } else {
+        reasons.extend(model_reason);
+        reasons.extend(signal_reasons);
+    }
+    reasons.extend(rest);
+
+    let ladder = ev.ladder;
+    match action {
+        Action::Throttle => {
+            let drain = ev
+                .signals
+                .iter()
+                .filter(|s| own_step(s, ev) >= Action::Challenge)
+                .filter_map(|s| s.retry_after_s)
+                .max()
+                .unwrap_or(ladder.throttle.retry_after_max_s);
+            d.retry_after_s = Some(drain.clamp(1, ladder.throttle.retry_after_max_s));
+        }
+        Action::Challenge => d.www_authenticate = Some(www_authenticate(ladder)),
+        Action::Block | Action::Revoke => {
+            let b = &ladder.block;
+            let doubling = 1u64 << ev.history.earlier_blocks.min(20);
+            let order = BlockOrder {
+                scope: b.scope,
+                ttl_s: b.ttl_s.saturating_mul(doubling).min(b.max_ttl_s),
+                base_ttl_s: b.ttl_s,
+                max_ttl_s: b.max_ttl_s,
+                cause: cause.unwrap_or(BlockCause::Agreement),
+            };
+            let who = match (b.scope, ev.has_principal) {
+                (BlockScope::Both, true) => "client+principal",
+                (BlockScope::Principal, true) => "principal",
+                _ => "client",
+            };
+            let what = if action == Action::Revoke {
+                d.revoke = Some(RevokeOrder {
+                    ttl_s: ladder.revoke.ttl_s,
+                });
+                "revoke token and block"
+            } else {
+                "block"
+            };
+            reasons.insert(
+                0,
+                format!(
+                    "escalation: {what} {who} for {}s: {}",
+                    order.ttl_s,
+                    escalation.as_deref().unwrap_or("")
+                ),
+            );
+            d.block = Some(order);
+        }
+        _ => {
+            if let Some(why) = escalation {
+                // The block step is disabled: say what would have blocked.
+                reasons.insert(
+                    0,
+                    format!("escalation: block disabled on this route: {why}"),
+                );
+            }
+        }
+    }
+    d.reasons = reasons;
+    d
 }
 
 /// Makes `text` safe as a header value: visible ASCII and spaces only, at most `max` bytes.
@@ -143,6 +556,14 @@ pub fn incident_id(request_id: &str, now_ns: u64) -> String {
 /// RFC 9457 problem document for a denied request: no scores, classes or rules.
 pub fn problem_json(status: u16, incident: &str) -> String {
     let (title, detail) = match status {
+        401 => (
+            "Authentication required",
+            "Stronger authentication is required for this request. Quote the incident id if you believe this is a mistake.",
+        ),
+        429 => (
+            "Too many requests",
+            "Too many requests from this client. Retry after the time given in Retry-After.",
+        ),
         403 => (
             "Request denied",
             "The request was rejected by the API security policy. Quote the incident id if you believe this is a mistake.",
@@ -246,5 +667,169 @@ mod tests {
         assert_eq!(v["incident_id"], "00ff");
         assert!(!body.contains("sqli") && !body.contains("score"));
         assert_ne!(incident_id("r1", 1), incident_id("r1", 2));
+    }
+
+    fn signal(kind: SignalKind, value: f64, limit: f64) -> Signal {
+        Signal::over(kind, value, limit, 2.0, None, || format!("{kind}: {value}")).unwrap()
+    }
+
+    fn evidence<'a>(signals: &'a [Signal], ladder: &'a Ladder) -> Evidence<'a> {
+        Evidence {
+            signals,
+            history: History {
+                model_denies: 0,
+                model_denies_limit: 3,
+                earlier_blocks: 0,
+            },
+            allowlisted: None,
+            has_principal: true,
+            ladder,
+        }
+    }
+
+    #[test]
+    fn without_behaviour_evidence_the_decision_is_the_model_only_one() {
+        let ladder = Ladder::default();
+        for risk in [0.0, 0.1, 0.6, 0.95] {
+            for mode in [Mode::Monitor, Mode::Enforce] {
+                let notes = [InspectionNote::MalformedJson];
+                assert_eq!(
+                    decide_with(&verdict(risk), &notes, T, mode, &evidence(&[], &ladder)),
+                    decide(&verdict(risk), &notes, T, mode)
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn each_strong_signal_takes_its_own_step() {
+        let ladder = Ladder::default();
+        let step = |kind, has_principal| {
+            let s = [signal(kind, 25.0, 10.0)];
+            let ev = Evidence {
+                has_principal,
+                ..evidence(&s, &ladder)
+            };
+            decide_with(&verdict(0.0), &[], T, Mode::Enforce, &ev).action
+        };
+        assert_eq!(step(SignalKind::Rate, true), Action::Throttle);
+        assert_eq!(step(SignalKind::AuthFailures, true), Action::Challenge);
+        assert_eq!(step(SignalKind::AuthFailures, false), Action::Throttle);
+        assert_eq!(step(SignalKind::NotFound, false), Action::Deny);
+        assert_eq!(step(SignalKind::Bola, true), Action::Deny);
+        assert_eq!(step(SignalKind::RouteRate, true), Action::Annotate);
+    }
+
+    #[test]
+    fn disabled_steps_degrade_down_the_ladder() {
+        let mut ladder = Ladder::default();
+        ladder.challenge.enabled = false;
+        let s = [signal(SignalKind::AuthFailures, 25.0, 10.0)];
+        let d = decide_with(&verdict(0.0), &[], T, Mode::Enforce, &evidence(&s, &ladder));
+        assert_eq!(
+            (d.action, d.retry_after_s.is_some()),
+            (Action::Throttle, true)
+        );
+        ladder.throttle.enabled = false;
+        let d = decide_with(&verdict(0.0), &[], T, Mode::Enforce, &evidence(&s, &ladder));
+        assert_eq!((d.action, d.enforced), (Action::Annotate, false));
+
+        let far = [signal(SignalKind::Bola, 50.0, 10.0)];
+        let mut ladder = Ladder::default();
+        ladder.revoke.enabled = true;
+        let d = decide_with(
+            &verdict(0.0),
+            &[],
+            T,
+            Mode::Enforce,
+            &evidence(&far, &ladder),
+        );
+        assert_eq!(d.action, Action::Revoke);
+        assert_eq!(d.revoke, Some(RevokeOrder { ttl_s: 86_400 }));
+        ladder.revoke.enabled = false;
+        let d = decide_with(
+            &verdict(0.0),
+            &[],
+            T,
+            Mode::Enforce,
+            &evidence(&far, &ladder),
+        );
+        assert_eq!((d.action, d.revoke), (Action::Block, None));
+        ladder.block.enabled = false;
+        let d = decide_with(
+            &verdict(0.0),
+            &[],
+            T,
+            Mode::Enforce,
+            &evidence(&far, &ladder),
+        );
+        assert_eq!((d.action, d.block), (Action::Deny, None));
+        assert_eq!(
+            d.reasons[0],
+            "escalation: block disabled on this route: bola 5.0x over its limit (blocks at 4.0x)"
+        );
+    }
+
+    #[test]
+    fn a_model_deny_with_another_strong_signal_blocks_and_repeat_offenders_get_longer_blocks() {
+        let ladder = Ladder::default();
+        let s = [signal(SignalKind::Rate, 25.0, 10.0)];
+        let d = decide_with(
+            &verdict(0.95),
+            &[],
+            T,
+            Mode::Enforce,
+            &evidence(&s, &ladder),
+        );
+        assert_eq!(d.action, Action::Block);
+        assert_eq!(
+            d.reasons[0],
+            "escalation: block client+principal for 600s: model and rate agree"
+        );
+        assert_eq!(d.class, "sqli");
+        let mut ev = evidence(&s, &ladder);
+        ev.history.earlier_blocks = 2;
+        let d = decide_with(&verdict(0.0), &[], T, Mode::Enforce, &ev);
+        assert_eq!(d.action, Action::Block);
+        assert_eq!(d.block.map(|b| b.ttl_s), Some(2400));
+        assert!(
+            d.reasons[0].ends_with("strong signal from a client blocked 2 time(s) before"),
+            "{d}"
+        );
+        // A weak signal from a repeat offender only annotates.
+        let weak = [signal(SignalKind::Rate, 12.0, 10.0)];
+        let mut ev = evidence(&weak, &ladder);
+        ev.history.earlier_blocks = 2;
+        assert_eq!(
+            decide_with(&verdict(0.0), &[], T, Mode::Enforce, &ev).action,
+            Action::Annotate
+        );
+    }
+
+    #[test]
+    fn replies_match_the_action() {
+        let ladder = Ladder::default();
+        let s = [signal(SignalKind::Rate, 25.0, 10.0)];
+        let mut d = decide_with(&verdict(0.0), &[], T, Mode::Enforce, &evidence(&s, &ladder));
+        let r = d.local_reply("x").unwrap();
+        assert_eq!(r.status, 429);
+        assert!(r.headers.contains(&("retry-after", "60".to_string())));
+        assert!(r.body.contains("Too many requests"));
+        d.mode = Mode::Monitor;
+        d.enforced = false;
+        assert_eq!(d.local_reply("x"), None);
+        let names: Vec<&str> = Action::ALL.iter().map(|a| a.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "allow",
+                "annotate",
+                "challenge",
+                "throttle",
+                "deny",
+                "block",
+                "revoke"
+            ]
+        );
     }
 }

@@ -446,16 +446,20 @@ pub fn identify(
     let ip = if trusted_xff_hops == 0 {
         peer
     } else {
-        // Each trusted proxy appends the address it saw; the client is `hops` from the right.
+        // Each trusted proxy appends the address it saw; the client is `hops` from the right
+        // once the entry Envoy appended itself is dropped: with `use_remote_address: true`
+        // (required) Envoy appends the peer, or its own address for a loopback peer, before
+        // any filter runs.
         let xff = view
             .header("x-forwarded-for")
             .map(|v| String::from_utf8_lossy(v).into_owned())
             .unwrap_or_default();
-        let hops: Vec<&str> = xff
+        let mut hops: Vec<&str> = xff
             .split(',')
             .map(str::trim)
             .filter(|s| !s.is_empty())
             .collect();
+        hops.pop();
         hops.len()
             .checked_sub(trusted_xff_hops)
             .and_then(|i| hops.get(i))
@@ -471,6 +475,20 @@ pub fn identify(
         (!token.is_empty()).then(|| principal_id(token))
     });
     ClientIdentity { ip, principal }
+}
+
+/// Resolves the client IP as [`identify`] does and the principal from the configured principal
+/// sources (API key header, bearer token, JWT claim), as its redacted display id (`tok:1a2b3c4d`,
+/// the id behaviour reasons use).
+pub fn identify_with(
+    view: &RequestView,
+    source_address: Option<&str>,
+    identity: &crate::config::IdentityConfig,
+) -> ClientIdentity {
+    let mut id = identify(view, source_address, identity.trusted_xff_hops, &[]);
+    id.principal = crate::behaviour::principal::resolve(view, &identity.principal_sources, false)
+        .map(|p| p.display);
+    id
 }
 
 fn strip_port(addr: &str) -> String {
@@ -656,8 +674,11 @@ mod tests {
     #[test]
     fn client_ip_honours_trusted_hops_and_principal_is_hashed() {
         let mut view = RequestView::new("GET", b"/");
-        view.headers
-            .push(("x-forwarded-for".into(), b"203.0.113.9, 10.0.0.1".to_vec()));
+        // Client, the first trusted proxy (appended by the second), Envoy's own entry.
+        view.headers.push((
+            "x-forwarded-for".into(),
+            b"203.0.113.9, 10.0.0.1, 192.0.2.2".to_vec(),
+        ));
         view.headers
             .push(("authorization".into(), b"Bearer secret-token".to_vec()));
         let ph = vec!["authorization".to_string()];
@@ -665,10 +686,37 @@ mod tests {
         assert_eq!(id.ip.as_deref(), Some("127.0.0.1"));
         let id = identify(&view, Some("127.0.0.1:5000"), 2, &ph);
         assert_eq!(id.ip.as_deref(), Some("203.0.113.9"));
+        let id = identify(&view, Some("127.0.0.1:5000"), 1, &ph);
+        assert_eq!(id.ip.as_deref(), Some("10.0.0.1"));
+        let id = identify(&view, Some("127.0.0.1:5000"), 3, &ph);
+        assert_eq!(
+            id.ip.as_deref(),
+            Some("127.0.0.1"),
+            "more hops than entries: the peer"
+        );
         let id = identify(&view, Some("[::1]:80"), 5, &ph);
         assert_eq!(id.ip.as_deref(), Some("::1"));
         let principal = id.principal.unwrap();
         assert!(principal.starts_with("tok:") && !principal.contains("secret"));
         assert_eq!(Some(principal), identify(&view, None, 0, &ph).principal);
+    }
+
+    #[test]
+    fn configured_principal_sources_give_the_behaviour_display_id() {
+        let cfg = crate::config::Config::from_json(
+            br#"{"client_identity":{"trusted_xff_hops":1,"principal_sources":[{"header":"x-api-key"}]}}"#,
+        )
+        .unwrap();
+        let mut view = RequestView::new("GET", b"/");
+        view.headers
+            .push(("x-forwarded-for".into(), b"203.0.113.9,10.0.0.1".to_vec()));
+        view.headers.push(("x-api-key".into(), b"k-1".to_vec()));
+        let id = identify_with(&view, Some("10.0.0.1:80"), &cfg.identity);
+        assert_eq!(id.ip.as_deref(), Some("203.0.113.9"));
+        let p = id.principal.unwrap();
+        assert!(
+            p.starts_with("key:") && p.len() == 12 && !p.contains("k-1"),
+            "{p}"
+        );
     }
 }

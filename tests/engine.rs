@@ -175,3 +175,87 @@ fn oversized_body_is_scored_on_its_prefix_and_says_so() {
         "{d}"
     );
 }
+
+fn assess_at(
+    engine: &Engine,
+    store: &apiward::state::MemStore,
+    record_json: &str,
+    client_ip: &str,
+    now_ms: u64,
+) -> apiward::engine::Assessment {
+    let record = RequestRecord::from_json(record_json).unwrap();
+    let mut view = record.to_view(engine.config().max_body_bytes).unwrap();
+    view.client.ip = Some(client_ip.to_string());
+    let facts = engine.request_facts(&view);
+    let policy = engine.route(&view.path);
+    engine
+        .assess(&view, &facts, &policy, store, now_ms)
+        .unwrap()
+}
+
+#[test]
+fn with_behaviour_single_requests_get_the_model_decision() {
+    let engine = engine(r#"{"mode":"enforce"}"#);
+    let store = apiward::state::MemStore::new();
+    let now = 1_700_000_000_000;
+    for (i, (_, record, _)) in ATTACKS.iter().enumerate() {
+        let a = assess_at(&engine, &store, record, &format!("192.0.2.{i}"), now);
+        assert_eq!(a.decision, decide(&engine, record), "{record}");
+        assert!(a.learning && a.model_scored && a.errors.is_empty());
+    }
+    for (i, record) in BENIGN.iter().enumerate() {
+        let a = assess_at(&engine, &store, record, &format!("198.51.100.{i}"), now);
+        assert_eq!(a.decision, decide(&engine, record), "{record}");
+    }
+}
+
+#[test]
+fn behaviour_disabled_gives_model_only_decisions_and_writes_nothing() {
+    let engine = engine(r#"{"mode":"enforce","behaviour":{"enabled":false}}"#);
+    assert!(engine.behaviour().is_none());
+    let store = apiward::state::MemStore::new();
+    for (_, record, _) in ATTACKS {
+        for _ in 0..5 {
+            let a = assess_at(&engine, &store, record, "203.0.113.1", 1_700_000_000_000);
+            assert_eq!(a.decision, decide(&engine, record));
+        }
+    }
+    assert_eq!(store.key_count(), 0);
+}
+
+#[test]
+fn repeated_injections_from_one_client_block_it_on_every_worker() {
+    let config = r#"{"mode":"enforce"}"#;
+    let (worker1, worker2) = (engine(config), engine(config));
+    let store = apiward::state::MemStore::new();
+    let now = 1_700_000_000_000;
+    let sqli = ATTACKS[0].1;
+    let first = assess_at(&worker1, &store, sqli, "203.0.113.66", now);
+    let second = assess_at(&worker2, &store, sqli, "203.0.113.66", now + 1000);
+    let third = assess_at(&worker1, &store, sqli, "203.0.113.66", now + 2000);
+    assert_eq!(first.decision.action, Action::Deny);
+    assert_eq!(second.decision.action, Action::Deny);
+    assert_eq!(third.decision.action, Action::Block, "{}", third.decision);
+    assert_eq!(third.decision.class, "sqli");
+    assert!(third.decision.reasons[0]
+        .starts_with("escalation: block client for 600s: model deny 3 of 3 from this client"));
+    // Now even a benign request from that client is refused, on the other worker too, unscored.
+    let after = assess_at(&worker2, &store, BENIGN[0], "203.0.113.66", now + 3000);
+    assert_eq!(after.decision.action, Action::Deny);
+    assert!(!after.model_scored);
+    assert!(after.decision.reasons[0]
+        .starts_with("blocked: client 203.0.113.66 for 599s more (model_denies, block 1)"));
+    assert_eq!(after.decision.local_reply("i").unwrap().status, 403);
+    let other = assess_at(&worker2, &store, BENIGN[0], "198.51.100.7", now + 3000);
+    assert_eq!(other.decision.action, Action::Allow);
+    // Monitor mode decides the same and blocks nothing.
+    let monitor = engine("{}");
+    let store = apiward::state::MemStore::new();
+    for i in 0..5 {
+        let a = assess_at(&monitor, &store, sqli, "203.0.113.66", now + i * 1000);
+        assert!(!a.decision.blocks());
+        if i >= 2 {
+            assert_eq!(a.decision.action, Action::Block);
+        }
+    }
+}

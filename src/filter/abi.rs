@@ -15,6 +15,7 @@ pub struct HostStatus(pub u32);
 
 const OK: u32 = 0;
 const NOT_FOUND: u32 = 1;
+const CAS_MISMATCH: u32 = 8;
 
 /// Header maps, as numbered by the ABI.
 #[derive(Debug, Clone, Copy)]
@@ -22,6 +23,8 @@ const NOT_FOUND: u32 = 1;
 pub enum Map {
     /// Request headers.
     RequestHeaders = 0,
+    /// Response headers.
+    ResponseHeaders = 2,
 }
 
 /// Buffers, as numbered by the ABI.
@@ -96,6 +99,20 @@ extern "C" {
         headers_data: *const u8,
         headers_size: usize,
         grpc_status: i32,
+    ) -> u32;
+    fn proxy_get_shared_data(
+        key_data: *const u8,
+        key_size: usize,
+        return_value_data: *mut *mut u8,
+        return_value_size: *mut usize,
+        return_cas: *mut u32,
+    ) -> u32;
+    fn proxy_set_shared_data(
+        key_data: *const u8,
+        key_size: usize,
+        value_data: *const u8,
+        value_size: usize,
+        cas: u32,
     ) -> u32;
     fn proxy_define_metric(
         metric_type: u32,
@@ -217,6 +234,43 @@ pub fn send_response(
             -1,
         )
     })
+}
+
+/// Why a shared-data call failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SharedDataError {
+    /// The CAS token is no longer the key's (another worker wrote it).
+    CasMismatch,
+    /// Any other non-OK status.
+    Host(HostStatus),
+}
+
+/// The value of a shared-data key and its CAS token; `Ok(None)` if the key was never set.
+pub fn shared_data(key: &str) -> Result<Option<(Vec<u8>, u32)>, SharedDataError> {
+    let mut data = null_mut();
+    let mut size = 0usize;
+    let mut cas = 0u32;
+    // SAFETY: `key` is live; out-pointers outlive the call; the returned buffer is taken over.
+    let code =
+        unsafe { proxy_get_shared_data(key.as_ptr(), key.len(), &mut data, &mut size, &mut cas) };
+    match code {
+        OK => Ok(Some((take_host_buffer(data, size), cas))),
+        NOT_FOUND => Ok(None),
+        CAS_MISMATCH => Err(SharedDataError::CasMismatch),
+        other => Err(SharedDataError::Host(HostStatus(other))),
+    }
+}
+
+/// Writes a shared-data key if `cas` is 0 or still the key's token.
+pub fn set_shared_data(key: &str, value: &[u8], cas: u32) -> Result<(), SharedDataError> {
+    // SAFETY: pointers and lengths describe live buffers for the duration of the call.
+    let code =
+        unsafe { proxy_set_shared_data(key.as_ptr(), key.len(), value.as_ptr(), value.len(), cas) };
+    match code {
+        OK => Ok(()),
+        CAS_MISMATCH => Err(SharedDataError::CasMismatch),
+        other => Err(SharedDataError::Host(HostStatus(other))),
+    }
 }
 
 /// Defines a metric (idempotent per VM) and returns its id.

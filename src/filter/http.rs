@@ -1,4 +1,6 @@
-//! One HTTP stream: collect the request, hand it to the engine once, apply the decision.
+//! One HTTP stream: identify the client, screen it against the block and revocation lists as
+//! soon as the headers are in, hand the request to the engine once, apply the decision, and feed
+//! the upstream's answer back to behaviour.
 
 use std::rc::Rc;
 
@@ -7,10 +9,13 @@ use proxy_wasm::types::Action as HostAction;
 
 use super::abi::{self, Buffer, Level, Map};
 use super::metrics::Metrics;
+use super::store::HostStore;
+use crate::behaviour::RequestFacts;
 use crate::config::FailureMode;
 use crate::engine::{Engine, RoutePolicy};
 use crate::policy::{self, Decision};
 use crate::request::{self, RequestView};
+use crate::state::StateError;
 
 /// Longest reasons header we send upstream.
 const MAX_REASONS_HEADER: usize = 512;
@@ -20,13 +25,33 @@ pub struct ApiwardHttp {
     metrics: Rc<Metrics>,
     view: Option<RequestView>,
     policy: Option<RoutePolicy>,
+    /// What behaviour knows about the request, kept for the response.
+    facts: Option<RequestFacts>,
     request_id: String,
     decided: bool,
+    /// The filter answered the request itself: its reply is not the upstream's.
+    replied_locally: bool,
 }
 
 enum Failure {
     Host(&'static str, abi::HostStatus),
     Model(String),
+    State(String),
+}
+
+/// Wall-clock milliseconds, the time behaviour windows and blocks run on.
+fn now_ms() -> Result<u64, Failure> {
+    abi::now_ns()
+        .map(|ns| ns / 1_000_000)
+        .map_err(|s| Failure::Host("reading the clock", s))
+}
+
+fn describe(errors: &[StateError]) -> String {
+    errors
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 impl ApiwardHttp {
@@ -36,8 +61,10 @@ impl ApiwardHttp {
             metrics,
             view: None,
             policy: None,
+            facts: None,
             request_id: String::new(),
             decided: false,
+            replied_locally: false,
         }
     }
 
@@ -65,13 +92,9 @@ impl ApiwardHttp {
             .ok()
             .flatten()
             .map(|b| String::from_utf8_lossy(&b).into_owned());
-        let identity = &self.engine.config().identity;
-        view.client = request::identify(
-            &view,
-            source.as_deref(),
-            identity.trusted_xff_hops,
-            &identity.principal_headers,
-        );
+        // The principal comes from the configured sources, in the behaviour facts.
+        let hops = self.engine.config().identity.trusted_xff_hops;
+        view.client = request::identify(&view, source.as_deref(), hops, &[]);
         self.policy = Some(self.engine.route(&view.path));
         self.view = Some(view);
         Ok(())
@@ -98,6 +121,53 @@ impl ApiwardHttp {
         Ok(())
     }
 
+    /// Counts state errors; under `failure_mode: closed` they refuse the request.
+    fn state_errors(&self, errors: &[StateError]) -> Result<(), Failure> {
+        if errors.is_empty() {
+            return Ok(());
+        }
+        self.metrics.state_errors(errors);
+        match self.engine.config().failure_mode {
+            FailureMode::Closed => Err(Failure::State(describe(errors))),
+            FailureMode::Open => {
+                abi::log(
+                    Level::Warn,
+                    &format!(
+                        "apiward: {}; failure_mode=open, decided without those tables",
+                        describe(errors)
+                    ),
+                );
+                Ok(())
+            }
+        }
+    }
+
+    /// Headers phase: a blocked client or principal, or a revoked token, is answered now,
+    /// before its body is buffered. `Ok(None)`: go on.
+    fn screen(&mut self) -> Result<Option<HostAction>, Failure> {
+        let (Some(view), Some(policy)) = (self.view.as_ref(), self.policy.as_ref()) else {
+            return Ok(None);
+        };
+        if self.engine.behaviour().is_none() {
+            return Ok(None);
+        }
+        let now = now_ms()?;
+        let facts = self.engine.request_facts(view);
+        let screening = self.engine.screen(&facts, policy, &HostStore, now);
+        self.facts = Some(facts);
+        self.state_errors(&screening.errors)?;
+        match screening.decision {
+            Some(d) if d.enforced => {
+                self.decided = true;
+                self.metrics.signals(d.signals.iter().map(|s| s.kind));
+                self.metrics.decision(d.action, &d.class, true, 0);
+                Ok(Some(self.reply(&d)))
+            }
+            // Monitor mode: the assessment meets the same standing and annotates it.
+            _ => Ok(None),
+        }
+    }
+
     /// Runs the engine once and applies the outcome.
     fn decide(&mut self) -> HostAction {
         self.decided = true;
@@ -105,33 +175,54 @@ impl ApiwardHttp {
             return HostAction::Continue;
         };
         let started = abi::now_ns().unwrap_or(0);
-        let evaluation = self.engine.evaluate(view, policy);
+        let outcome = match self.facts.as_ref() {
+            Some(facts) => match now_ms() {
+                Ok(now) => self
+                    .engine
+                    .assess(view, facts, policy, &HostStore, now)
+                    .map(|a| (a.decision, a.errors))
+                    .map_err(|e| Failure::Model(e.to_string())),
+                Err(f) => Err(f),
+            },
+            None => self
+                .engine
+                .evaluate(view, policy)
+                .map(|ev| (ev.decision, Vec::new()))
+                .map_err(|e| Failure::Model(e.to_string())),
+        };
         let micros = abi::now_ns().unwrap_or(started).saturating_sub(started) / 1000;
-        match evaluation {
-            Ok(ev) => {
-                let decision = ev.decision;
-                self.metrics
-                    .decision(decision.action, &decision.class, decision.blocks(), micros);
-                if decision.blocks() {
-                    self.deny(403)
-                } else {
-                    self.annotate(&decision, micros);
-                    HostAction::Continue
-                }
-            }
-            Err(e) => self.fail(Failure::Model(e.to_string())),
+        let (decision, errors) = match outcome {
+            Ok(o) => o,
+            Err(f) => return self.fail(f),
+        };
+        self.metrics
+            .signals(decision.signals.iter().map(|s| s.kind));
+        self.metrics
+            .decision(decision.action, &decision.class, decision.blocks(), micros);
+        self.metrics.enforcement(&decision);
+        if let Err(f) = self.state_errors(&errors) {
+            return self.fail(f);
+        }
+        if decision.blocks() {
+            self.reply(&decision)
+        } else {
+            self.annotate(&decision, micros);
+            HostAction::Continue
         }
     }
 
     fn annotate(&self, decision: &Decision, micros: u64) {
         let prefix = &self.engine.config().annotation_prefix;
         let reasons = policy::header_safe(&decision.reasons.join("; "), MAX_REASONS_HEADER);
+        let mut signals: Vec<&str> = decision.signals.iter().map(|s| s.kind.as_str()).collect();
+        signals.dedup();
         let headers = [
             ("score", format!("{:.3}", decision.risk)),
             ("class", decision.class.clone()),
             ("action", decision.action.as_str().to_string()),
             ("mode", decision.mode.as_str().to_string()),
             ("reasons", reasons),
+            ("signals", signals.join(",")),
             ("request-id", self.request_id.clone()),
             ("latency-us", micros.to_string()),
         ];
@@ -147,18 +238,47 @@ impl ApiwardHttp {
         }
     }
 
-    fn deny(&self, status: u16) -> HostAction {
+    /// Sends the local reply of an enforced decision (401, 429 or 403).
+    fn reply(&mut self, decision: &Decision) -> HostAction {
+        let now = abi::now_ns().unwrap_or(0);
+        let incident = policy::incident_id(&self.request_id, now);
+        match decision.local_reply(&incident) {
+            Some(r) => {
+                let headers: Vec<(&str, &[u8])> =
+                    r.headers.iter().map(|(k, v)| (*k, v.as_bytes())).collect();
+                self.send(r.status, headers, &r.body, &incident)
+            }
+            None => HostAction::Continue,
+        }
+    }
+
+    /// A bare problem document with `status` (503 when failing closed).
+    fn refuse(&mut self, status: u16) -> HostAction {
         let now = abi::now_ns().unwrap_or(0);
         let incident = policy::incident_id(&self.request_id, now);
         let body = policy::problem_json(status, &incident);
-        let incident_header = format!("{}incident", self.engine.config().annotation_prefix);
-        let headers: [(&str, &[u8]); 3] = [
+        let headers: Vec<(&str, &[u8])> = vec![
             ("content-type", b"application/problem+json"),
             ("cache-control", b"no-store"),
-            (&incident_header, incident.as_bytes()),
         ];
-        match abi::send_response(u32::from(status), &headers, body.as_bytes()) {
-            Ok(()) => HostAction::Pause,
+        self.send(status, headers, &body, &incident)
+    }
+
+    fn send(
+        &mut self,
+        status: u16,
+        headers: Vec<(&str, &[u8])>,
+        body: &str,
+        incident: &str,
+    ) -> HostAction {
+        let incident_header = format!("{}incident", self.engine.config().annotation_prefix);
+        let mut all = headers;
+        all.push((incident_header.as_str(), incident.as_bytes()));
+        match abi::send_response(u32::from(status), &all, body.as_bytes()) {
+            Ok(()) => {
+                self.replied_locally = true;
+                HostAction::Pause
+            }
             Err(s) => {
                 abi::log(
                     Level::Warn,
@@ -178,7 +298,7 @@ impl ApiwardHttp {
         self.metrics.error();
         let what = match failure {
             Failure::Host(what, s) => format!("host error {} while {what}", s.0),
-            Failure::Model(e) => e,
+            Failure::Model(e) | Failure::State(e) => e,
         };
         match self.engine.config().failure_mode {
             FailureMode::Open => {
@@ -195,9 +315,38 @@ impl ApiwardHttp {
                     Level::Warn,
                     &format!("apiward: {what}; failure_mode=closed, request refused"),
                 );
-                self.deny(503)
+                self.refuse(503)
             }
         }
+    }
+
+    /// Feeds the upstream's status and body size to behaviour.
+    fn observe_response(&self) {
+        let Some(facts) = self.facts.as_ref() else {
+            return;
+        };
+        let Ok(pairs) = abi::header_pairs(Map::ResponseHeaders) else {
+            return;
+        };
+        let field = |name: &str| {
+            pairs
+                .iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case(name))
+                .and_then(|(_, v)| std::str::from_utf8(v).ok())
+                .and_then(|v| v.trim().parse::<u64>().ok())
+        };
+        let Some(status) = field(":status").and_then(|s| u16::try_from(s).ok()) else {
+            return;
+        };
+        let Ok(now) = now_ms() else {
+            return;
+        };
+        let seen =
+            self.engine
+                .observe_response(facts, status, field("content-length"), &HostStore, now);
+        self.metrics.signals(seen.signals.iter().map(|s| s.kind));
+        // The answer is on its way: failure_mode cannot apply, the errors are counted.
+        self.metrics.state_errors(&seen.errors);
     }
 }
 
@@ -213,6 +362,11 @@ impl HttpContext for ApiwardHttp {
             self.decided = true;
             self.metrics.skipped();
             return HostAction::Continue;
+        }
+        match self.screen() {
+            Ok(Some(action)) => return action,
+            Ok(None) => {}
+            Err(f) => return self.fail(f),
         }
         if end_of_stream || self.engine.config().max_body_bytes == 0 {
             return self.decide();
@@ -252,5 +406,16 @@ impl HttpContext for ApiwardHttp {
             Err(s) => return self.fail(Failure::Host("reading the request body at trailers", s)),
         }
         self.decide()
+    }
+
+    fn on_http_response_headers(
+        &mut self,
+        _num_headers: usize,
+        _end_of_stream: bool,
+    ) -> HostAction {
+        if !self.replied_locally {
+            self.observe_response();
+        }
+        HostAction::Continue
     }
 }

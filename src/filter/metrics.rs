@@ -1,8 +1,10 @@
 //! Filter metrics, defined once per VM and exported through the proxy's stats.
 
 use super::abi::{self, MetricKind};
+use crate::behaviour::{SignalKind, TABLE_NAMES};
 use crate::features::CLASSES;
-use crate::policy::Action;
+use crate::policy::{Action, Decision};
+use crate::state::StateError;
 
 /// Ids of the metrics this VM defined; a metric the host refused is `None` and skipped.
 pub struct Metrics {
@@ -14,6 +16,10 @@ pub struct Metrics {
     actions: Vec<Option<u32>>,
     classes: Vec<Option<u32>>,
     inference_us: Option<u32>,
+    signals: Vec<Option<u32>>,
+    state_errors: Vec<Option<u32>>,
+    blocks: Option<u32>,
+    revocations: Option<u32>,
 }
 
 fn define(kind: MetricKind, name: &str) -> Option<u32> {
@@ -63,6 +69,26 @@ impl Metrics {
                 })
                 .collect(),
             inference_us: define(MetricKind::Histogram, "apiward_inference_us"),
+            signals: SignalKind::ALL
+                .iter()
+                .map(|k| {
+                    define(
+                        MetricKind::Counter,
+                        &format!("apiward_signals_total.signal.{}", k.as_str()),
+                    )
+                })
+                .collect(),
+            state_errors: TABLE_NAMES
+                .iter()
+                .map(|t| {
+                    define(
+                        MetricKind::Counter,
+                        &format!("apiward_state_errors_total.table.{t}"),
+                    )
+                })
+                .collect(),
+            blocks: define(MetricKind::Counter, "apiward_blocks_imposed_total"),
+            revocations: define(MetricKind::Counter, "apiward_tokens_revoked_total"),
         }
     }
 
@@ -101,6 +127,45 @@ impl Metrics {
         }
         if let Some(id) = self.inference_us {
             let _ = abi::record_metric(id, micros);
+        }
+    }
+
+    /// Behaviour signals raised by a request or response, once per kind.
+    pub fn signals(&self, kinds: impl IntoIterator<Item = SignalKind>) {
+        let mut seen: Vec<SignalKind> = Vec::new();
+        for kind in kinds {
+            if seen.contains(&kind) {
+                continue;
+            }
+            seen.push(kind);
+            if let Some(i) = SignalKind::ALL.iter().position(|k| *k == kind) {
+                bump(self.signals.get(i).copied().flatten());
+            }
+        }
+    }
+
+    /// Shared-data errors, per table.
+    pub fn state_errors(&self, errors: &[StateError]) {
+        for e in errors {
+            let table = match e {
+                StateError::Contention { table, .. } | StateError::Store { table, .. } => table,
+            };
+            if let Some(i) = TABLE_NAMES.iter().position(|t| t == table) {
+                bump(self.state_errors.get(i).copied().flatten());
+            }
+        }
+    }
+
+    /// Blocks and revocations an enforced decision wrote.
+    pub fn enforcement(&self, decision: &Decision) {
+        if !decision.enforced {
+            return;
+        }
+        if decision.block.is_some() {
+            bump(self.blocks);
+        }
+        if decision.revoke.is_some() {
+            bump(self.revocations);
         }
     }
 }

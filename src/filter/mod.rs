@@ -4,6 +4,7 @@
 mod abi;
 mod http;
 mod metrics;
+mod store;
 
 use std::rc::Rc;
 

@@ -22,13 +22,22 @@ import harness  # noqa: E402
 MODULE = harness.DEFAULT_MODULE  # APIWARD_WASM overrides the built one
 
 # Plugin configurations shared by the tests (one Envoy each).
-MONITOR_CONFIG: dict = {}  # all defaults: monitor mode
+EMPTY_CONFIG: dict = {}  # all defaults: monitor mode
+# The model-focused tests send every attack and every odd request from 127.0.0.1. Behaviour stays
+# on (every request updates shared data), with its escalations out of their reach: the n-th model
+# deny from one client would block it, and traversal attacks add up to 404 bursts.
+# tests/e2e/test_behaviour.py covers behaviour with one Envoy per scenario.
+MODEL_FOCUSED_BEHAVIOUR = {
+    "signals": {"model_denies": {"limit": 1000}, "not_found": {"limit": 100000}},
+}
+MONITOR_CONFIG: dict = {"behaviour": MODEL_FOCUSED_BEHAVIOUR}
 ENFORCE_CONFIG = {
     "mode": "enforce",
     "routes": [
         {"prefix": "/internal/", "skip": True},
         {"prefix": "/api/legacy/", "mode": "monitor"},
     ],
+    "behaviour": MODEL_FOCUSED_BEHAVIOUR,
 }
 
 LOG_TAIL_LINES = 150
@@ -115,7 +124,9 @@ def envoy_pool(upstream, module_path, tmp_path_factory):
     pool = EnvoyPool(upstream, module_path, tmp_path_factory)
     try:
         # The common ones in parallel: V8 compiles in each process at the same time.
-        pool.start_all({"monitor": MONITOR_CONFIG, "enforce": ENFORCE_CONFIG})
+        pool.start_all(
+            {"monitor": MONITOR_CONFIG, "enforce": ENFORCE_CONFIG, "empty": EMPTY_CONFIG}
+        )
     except harness.HarnessError as exc:
         pool.stop()
         pytest.exit(f"could not start Envoy with the filter:\n{exc}", returncode=3)
@@ -131,3 +142,8 @@ def monitor_envoy(envoy_pool) -> harness.Envoy:
 @pytest.fixture(scope="session")
 def enforce_envoy(envoy_pool) -> harness.Envoy:
     return envoy_pool.get("enforce", ENFORCE_CONFIG)
+
+
+@pytest.fixture(scope="session")
+def empty_envoy(envoy_pool) -> harness.Envoy:
+    return envoy_pool.get("empty", EMPTY_CONFIG)

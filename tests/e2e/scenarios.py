@@ -13,6 +13,8 @@ import harness
 JSON = {"content-type": "application/json"}
 FORM = {"content-type": "application/x-www-form-urlencoded"}
 
+# What x-apiward-action may say (in monitor mode: what enforce would do).
+ACTIONS = ("allow", "annotate", "challenge", "throttle", "deny", "block", "revoke")
 ANNOTATIONS = ("score", "class", "action", "mode", "reasons", "request-id", "latency-us")
 
 
@@ -106,7 +108,7 @@ def assert_annotated(
     assert not missing, f"missing annotations {missing}; upstream saw {resp.echoed_headers}"
     score = float(ann["score"])
     assert 0.0 <= score <= 1.0 and re.fullmatch(r"\d\.\d{3}", ann["score"]), ann["score"]
-    assert ann["action"] in ("allow", "annotate", "deny"), ann
+    assert ann["action"] in ACTIONS, ann
     assert ann["mode"] in ("monitor", "enforce"), ann
     assert int(ann["latency-us"]) >= 0, ann
     assert ann["request-id"], ann

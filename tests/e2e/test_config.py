@@ -65,7 +65,63 @@ FULL_VALID = {
             "thresholds": {"annotate": 0.5, "deny": 0.95},
         },
         {"prefix": "/healthz", "skip": True},
+        {"prefix": "/api/admin/", "ladder": {"block": {"ttl_s": 3600}}},
     ],
+    "behaviour": {
+        "enabled": True,
+        "window_s": 60,
+        "learning_rate": 0.05,
+        "warmup": {"seconds": 600, "requests": 200, "windows": 3},
+        "signals": {
+            "rate": {"enabled": True, "z": 4, "min_requests": 120, "strong_factor": 2},
+            "route_rate": {"enabled": True, "z": 6, "min_requests": 600},
+            "auth_failures": {"enabled": True, "limit": 10, "strong_factor": 2},
+            "not_found": {"enabled": True, "limit": 30, "strong_factor": 2},
+            "bola": {"enabled": True, "z": 4, "min_distinct": 50, "strong_factor": 2},
+            "structure": {"enabled": True, "promote_after": 20},
+            "response_size": {"enabled": True, "z": 6, "min_bytes": 65536},
+            "model_denies": {"limit": 3, "window_s": 600},
+        },
+        "tables": {
+            "clients": {"buckets": 4096, "entries": 8},
+            "principals": {"buckets": 2048, "entries": 8},
+            "principal_routes": {"buckets": 4096, "entries": 8},
+            "routes": {"buckets": 256, "entries": 8},
+            "blocks": {"buckets": 1024, "entries": 8},
+            "revoked": {"buckets": 1024, "entries": 8},
+            "max_retries": 4,
+        },
+    },
+    "ladder": {
+        "challenge": {
+            "enabled": True,
+            "realm": "api",
+            "acr_values": "urn:example:mfa",
+            "max_age_s": 300,
+        },
+        "throttle": {"enabled": True, "retry_after_max_s": 60},
+        "block": {
+            "enabled": True,
+            "ttl_s": 600,
+            "max_ttl_s": 86400,
+            "scope": "both",
+            "excess": 4,
+        },
+        "revoke": {
+            "enabled": True,
+            "ttl_s": 86400,
+            "cluster": "idp",
+            "path": "/oauth2/revoke",
+            "authority": "idp.example.com",
+            "client_authorization": "Basic YXBpd2FyZDpzZWNyZXQ=",
+            "timeout_ms": 2000,
+        },
+    },
+    "allowlist": {
+        "cidrs": ["10.0.0.0/8", "2001:db8::/32"],
+        "principals": ["sha256:" + "ab" * 32],
+        "paths": ["/api/status"],
+    },
 }
 
 
@@ -123,7 +179,13 @@ def test_valid_configuration_pushed_to_running_envoy_applies_without_restart(lds
 
 def test_configuration_using_every_documented_field_is_accepted(lds_envoy):
     assert lds_envoy.update_plugin_config(FULL_VALID), harness.log_excerpt(lds_envoy.log(), 20)
-    resp = lds_envoy.request("GET", "/api/legacy/search?q=" + SQLI_IN_QUERY.path.split("q=")[1])
+    # From its own address (one trusted hop): earlier tests' attacks from 127.0.0.1 count as
+    # model denies of that client, and the third one escalates to a block.
+    resp = lds_envoy.request(
+        "GET",
+        "/api/legacy/search?q=" + SQLI_IN_QUERY.path.split("q=")[1],
+        headers={"x-forwarded-for": "198.51.100.23"},
+    )
     assert_annotated(resp, action="deny", mode="monitor", prefix="x-sec-")
     assert lds_envoy.update_plugin_config({"mode": "monitor"})
 

@@ -56,8 +56,8 @@ def test_attack_reaches_upstream_annotated_deny_with_its_class_in_monitor_mode(m
     assert float(ann["score"]) >= 0.5, ann
 
 
-def test_empty_configuration_defaults_to_monitor_mode(monitor_envoy):
-    resp = SQLI_IN_QUERY.send(monitor_envoy)
+def test_empty_configuration_defaults_to_monitor_mode(empty_envoy):
+    resp = SQLI_IN_QUERY.send(empty_envoy)
     assert resp.status == 200
     assert_annotated(resp, mode="monitor")
 
