@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """`make bench-quick`: a first, short throughput and start-up measurement.
 
-wrk -> Envoy (no filter | apiward monitor | apiward enforce) -> a fixed upstream (a second
+wrk -> Envoy (no filter | apiward monitor without behaviour | apiward monitor | apiward
+enforce) -> a fixed upstream (a second
 Envoy answering every request with a direct_response, so the upstream is never the
 bottleneck). Reports requests/s, the ratio to Envoy without the filter, wrk's latency
 percentiles, the time from Envoy start to the first scored response, and the filter's own
@@ -134,7 +135,11 @@ def main() -> int:
     print(f"module: {module} ({module.stat().st_size / 1e6:.2f} MB)")
     results = []
     try:
-        for name, cfg in [("envoy (no filter)", None), ("apiward monitor", {"mode": "monitor"}),
+        # "behaviour off" is the model alone: the difference to monitor is the shared-data state
+        # (all wrk connections are one client: one hot bucket, CAS races between the workers).
+        for name, cfg in [("envoy (no filter)", None),
+                          ("monitor, behav. off", {"mode": "monitor", "behaviour": {"enabled": False}}),
+                          ("apiward monitor", {"mode": "monitor"}),
                           ("apiward enforce", {"mode": "enforce"})]:
             envoy = harness.Envoy(plugin_config=cfg or {}, upstream_port=up_port, module=module)
             if cfg is None:

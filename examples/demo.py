@@ -6,6 +6,11 @@ parallel), sends every request through both, prints one table and a summary, and
 stops everything it started. Ports are picked by the kernel, so it runs beside
 `make run`.
 
+Then two behaviour scenes through the same Envoys: one client bursting (throttled with 429 and
+Retry-After) and one token walking user ids (BOLA: denied, then blocked). The demo plays several
+clients from 127.0.0.1 through X-Forwarded-For (one trusted hop) and has no warm-up, so behaviour
+acts at once.
+
 Options: --mode monitor|enforce|both (default both), --module PATH, --json (raw rows).
 """
 
@@ -213,19 +218,40 @@ class Outcome:
     error: str = ""
 
 
-def send(envoy: harness.Envoy, call: DemoCall) -> Outcome:
+# The demo's plugin configuration besides the mode: clients told apart by X-Forwarded-For, no
+# warm-up and small limits so that the behaviour scenes act within a few dozen requests.
+DEMO_CONFIG = {
+    "client_identity": {"trusted_xff_hops": 1},
+    "behaviour": {
+        "warmup": {"seconds": 0, "requests": 0, "windows": 1},
+        "signals": {
+            "rate": {"min_requests": 30},
+            "bola": {"min_distinct": 10},
+            "structure": {"enabled": False},
+        },
+    },
+}
+BENIGN_CLIENT = "198.51.100.10"
+ATTACKER = "203.0.113.66"
+
+
+def send(envoy: harness.Envoy, call: DemoCall, client: str | None = None) -> Outcome:
+    if client is None:
+        client = BENIGN_CLIENT if call.kind == "benign" else ATTACKER
     try:
         resp = envoy.request(
-            call.method, call.path, body=call.body, headers=call.headers, timeout=10
+            call.method,
+            call.path,
+            body=call.body,
+            headers={**call.headers, "x-forwarded-for": client},
+            timeout=10,
         )
     except Exception as exc:  # noqa: BLE001 (show any client failure in the table)
         return Outcome(decision="error", error=f"{type(exc).__name__}: {exc}")
     out = Outcome(status=resp.status, rtt_ms=resp.elapsed_ms)
     ann = resp.annotations()
-    if resp.status == 403 and resp.headers.get("content-type", "").startswith(
-        "application/problem+json"
-    ):
-        out.decision = "blocked"
+    if resp.headers.get("content-type", "").startswith("application/problem+json"):
+        out.decision = {401: "challenged", 429: "throttled"}.get(resp.status, "blocked")
         return out
     if not ann:
         out.decision = "no verdict"
@@ -235,12 +261,49 @@ def send(envoy: harness.Envoy, call: DemoCall) -> Outcome:
         out.filter_us = int(ann.get("latency-us", ""))
     except ValueError:
         pass
-    out.decision = {
-        "allow": "allowed",
-        "annotate": "annotated",
-        "deny": "flagged" if ann.get("mode") == "monitor" else "denied?",
-    }.get(ann.get("action", ""), ann.get("action", "?"))
+    action = ann.get("action", "?")
+    if action in ("allow", "annotate"):
+        out.decision = {"allow": "allowed", "annotate": "annotated"}[action]
+    elif ann.get("mode") == "monitor":
+        out.decision = "flagged" if action == "deny" else f"flagged ({action})"
+    else:
+        out.decision = f"{action}?"
     return out
+
+
+def behaviour_scenes(envoys: dict[str, harness.Envoy]) -> None:
+    """One client bursting, one token walking user ids: what each mode did, request by request
+    summarised."""
+    scenes = [
+        (
+            "burst: 80 GETs from one client (limit 30/min, throttled from 2x)",
+            [DemoCall("burst", "rate", "GET", "/api/users/2")] * 80,
+            "203.0.113.77",
+        ),
+        (
+            "BOLA: one token reads /api/users/1..60 (limit 10 ids/min)",
+            [
+                DemoCall(
+                    "walk", "bola", "GET", f"/api/users/{i}", headers={"authorization": JWT}
+                )
+                for i in range(1, 61)
+            ],
+            "203.0.113.88",
+        ),
+    ]
+    print("behaviour:")
+    for title, calls, client in scenes:
+        print(f"  {title}")
+        for mode, envoy in envoys.items():
+            outs = [send(envoy, c, client) for c in calls]
+            runs: list[list] = []  # [decision, count] in order of first appearance
+            for o in outs:
+                if runs and runs[-1][0] == o.decision:
+                    runs[-1][1] += 1
+                else:
+                    runs.append([o.decision, 1])
+            print(f"    {mode:<8} " + " -> ".join(f"{n} {d}" for d, n in runs))
+    print()
 
 
 def short(call: DemoCall, width: int) -> str:
@@ -290,7 +353,7 @@ def main() -> int:
         upstream.start()
         for mode in modes:
             envoys[mode] = harness.Envoy(
-                plugin_config={"mode": mode},
+                plugin_config={"mode": mode, **DEMO_CONFIG},
                 upstream_port=upstream.port,
                 module=args.module,
                 workdir=workdir / f"envoy-{mode}",
@@ -312,6 +375,7 @@ def main() -> int:
         ]
         print_table(rows, modes)
         print_summary(rows, modes)
+        behaviour_scenes(envoys)
         if args.json:
             for call, outs in rows:
                 print(
@@ -370,6 +434,11 @@ def print_table(rows, modes: list[str]) -> None:
     print()
 
 
+def stopped(decision: str) -> bool:
+    """Blocked or throttled (enforce), or flagged as such (monitor)."""
+    return decision in ("blocked", "throttled", "challenged") or decision.startswith("flagged")
+
+
 def print_summary(rows, modes: list[str]) -> None:
     attacks = [(c, o) for c, o in rows if c.kind != "benign"]
     benign = [(c, o) for c, o in rows if c.kind == "benign"]
@@ -378,8 +447,8 @@ def print_summary(rows, modes: list[str]) -> None:
         counts: dict[str, int] = {}
         for _, outs in rows:
             counts[outs[mode].decision] = counts.get(outs[mode].decision, 0) + 1
-        caught = sum(o[mode].decision in ("blocked", "flagged") for _, o in attacks)
-        false_pos = sum(o[mode].decision in ("blocked", "flagged") for _, o in benign)
+        caught = sum(stopped(o[mode].decision) for _, o in attacks)
+        false_pos = sum(stopped(o[mode].decision) for _, o in benign)
         # Blocked requests carry no class (the deny reply hides it): count where it is known.
         classified = [(c, o) for c, o in attacks if o[mode].cls != "-"]
         right_class = sum(o[mode].cls == c.kind for c, o in classified)
