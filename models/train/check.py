@@ -18,7 +18,7 @@ import os
 import subprocess
 import sys
 
-# Bounds for ~400 requests; the shipped model's figures on the full test split are in MODEL_CARD.md.
+# Bounds for 1,200 requests (50 per attack class); the shipped model's figures on the full test split are in MODEL_CARD.md.
 MIN_ATTACK_RECALL = 0.90
 MIN_CLASS_RECALL = 0.75      # every class with at least 10 smoke examples
 MAX_BENIGN_FPR = 0.02

