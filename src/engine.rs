@@ -6,7 +6,7 @@ use std::fmt;
 use crate::behaviour::{principal, Behaviour, History, RequestFacts, ResponseSignals, Signal};
 use crate::config::{Config, ConfigError, Ladder, Mode, ModelSource, Thresholds};
 use crate::decode;
-use crate::features::{self, FEATURE_DIM};
+use crate::features::{self, SparseRow};
 use crate::model::{
     ModelError, ModelMetadata, Scorer, TractScorer, EMBEDDED_METADATA, EMBEDDED_ONNX,
 };
@@ -19,8 +19,8 @@ use crate::state::{SharedStore, StateError};
 pub struct Rows {
     /// The scored values, one per row.
     pub values: Vec<InspectedValue>,
-    /// Row-major `values.len() × FEATURE_DIM`.
-    pub data: Vec<f32>,
+    /// The features of each value.
+    pub rows: Vec<SparseRow>,
     /// What could not be inspected fully.
     pub notes: Vec<InspectionNote>,
 }
@@ -28,13 +28,10 @@ pub struct Rows {
 /// Extracts the feature rows of `view`: the single code path for training and serving.
 pub fn request_rows(view: &RequestView, opts: &InspectOptions<'_>) -> Rows {
     let (values, notes) = view.inspected_values(opts);
-    let mut data = vec![0.0f32; values.len() * FEATURE_DIM];
-    for (value, row) in values.iter().zip(data.chunks_exact_mut(FEATURE_DIM)) {
-        features::extract(value, row);
-    }
+    let rows = values.iter().map(features::extract_sparse).collect();
     Rows {
         values,
-        data,
+        rows,
         notes,
     }
 }
@@ -283,7 +280,7 @@ impl Engine {
         let verdict = if n == 0 {
             ModelVerdict::nothing_scored()
         } else {
-            let probs = self.scorer.score(&rows.data, n)?;
+            let probs = self.scorer.score(&rows.rows)?;
             self.verdict(&probs, &rows.values)
         };
         Ok((verdict, rows.notes, n))

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use super::*;
 use crate::config::{BlockScope, Config, Thresholds};
 use crate::engine::{Assessment, Engine};
+use crate::features::SparseRow;
 use crate::model::{ModelError, Scorer};
 use crate::policy::{Action, BlockOrder};
 use crate::state::{MemStore, SharedStore, StoreError};
@@ -21,9 +22,9 @@ impl Scorer for StubModel {
     fn classes(&self) -> &[String] {
         &self.classes
     }
-    fn score(&self, _rows: &[f32], n: usize) -> Result<Vec<f32>, ModelError> {
+    fn score(&self, rows: &[SparseRow]) -> Result<Vec<f32>, ModelError> {
         let r = self.risk.get();
-        Ok((0..n).flat_map(|_| [1.0 - r, r]).collect())
+        Ok(rows.iter().flat_map(|_| [1.0 - r, r]).collect())
     }
 }
 

