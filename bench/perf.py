@@ -76,15 +76,16 @@ PLUGIN_CONFIGS = {
 class ProxyKind:
     name: str
     title: str
+    server: str  # "envoy" or "nginx"
     baseline: str | None  # the same proxy without a filter
 
 
 PROXIES = [
-    ProxyKind("envoy", "Envoy", None),
-    ProxyKind("apiward-monitor", "Envoy + apiward monitor", "envoy"),
-    ProxyKind("apiward-enforce", "Envoy + apiward enforce", "envoy"),
-    ProxyKind("nginx", "nginx", None),
-    ProxyKind("nginx-modsec", "nginx + ModSecurity CRS PL1", "nginx"),
+    ProxyKind("envoy", "Envoy", "envoy", None),
+    ProxyKind("apiward-monitor", "Envoy + apiward monitor", "envoy", "envoy"),
+    ProxyKind("apiward-enforce", "Envoy + apiward enforce", "envoy", "envoy"),
+    ProxyKind("nginx", "nginx", "nginx", None),
+    ProxyKind("nginx-modsec", "nginx + ModSecurity CRS PL1", "nginx", "nginx"),
 ]
 KINDS = {k.name: k for k in PROXIES}
 
@@ -387,8 +388,19 @@ class Proxy:
     nginx: NginxInstance | None = None
 
     def pids(self) -> list[int]:
+        """Envoy: its one process (the venv's `envoy` script execs the binary, which keeps the
+        PID; checked). nginx: the master and its workers."""
         if self.envoy is not None:
-            return [self.envoy.proc.pid] if self.envoy.proc else []
+            proc = self.envoy.proc
+            if proc is None or proc.poll() is not None:
+                return []
+            try:
+                comm = Path(f"/proc/{proc.pid}/comm").read_text().strip()
+            except OSError:
+                return []
+            if comm != "envoy":
+                raise BenchError(f"PID {proc.pid} is {comm!r}, not envoy: RSS would be wrong")
+            return [proc.pid]
         return self.nginx.pids() if self.nginx else []
 
     def alive(self) -> bool:
@@ -453,7 +465,7 @@ def start_proxy(
 ) -> Proxy:
     pdir = workdir / kind.name
     pdir.mkdir()
-    if kind.name.startswith("envoy") or kind.name.startswith("apiward"):
+    if kind.server == "envoy":
         cls = PlainEnvoy if kind.name == "envoy" else harness.Envoy
         plugin = PLUGIN_CONFIGS.get(kind.name, {})
         envoy = cls(
@@ -918,7 +930,7 @@ def markdown(report: dict) -> str:
         f"{v['apiward_wasm_sha256'][:12]}, {v['apiward_wasm_bytes'] / 1e6:.2f} MB (model onnx "
         f"sha256 {v['apiward_model_onnx_sha256'][:12]}).",
         "",
-        f"Command: `{report['command']}` ({report['total_seconds'] / 60:.1f} min).",
+        f"Command: `{report['command']}`, {report['total_seconds'] / 60:.1f} min in all.",
         "",
         f"wrk -t{s['threads']} -c{s['connections']}, {s['rounds']} rounds of {s['duration_s']} s "
         f"per payload and proxy, each after a {s['warmup_s']} s warm-up, proxies in turn within "
@@ -1217,6 +1229,8 @@ def main() -> int:
         detect.rel(a) if Path(a).is_absolute() else a for a in sys.argv[1:]
     ]
     report["command"] = "python " + " ".join(shlex.quote(a) for a in argv)
+    if os.environ.get("MAKELEVEL"):  # make exports it to the commands of a target
+        report["command"] = f"make bench (runs {report['command']})"
     report["machine"] = machine()
     report["versions"] = detect.versions(args.module, files, [])
     del report["versions"]["corpus_sha256"]
