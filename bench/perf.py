@@ -25,6 +25,7 @@ installs them and wrk.
 from __future__ import annotations
 
 import argparse
+import collections
 import hashlib
 import http.client
 import json
@@ -331,13 +332,28 @@ class NginxInstance:
                 pass
         return text
 
-    def audit_entries(self) -> int:
-        """Transactions in ModSecurity's audit log: requests on which a rule matched."""
+    def audit_entries(self) -> collections.Counter:
+        """Transactions in ModSecurity's audit log (JSON, one a line): "rule matched" (and per
+        rule id) and "status only" (and per status), since the log also takes answers with a
+        4xx/5xx status on which no rule matched."""
+        counts: collections.Counter = collections.Counter()
         try:
-            with open(self.workdir / "modsecurity" / "audit.log", "rb") as f:
-                return sum(1 for _ in f)
+            with open(self.workdir / "modsecurity" / "audit.log", encoding="utf-8") as f:
+                for line in f:
+                    try:
+                        txn = json.loads(line)["transaction"]
+                        messages = txn.get("messages") or []
+                        status = str(txn.get("response", {}).get("http_code", "?"))
+                    except (ValueError, KeyError, TypeError, AttributeError):
+                        messages, status = [], "?"
+                    counts["rule matched" if messages else "status only"] += 1
+                    if not messages:
+                        counts[f"status:{status}"] += 1
+                    for m in messages:
+                        counts[f"rule:{(m.get('details') or {}).get('ruleId', '?')}"] += 1
         except FileNotFoundError:
-            return 0
+            pass
+        return counts
 
     def pids(self) -> list[int]:
         """The master and its workers."""
@@ -652,6 +668,14 @@ def million_run(
     (polled once a second), or args.memory_max_seconds pass."""
     assert proxy.envoy is not None
     count = envoy_stats(proxy.envoy, f"^{re.escape(ENVOY_RQ_TOTAL)}$").get(ENVOY_RQ_TOTAL, 0)
+    if count >= args.memory_requests:  # the rounds got there: nothing to add
+        return {
+            "payload": payload.name,
+            "seconds": 0.0,
+            "envoy_requests": count,
+            "reached": True,
+            "wrk": None,
+        }
     started = time.monotonic()
     print(
         f"memory run: {proxy.kind.name} has served {count} requests; wrk ({payload.title}) "
@@ -675,7 +699,9 @@ def million_run(
                 ENVOY_RQ_TOTAL, 0
             )
             elapsed = time.monotonic() - started
-            if count >= args.memory_requests or elapsed > args.memory_max_seconds:
+            # (wrk needs a moment to set up its SIGINT handler)
+            done = count >= args.memory_requests or elapsed > args.memory_max_seconds
+            if done and elapsed > 2:
                 break
             if time.monotonic() - last_note > 30:
                 last_note = time.monotonic()
@@ -900,6 +926,8 @@ def text_report(report: dict) -> str:
 def million_line(report: dict) -> str:
     mr = report["million_run"]
     w = mr["wrk"]
+    if w is None:
+        return f"Fixed-count run: not needed, the rounds had served {mr['envoy_requests']}"
     line = (
         f"Fixed-count run: wrk ({report['payloads'][mr['payload']]['title']}) on "
         f"{KINDS['apiward-enforce'].title} until it had served {mr['envoy_requests']} requests "
@@ -913,8 +941,14 @@ def million_line(report: dict) -> str:
 
 def modsec_line(report: dict) -> str:
     n = report["modsec_audit_entries"]
-    line = f"ModSecurity audit log: {n} requests on which a CRS rule matched"
-    return line + (" ⚠ (rules match the benchmark traffic)" if n else "")
+    line = (
+        f"ModSecurity audit log: {n['rule matched']} requests on which a CRS rule matched, "
+        f"{n['status only']} logged for their 4xx/5xx status alone"
+    )
+    details = ", ".join(f"{k} {v}" for k, v in sorted(n.items()) if ":" in k)
+    if details:
+        line += f" ({details})"
+    return line + (" ⚠ (rules match the benchmark traffic)" if n["rule matched"] else "")
 
 
 def markdown(report: dict) -> str:
@@ -1161,7 +1195,7 @@ def main() -> int:
             )
 
         modsec = proxies.get("nginx-modsec")
-        audit_before = modsec.nginx.audit_entries() if modsec else 0
+        audit_before = modsec.nginx.audit_entries() if modsec else collections.Counter()
         for name, proxy in proxies.items():
             for payload in payloads:
                 report["precheck"].setdefault(name, {})[payload.name] = precheck(proxy, payload)
@@ -1199,7 +1233,11 @@ def main() -> int:
         if modsec:
             # CRS rules matching the benign traffic would make ModSecurity write every request
             # to its audit log, which is not what a tuned deployment pays.
-            report["modsec_audit_entries"] = modsec.nginx.audit_entries() - audit_before
+            audit = modsec.nginx.audit_entries()
+            audit.subtract(audit_before)
+            report["modsec_audit_entries"] = {
+                k: v for k, v in audit.items() if v or k in ("rule matched", "status only")
+            }
         report["apiward_stats"] = {
             name: apiward_check(p) for name, p in proxies.items() if name.startswith("apiward")
         }
