@@ -1236,7 +1236,9 @@ def main() -> int:
             audit = modsec.nginx.audit_entries()
             audit.subtract(audit_before)
             report["modsec_audit_entries"] = {
-                k: v for k, v in audit.items() if v or k in ("rule matched", "status only")
+                "rule matched": audit["rule matched"],
+                "status only": audit["status only"],
+                **{k: v for k, v in sorted(audit.items()) if ":" in k and v},
             }
         report["apiward_stats"] = {
             name: apiward_check(p) for name, p in proxies.items() if name.startswith("apiward")
@@ -1275,19 +1277,22 @@ def main() -> int:
     report["versions"]["apiward_wasm_bytes"] = args.module.stat().st_size
     report["versions"]["wrk"] = tool_version([args.wrk, "-v"]).split(" [")[0]
     report["total_seconds"] = time.monotonic() - total_started
+    if args.out:  # first, so that the measurements survive a reporting bug
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps(report, indent=1) + "\n")
     print(text_report(report))
     print(f"total wall-clock: {report['total_seconds']:.0f}s")
     if args.markdown:
         print()
         print(markdown(report))
-    if args.out:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(json.dumps(report, indent=1) + "\n")
     flagged = [
         f"{p}/{n}" for p, rows in report["summary"].items() for n, r in rows.items() if r["flagged"]
     ]
     if flagged:
-        print(f"runs with non-2xx answers or socket errors: {', '.join(flagged)}", file=sys.stderr)
+        print(
+            f"flagged (non-2xx, socket errors or no complete request): {', '.join(flagged)}",
+            file=sys.stderr,
+        )
     return 0
 
 
