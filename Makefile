@@ -6,7 +6,7 @@ PIP := .venv/bin/pip
 WASM := target/wasm32-wasip1/release/apiward.wasm
 CLI := target/release/apiward
 
-.PHONY: bench-quick bench-detect model-check all build wasm cli target venv run demo test test-native test-e2e validate model lint fmt clean
+.PHONY: bench bench-quick bench-detect model-check all build wasm cli target venv run demo test test-native test-e2e validate model lint fmt clean
 
 all: build
 
@@ -35,9 +35,19 @@ run: build venv
 demo: build venv
 	$(PY) examples/demo.py
 
-# A short throughput / start-up measurement (needs wrk); the full benchmark is a later target.
+# A short throughput / start-up measurement (needs wrk); the full benchmark is `make bench`.
 bench-quick: wasm venv
 	$(PY) examples/bench_quick.py
+
+# Throughput, latency, start-up and memory: Envoy, Envoy + apiward (monitor, enforce), nginx and
+# nginx + ModSecurity v3 + CRS PL1 in front of one upstream, interleaved rounds of wrk, then a
+# fixed-count run of 1 M requests for memory (about 15 minutes; results in BENCHMARKS.md).
+# Installs nginx / ModSecurity / CRS / wrk when missing. PERF_ARGS passes options, e.g.
+# make bench PERF_ARGS=--quick (a ~2-minute smoke run), PERF_ARGS='--rounds 3 --no-memory-run'.
+PERF_ARGS ?=
+bench: wasm venv
+	bench/install-deps.sh
+	$(PY) bench/perf.py --markdown --out bench/results-perf.json $(PERF_ARGS)
 
 # Detection side by side: apiward (Envoy, enforce) vs nginx + ModSecurity v3 + OWASP CRS (PL1,
 # PL2, PL1 opened up for REST) on the held-out test split of `make model`, plus the second benign

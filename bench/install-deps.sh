@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs what `make bench-detect` needs besides Envoy (which comes with .venv):
+# Installs what `make bench` and `make bench-detect` need besides Envoy (which comes with .venv):
 # nginx, the ModSecurity v3 nginx module, the OWASP CRS and wrk (Debian/Ubuntu packages).
 # Does nothing when everything is present. Our nginx runs on its own loopback ports; a system
 # nginx that the package starts is stopped so it does not sit on port 80.
