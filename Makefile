@@ -6,7 +6,7 @@ PIP := .venv/bin/pip
 WASM := target/wasm32-wasip1/release/apiward.wasm
 CLI := target/release/apiward
 
-.PHONY: bench bench-quick bench-detect model-check all build wasm cli target venv run demo test test-native test-e2e validate model lint fmt clean
+.PHONY: bench bench-native bench-quick bench-detect model-check all build wasm cli target venv run demo test test-native test-e2e validate model lint fmt clean
 
 all: build
 
@@ -48,6 +48,11 @@ PERF_ARGS ?=
 bench: wasm venv
 	bench/install-deps.sh
 	$(PY) bench/perf.py --markdown --out bench/results-perf.json $(PERF_ARGS)
+
+# Native microbenchmarks (criterion): decode, inspect + features, model and the whole evaluation
+# by payload size (GET, 1 KB, 10 KB, 100 KB JSON).
+bench-native:
+	$(CARGO) bench --bench pipeline
 
 # Detection side by side: apiward (Envoy, enforce) vs nginx + ModSecurity v3 + OWASP CRS (PL1,
 # PL2, PL1 opened up for REST) on the held-out test split of `make model`, plus the second benign

@@ -1,0 +1,100 @@
+//! Native cost of the request path by payload size (`make bench-native`, criterion):
+//! decode one value, inspect + features of a whole request, model run, and the whole evaluation.
+//! The filter runs the same code compiled to Wasm, where V8 takes roughly 1.5–2× as long.
+#![allow(clippy::unwrap_used, missing_docs)]
+
+use criterion::{black_box, criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+
+use apiward::config::Config;
+use apiward::corpus::RequestRecord;
+use apiward::engine::{request_rows, Engine};
+use apiward::model::{ModelMetadata, Scorer, TractScorer, EMBEDDED_METADATA, EMBEDDED_ONNX};
+
+/// A benign JSON order of about `bytes` bytes: nested objects, strings, numbers, a list.
+fn order_json(bytes: usize) -> String {
+    let mut items = Vec::new();
+    let mut i = 0;
+    loop {
+        let body = serde_json::json!({
+            "customer": {"id": "c-10293", "name": "Alice Martin", "email": "alice.martin@example.com",
+                         "address": {"street": "12 rue des Lilas", "city": "Lyon", "zip": "69003"}},
+            "items": items,
+            "currency": "EUR",
+            "note": "Leave the parcel at the front desk, please.",
+        })
+        .to_string();
+        if body.len() >= bytes {
+            return body;
+        }
+        items.push(serde_json::json!({"sku": format!("SKU-{i:05}"), "qty": i % 5 + 1,
+                                      "price": 19.99 + i as f64, "title": format!("Blue cotton shirt, size {}", ["S", "M", "L"][i % 3])}));
+        i += 1;
+    }
+}
+
+fn record(body: Option<String>) -> RequestRecord {
+    let mut line = serde_json::json!({
+        "method": if body.is_some() { "POST" } else { "GET" },
+        "uri": "/api/v2/orders?status=open&page=2&sort=-created_at",
+        "headers": {"content-type": "application/json", "user-agent": "Mozilla/5.0 (X11; Linux x86_64) Firefox/128.0",
+                    "authorization": "Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ1LTQyIn0.c2lnbmF0dXJl"},
+    });
+    if let Some(b) = body {
+        line["body"] = b.into();
+    }
+    RequestRecord::from_json(&line.to_string()).unwrap()
+}
+
+fn payloads() -> Vec<(&'static str, RequestRecord)> {
+    vec![
+        ("get", record(None)),
+        ("json_1k", record(Some(order_json(1024)))),
+        ("json_10k", record(Some(order_json(10 * 1024)))),
+        ("json_100k", record(Some(order_json(100 * 1024)))),
+    ]
+}
+
+fn bench(c: &mut Criterion) {
+    let engine = Engine::new(Config::from_json(br#"{"mode":"enforce"}"#).unwrap()).unwrap();
+    let scorer = TractScorer::load(
+        EMBEDDED_ONNX,
+        ModelMetadata::from_json(EMBEDDED_METADATA).unwrap(),
+    )
+    .unwrap();
+    let opts = engine.inspect_options();
+
+    let mut g = c.benchmark_group("decode");
+    for text in [
+        "Alice Martin",
+        "%253Cscript%253Ealert(1)%253C%252Fscript%253E",
+        &"a%20b&amp;c ".repeat(200),
+    ] {
+        g.throughput(Throughput::Bytes(text.len() as u64));
+        g.bench_with_input(BenchmarkId::from_parameter(text.len()), text, |b, t| {
+            b.iter(|| apiward::decode::normalize(black_box(t)))
+        });
+    }
+    g.finish();
+
+    for (name, rec) in payloads() {
+        let view = rec.to_view(engine.config().max_body_bytes).unwrap();
+        let policy = engine.route(&view.path);
+        let rows = request_rows(&view, &opts);
+        let bytes = rec.body.as_ref().map_or(rec.uri.len(), String::len) as u64;
+        let mut g = c.benchmark_group(name);
+        g.throughput(Throughput::Bytes(bytes));
+        g.bench_function("inspect+features", |b| {
+            b.iter(|| request_rows(black_box(&view), &opts))
+        });
+        g.bench_function(format!("model ({} rows)", rows.rows.len()), |b| {
+            b.iter(|| scorer.score(black_box(&rows.rows)).unwrap())
+        });
+        g.bench_function("evaluate", |b| {
+            b.iter(|| engine.evaluate(black_box(&view), &policy).unwrap())
+        });
+        g.finish();
+    }
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);
