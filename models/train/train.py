@@ -3,8 +3,20 @@
 Scoring mirrors the filter: every inspected value is a row; a row's risk is 1 - P(benign); a
 request's risk is the maximum over its rows and its class is the arg-max attack class of that row.
 Thresholds are calibrated on the validation split at request level:
-  deny     = lowest threshold with benign-request FPR <= 0.1 %
-  annotate = lowest threshold with benign-request FPR <= 1 %
+  deny     = lowest threshold with benign-request FPR <= 0.05 % (half the 0.1 % we promise)
+  annotate = lowest threshold with benign-request FPR <= 1 % (and <= deny)
+
+Why a margin: the benign tail of validation is a handful of API providers whose quirks (an OData
+`$inlinecount` key, a lone newline value) score alike. With a threshold calibrated at exactly
+0.1 %, the providers left out of a bootstrap draw over providers got more than 0.1 % in about
+half of the draws; calibrated at 0.05 %, in about a quarter, for a recall loss on validation of a
+few requests in a thousand at most. Validation has 60,000 benign requests so that 30 of them,
+not 10, sit above the deny threshold.
+
+Candidates: logistic regression and MLPs of 32 and 64 hidden units, each with several seeds. How
+high a seed scores those quirks moves its calibrated threshold (0.40 to 0.84 over four seeds of
+the same MLP) and, with it, the recall of every class. Each candidate is calibrated on its own and
+the one with the best validation objective is kept, so an unlucky seed is not shipped.
 """
 
 from __future__ import annotations
@@ -21,8 +33,11 @@ from sklearn.neural_network import MLPClassifier
 CLASSES = ["benign", "sqli", "nosqli", "xss", "cmdi", "path_traversal", "ssrf", "xxe", "ssti",
            "jndi", "crlf", "deserialization", "ldap"]
 FOUNDATION = ("sqli", "xss", "path_traversal", "cmdi")
-DENY_FPR = 0.001
+DENY_FPR = 0.0005      # calibration target on validation
+DENY_FPR_BOUND = 0.001  # what the deny threshold must hold on benign traffic it was not calibrated on
 ANNOTATE_FPR = 0.01
+LR_C = (0.5,)
+MLP_SEEDS = {32: (0, 1, 2), 64: (0, 1)}  # hidden units -> seeds (initialisation and oversampling)
 
 
 def load_split(svm: str, rows: str, dim: int) -> dict:
@@ -73,6 +88,27 @@ def threshold_for_fpr(benign_scores: np.ndarray, fpr: float) -> float:
     return min(max(t, 0.05), 0.999)
 
 
+def deny_threshold_spread(benign_scores: np.ndarray, providers: np.ndarray, resamples: int = 200) -> dict:
+    """How far the deny threshold moves when the validation providers are resampled (bootstrap
+    over providers, not requests: a provider's requests share its quirks), and the benign FPR that
+    each resample's threshold gives on the providers it left out (an estimate of how the
+    calibration carries over to APIs it never saw)."""
+    rng = np.random.default_rng(0)
+    uniq, inv = np.unique(providers, return_inverse=True)
+    by_provider = [np.where(inv == g)[0] for g in range(len(uniq))]
+    ts, oob_fpr = [], []
+    for _ in range(resamples):
+        pick = rng.integers(0, len(uniq), len(uniq))
+        t = threshold_for_fpr(benign_scores[np.concatenate([by_provider[g] for g in pick])], DENY_FPR)
+        ts.append(t)
+        left_out = np.setdiff1d(np.arange(len(uniq)), pick)
+        oob = benign_scores[np.concatenate([by_provider[g] for g in left_out])]
+        oob_fpr.append(float((oob >= t).mean()))
+    q = lambda xs: [round(float(v), 6) for v in np.percentile(xs, [10, 50, 90])]  # noqa: E731
+    return {"resamples": resamples, "providers": len(uniq), "deny_p10_p50_p90": q(ts),
+            "left_out_fpr_p10_p50_p90": q(oob_fpr), "left_out_fpr_above_bound": round(float(np.mean(np.asarray(oob_fpr) > DENY_FPR_BOUND)), 3)}
+
+
 def metrics_at(r_risk, r_cls, labels, t_deny, t_ann) -> dict:
     out = {"per_class": {}}
     ben = labels == 0
@@ -111,6 +147,23 @@ def _weights(y: np.ndarray, attack_share: float = 0.5) -> np.ndarray:
     return np.minimum(w, 50.0)
 
 
+def _oversampled(y: np.ndarray, seed: int) -> np.ndarray:
+    """Row indices with attack rows oversampled towards the balance of `_weights` (an MLP takes no
+    sample weights): each attack class up to an equal share of the benign row count, each row
+    drawn at most about 8 times."""
+    rng = np.random.default_rng(seed)
+    idx = [np.where(y == 0)[0]]
+    nb = len(idx[0])
+    classes = [c for c in np.unique(y) if c != 0]
+    for c in classes:
+        ci = np.where(y == c)[0]
+        k = max(len(ci), int(nb / len(classes)))
+        idx.append(rng.choice(ci, size=min(k, 8 * len(ci)), replace=k > len(ci)))
+    idx = np.concatenate(idx)
+    rng.shuffle(idx)
+    return idx
+
+
 def score_model(model, split: dict, labels: np.ndarray):
     P = model.predict_proba(split["X"])
     return request_scores(P, model.classes_, split["req"], len(labels))
@@ -130,38 +183,28 @@ def train_and_select(data: dict, schema: dict, with_mlp: bool, log=print, labels
     Xtr, ytr = data["train"]["X"], data["train"]["y"]
     w = _weights(ytr)
     cands = []
-    for C in (0.5, 2.0):
+    for C in LR_C:
         t = time.time()
         lr = LogisticRegression(C=C, max_iter=300, tol=1e-4, solver="lbfgs")
         lr.fit(Xtr, ytr, sample_weight=w)
         cands.append((f"logistic_regression", {"C": C}, lr, time.time() - t))
         log(f"logistic_regression C={C}: {time.time() - t:.1f}s")
     if with_mlp:
-        t = time.time()
-        # MLP has no sample weights: oversample attack rows to roughly the same balance.
-        rng = np.random.default_rng(0)
-        idx = [np.where(ytr == 0)[0]]
-        nb = len(idx[0])
-        classes = [c for c in np.unique(ytr) if c != 0]
-        for c in classes:
-            ci = np.where(ytr == c)[0]
-            k = max(len(ci), int(nb / len(classes)))
-            idx.append(rng.choice(ci, size=min(k, 8 * len(ci)), replace=k > len(ci)))
-        idx = np.concatenate(idx)
-        rng.shuffle(idx)
         import warnings
-        for hidden in (32, 64):
-            t = time.time()
-            mlp = MLPClassifier(hidden_layer_sizes=(hidden,), alpha=1e-4, batch_size=512, learning_rate_init=2e-3,
-                                max_iter=25, early_stopping=False, random_state=0)
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                mlp.fit(Xtr[idx], ytr[idx])
-            cands.append(("mlp", {"hidden": hidden}, mlp, time.time() - t))
-            log(f"mlp({hidden}): {time.time() - t:.1f}s")
+        for hidden, seeds in MLP_SEEDS.items():
+            for seed in seeds:
+                t = time.time()
+                idx = _oversampled(ytr, seed)
+                mlp = MLPClassifier(hidden_layer_sizes=(hidden,), alpha=1e-4, batch_size=512, learning_rate_init=2e-3,
+                                    max_iter=25, early_stopping=False, random_state=seed)
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    mlp.fit(Xtr[idx], ytr[idx])
+                cands.append(("mlp", {"hidden": hidden, "seed": seed}, mlp, time.time() - t))
+                log(f"mlp({hidden}) seed {seed}: {time.time() - t:.1f}s")
 
     best = None
-    scores = []
+    scores, cand_thresholds = [], []
     for name, hp, model, secs in cands:
         vr, vc = score_model(model, data["val"], labels["val"])
         ben = labels["val"] == 0
@@ -170,12 +213,27 @@ def train_and_select(data: dict, schema: dict, with_mlp: bool, log=print, labels
         m = metrics_at(vr, vc, labels["val"], t_deny, t_ann)
         obj = objective(m)
         scores.append(obj)
+        cand_thresholds.append(t_deny)
         log(f"val {name} {hp}: deny={t_deny:.3f} annotate={t_ann:.3f} objective={obj:.4f} "
             + " ".join(f"{k}={v['recall_deny']:.2f}" for k, v in m["per_class"].items()))
-        # a bigger model must earn its inference cost: ties go to the candidate listed first
-        if best is None or obj > best["objective"] + 0.002:
-            best = {"name": name, "hp": hp, "model": model, "objective": obj, "train_seconds": secs,
+        # A bigger model must earn its inference cost (ties go to the smaller one, listed first);
+        # among seeds of the same size the best objective wins.
+        size = hp.get("hidden", 0)
+        margin = 0.002 if best is not None and size > best["size"] else 0.0
+        if best is None or obj > best["objective"] + margin:
+            best = {"name": name, "hp": hp, "model": model, "objective": obj, "train_seconds": secs, "size": size,
                     "thresholds": {"annotate": round(t_ann, 4), "deny": round(t_deny, 4)}, "val": m}
+    spread = None
+    meta_path = os.path.join(work, "val.meta.jsonl")
+    if os.path.exists(meta_path):
+        with open(meta_path) as f:
+            providers = np.asarray([json.loads(line)["provider"] for line in f])
+        vr, _ = score_model(best["model"], data["val"], labels["val"])
+        ben = labels["val"] == 0
+        spread = deny_threshold_spread(vr[ben], providers[ben])
+        log(f"deny threshold {best['thresholds']['deny']:.3f}; over provider resamples of validation: "
+            f"threshold p10/50/90 {spread['deny_p10_p50_p90']}, FPR on left-out providers p10/50/90 "
+            f"{spread['left_out_fpr_p10_p50_p90']} (above {DENY_FPR_BOUND:.1%} in {spread['left_out_fpr_above_bound']:.0%})")
     tr, tc = score_model(best["model"], data["test"], labels["test"])
     th = best["thresholds"]
     test_m = metrics_at(tr, tc, labels["test"], th["deny"], th["annotate"])
@@ -184,12 +242,15 @@ def train_and_select(data: dict, schema: dict, with_mlp: bool, log=print, labels
         + " ".join(f"{k}={v['recall_deny']:.2f}" for k, v in test_m["per_class"].items()))
     best["metrics"] = {
         "selection": {"objective": "(2*mean foundation recall + mean other recall)/3 at deny threshold on val",
-                      "candidates": [{"model": n, **hp, "objective": round(o, 4)} for (n, hp, _, _), o in zip(cands, scores)]},
+                      "candidates": [{"model": n, **hp, "objective": round(o, 4), "deny": round(td, 4)}
+                                     for (n, hp, _, _), o, td in zip(cands, scores, cand_thresholds)]},
         "hyperparameters": best["hp"],
         "train_seconds": round(best["train_seconds"], 1),
         "validation": best["val"],
         "test": test_m,
-        "calibration": {"deny_target_fpr": DENY_FPR, "annotate_target_fpr": ANNOTATE_FPR, "level": "request", "split": "val"},
+        "calibration": {"deny_target_fpr": DENY_FPR, "deny_bound_fpr": DENY_FPR_BOUND, "annotate_target_fpr": ANNOTATE_FPR,
+                        "level": "request", "split": "val",
+                        "deny_over_provider_resamples": spread},
     }
     best["test_scores"] = (tr, tc)
     return best
@@ -200,6 +261,9 @@ def export_onnx(model, dim: int) -> bytes:
     from skl2onnx.common.data_types import FloatTensorType
     onx = convert_sklearn(model, initial_types=[("input", FloatTensorType([None, dim]))],
                           options={id(model): {"zipmap": False}}, target_opset={"": 17, "ai.onnx.ml": 3})
+    # skl2onnx names the graph with a random UUID; a fixed name makes the same weights give the
+    # same bytes, so a rerun of `make model` reproduces the shipped sha256.
+    onx.graph.name = "apiward"
     return onx.SerializeToString()
 
 

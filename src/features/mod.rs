@@ -4,6 +4,7 @@
 //! serving cannot drift. Any change to what a feature means must bump [`SCHEMA_VERSION`]; a model
 //! trained on another schema is refused at load.
 
+mod host;
 mod keywords;
 
 use crate::decode;
@@ -11,7 +12,7 @@ use crate::hash::{hash64, hash64_parts};
 use crate::request::{InspectedValue, LocationKind};
 
 /// Version of the feature schema; models record the version they were trained on.
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
 
 /// Buckets of the hashed n-gram block.
 pub const NGRAM_BUCKETS: usize = 4096;
@@ -79,6 +80,7 @@ const GENERAL_STATS: &[&str] = &[
     "had_nul",
     "max_punct_run",
     "event_handler",
+    "internal_host",
 ];
 
 const SEED_CHAR3: u64 = 1;
@@ -226,6 +228,7 @@ pub fn extract_sparse(value: &InspectedValue) -> SparseRow {
         f32::from(u8::from(normalized.had_nul)),
         (max_run as f32 / 16.0).min(1.0),
         f32::from(u8::from(keywords::has_event_handler(&lower))),
+        f32::from(u8::from(host::names_internal_host(&lower))),
     ];
     for (i, v) in stats.into_iter().enumerate() {
         row.push(STATS_OFFSET + i, v);
@@ -475,6 +478,25 @@ mod tests {
             ),
             1.0
         );
+    }
+
+    #[test]
+    fn internal_host_fires_on_decoded_ssrf_targets_only() {
+        let internal = |kind, raw| named(&features(kind, raw), "internal_host");
+        assert_eq!(
+            internal(LocationKind::Query, "http%3A%2F%2F0x7F000001%2Flatest"),
+            1.0
+        );
+        assert_eq!(
+            internal(LocationKind::Json, "HTTP://Metadata.Google.Internal/"),
+            1.0
+        );
+        assert_eq!(
+            internal(LocationKind::Query, "https://api.example.com/cb"),
+            0.0
+        );
+        assert_eq!(internal(LocationKind::Json, "1.2.3"), 0.0);
+        assert_eq!(internal(LocationKind::Header, "10.0.0.1"), 0.0);
     }
 
     #[test]
