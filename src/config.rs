@@ -197,6 +197,8 @@ pub struct Config {
     pub inspect_headers: Vec<String>,
     /// Upper bound of separately scored values per request; the rest are scored together.
     pub max_inspected_values: usize,
+    /// Values that cannot carry an injection are not scored ([`crate::features::is_inert`]).
+    pub skip_inert_values: bool,
     /// Model source.
     pub model: ModelSource,
     /// Route overrides, longest prefix first.
@@ -247,6 +249,7 @@ impl Default for Config {
                 .map(|h| h.to_string())
                 .collect(),
             max_inspected_values: 32,
+            skip_inert_values: true,
             model: ModelSource::Embedded,
             routes: Vec::new(),
             behaviour: BehaviourConfig::default(),
@@ -294,6 +297,7 @@ struct RawConfig {
     client_identity: Option<RawIdentity>,
     inspect_headers: Option<Vec<String>>,
     max_inspected_values: Option<usize>,
+    skip_inert_values: Option<bool>,
     model: Option<RawModel>,
     routes: Option<Vec<RawRoute>>,
     behaviour: Option<behaviour::RawBehaviour>,
@@ -561,6 +565,9 @@ impl TryFrom<RawConfig> for Config {
                 ));
             }
             cfg.max_inspected_values = n;
+        }
+        if let Some(skip) = raw.skip_inert_values {
+            cfg.skip_inert_values = skip;
         }
         if let Some(model) = raw.model {
             cfg.model = match model {

@@ -254,6 +254,7 @@ impl Engine {
         InspectOptions {
             headers: &self.config.inspect_headers,
             max_values: self.config.max_inspected_values,
+            skip_inert: self.config.skip_inert_values,
         }
     }
 

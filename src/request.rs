@@ -141,6 +141,9 @@ pub struct InspectOptions<'a> {
     pub headers: &'a [String],
     /// Values scored separately; the rest are merged into the last one.
     pub max_values: usize,
+    /// Leave out values that cannot carry an injection ([`crate::features::is_inert`]) before
+    /// the cap: serving does, training does not (the model learns from every value).
+    pub skip_inert: bool,
 }
 
 /// Longest value kept whole; anything longer is cut (the prefix is what injections start with).
@@ -217,6 +220,9 @@ impl RequestView {
             notes.push(InspectionNote::BodyTruncated(self.body.len()));
         }
         self.body_values(&mut values, &mut notes);
+        if opts.skip_inert {
+            values.retain(|v| !crate::features::is_inert(v));
+        }
         if values.len() > opts.max_values {
             let rest = keep_most_suspicious(&mut values, opts.max_values.saturating_sub(1));
             notes.push(InspectionNote::ValuesMerged(rest.len()));
@@ -512,6 +518,7 @@ mod tests {
         InspectOptions {
             headers,
             max_values: 32,
+            skip_inert: false,
         }
     }
 
@@ -663,6 +670,7 @@ mod tests {
         let query: Vec<String> = (0..100).map(|i| format!("p{i}=v.{i}")).collect();
         let view = RequestView::new("GET", format!("/x?{}", query.join("&")).as_bytes());
         let (values, notes) = view.inspected_values(&InspectOptions {
+            skip_inert: false,
             headers: &[],
             max_values: 8,
         });

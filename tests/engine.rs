@@ -95,6 +95,35 @@ fn benign_api_calls_are_allowed() {
 }
 
 #[test]
+fn inert_values_are_not_scored_and_decisions_do_not_change() {
+    let serving = engine(r#"{"mode":"enforce"}"#);
+    let every_value = engine(r#"{"mode":"enforce","skip_inert_values":false}"#);
+    let rows = |engine: &Engine, record: &str| {
+        let view = RequestRecord::from_json(record)
+            .unwrap()
+            .to_view(engine.config().max_body_bytes)
+            .unwrap();
+        engine.evaluate(&view, &engine.route(&view.path)).unwrap()
+    };
+    // The path and `name,email` are inert; the user agent (brackets, `;`) is scored.
+    let (served, all) = (rows(&serving, BENIGN[0]), rows(&every_value, BENIGN[0]));
+    assert_eq!((served.rows, all.rows), (1, 3), "{}", served.decision);
+    assert_eq!(served.decision.action, Action::Allow);
+    assert!(served.decision.reasons[0].starts_with("model:benign risk="));
+    // Nothing in a request made of inert values reaches the model: the path and the sentence
+    // "Drop-off at the back door, please." in the order.
+    let (served, all) = (rows(&serving, BENIGN[2]), rows(&every_value, BENIGN[2]));
+    assert_eq!((served.rows, all.rows), (0, 2));
+    assert_eq!(served.decision.reasons, vec!["nothing to score"]);
+    // Every payload keeps its row and its verdict.
+    for (class, record, _) in ATTACKS {
+        let (a, b) = (rows(&serving, record), rows(&every_value, record));
+        assert_eq!(a.decision.action, b.decision.action, "{class}");
+        assert_eq!(a.decision.reasons[0], b.decision.reasons[0], "{class}");
+    }
+}
+
+#[test]
 fn monitor_mode_decides_the_same_but_never_blocks() {
     let engine = engine("{}");
     for (_, record, _) in ATTACKS {

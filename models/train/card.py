@@ -131,6 +131,16 @@ def render(meta: dict) -> str:
             f"{par.get('max_abs_risk_diff')} over {par.get('requests')} requests ({'ok' if par.get('ok') else 'MISMATCH'}). "
             + (f"tract scoring time per request p50 {ev['micros']['p50']} µs, p99 {ev['micros']['p99']} µs (native)." if ev.get("micros") else ""),
         ]
+        sv = par.get("served")
+        if sv:
+            lines += [
+                "",
+                "As the filter serves it (values that cannot carry an injection are not scored, "
+                "`skip_inert_values`): test benign FPR deny "
+                f"**{_pct(sv['benign']['fpr_deny'])}**, annotate {_pct(sv['benign']['fpr_annotate'])}; attack recall "
+                f"{_pct(sv['attacks']['recall'])} (every value scored: {_pct(ev['attacks']['recall'])}); "
+                f"scoring time p50 {sv['micros']['p50']} µs, p99 {sv['micros']['p99']} µs.",
+            ]
     lines += [
         "",
         "## Limits",

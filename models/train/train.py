@@ -268,14 +268,27 @@ def export_onnx(model, dim: int) -> bytes:
 
 
 def parity_and_eval(cli: str, onnx_path: str, meta_path: str, test_jsonl: str, result: dict, test: dict, log=print) -> dict:
-    """Runs `apiward eval` (tract) on the test split and compares request risks with scikit-learn."""
+    """Runs `apiward eval` (tract) on the test split and compares request risks with scikit-learn.
+
+    The comparison scores every value, as training does (`skip_inert_values` off). A second run
+    with the filter's defaults gives the figures as served, where inert values are not scored."""
     out_path = onnx_path + ".eval.jsonl"
-    p = subprocess.run([cli, "eval", "--in", test_jsonl, "--model", onnx_path, "--metadata", meta_path,
-                        "--out", out_path, "--json"], capture_output=True, text=True)
-    if p.returncode != 0:
-        log(f"apiward eval failed: {p.stderr.strip()[-400:]}")
-        return {"ok": False, "error": p.stderr.strip()[-400:]}
-    summary = json.loads(p.stdout.strip().splitlines()[-1])
+    every_value = onnx_path + ".every-value.json"
+    with open(every_value, "w") as f:
+        json.dump({"skip_inert_values": False}, f)
+
+    def run(extra: list[str]) -> dict | str:
+        p = subprocess.run([cli, "eval", "--in", test_jsonl, "--model", onnx_path, "--metadata", meta_path,
+                            "--json", *extra], capture_output=True, text=True)
+        if p.returncode != 0:
+            return p.stderr.strip()[-400:]
+        return json.loads(p.stdout.strip().splitlines()[-1])
+
+    summary = run(["--config", every_value, "--out", out_path])
+    served = run([]) if isinstance(summary, dict) else summary
+    if isinstance(served, str):
+        log(f"apiward eval failed: {served}")
+        return {"ok": False, "error": served}
     tract_risk = {}
     with open(out_path) as f:
         for line in f:
@@ -286,11 +299,14 @@ def parity_and_eval(cli: str, onnx_path: str, meta_path: str, test_jsonl: str, r
     max_diff = float(max(diffs)) if diffs else None
     ok = max_diff is not None and max_diff < 1e-3
     log(f"tract vs sklearn: max |d risk| = {max_diff:.2e} over {len(diffs)} requests -> {'OK' if ok else 'MISMATCH'}")
-    log(f"apiward eval: benign FPR(deny)={summary['benign']['fpr_deny']:.4%} attacks recall={summary['attacks']['recall']:.2%} "
-        f"p50={summary['micros']['p50']}us p99={summary['micros']['p99']}us")
+    for name, s in (("every value", summary), ("as served", served)):
+        log(f"apiward eval, {name}: benign FPR(deny)={s['benign']['fpr_deny']:.4%} attacks recall={s['attacks']['recall']:.2%} "
+            f"p50={s['micros']['p50']}us p99={s['micros']['p99']}us")
     return {"ok": ok, "max_abs_risk_diff": max_diff, "requests": len(diffs),
             "apiward_eval": {"benign": summary["benign"], "attacks": summary["attacks"],
-                             "per_class": summary["per_class"], "micros": summary["micros"]}}
+                             "per_class": summary["per_class"], "micros": summary["micros"]},
+            "served": {"benign": served["benign"], "attacks": served["attacks"],
+                       "per_class": served["per_class"], "micros": served["micros"]}}
 
 
 def second_benign_metrics(result: dict, split: dict, n_req: int, metas: list) -> dict:

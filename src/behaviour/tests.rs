@@ -50,8 +50,9 @@ fn config_json(behaviour: &str, rest: &str) -> String {
         r#","warmup":{"seconds":0,"requests":0,"windows":2}"#
     };
     let behaviour = format!("{warmup}{behaviour}");
+    // The stub model answers a fixed risk for whatever it is given: let every value reach it.
     format!(
-        r#"{{"behaviour":{{{}}}{mode}{rest}}}"#,
+        r#"{{"skip_inert_values":false,"behaviour":{{{}}}{mode}{rest}}}"#,
         behaviour.trim_start_matches(',')
     )
 }

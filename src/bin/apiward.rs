@@ -339,6 +339,8 @@ fn cmd_featurize(args: &Args) -> Result<(), String> {
     let opts = apiward::request::InspectOptions {
         headers: &config.inspect_headers,
         max_values: config.max_inspected_values,
+        // Training sees every value; only serving skips the inert ones.
+        skip_inert: false,
     };
     let mut out = BufWriter::new(fs::File::create(output).map_err(|e| format!("{output}: {e}"))?);
     let mut meta = match args.options.get("rows") {

@@ -5,7 +5,10 @@
 //! trained on another schema is refused at load.
 
 mod host;
+mod inert;
 mod keywords;
+
+pub use inert::{is_inert, MAX_INERT_BYTES};
 
 use crate::decode;
 use crate::hash::{hash64, hash64_parts};
