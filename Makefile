@@ -47,6 +47,7 @@ bench-quick: wasm venv
 PERF_ARGS ?=
 bench: wasm venv
 	bench/install-deps.sh
+	$(CARGO) build --release --target wasm32-wasip1 --manifest-path bench/null-filter/Cargo.toml
 	$(PY) bench/perf.py --markdown --out bench/results-perf.json $(PERF_ARGS)
 
 # Native microbenchmarks (criterion): decode, inspect + features, model and the whole evaluation

@@ -70,7 +70,13 @@ BEHAVIOUR = {"signals": {"rate": {"min_requests": 10_000_000}}}
 PLUGIN_CONFIGS = {
     "apiward-monitor": {"mode": "monitor", "behaviour": BEHAVIOUR},
     "apiward-enforce": {"mode": "enforce", "behaviour": BEHAVIOUR},
+    # Diagnostics (not in the default run): where apiward's cost goes.
+    "apiward-model": {"mode": "enforce", "behaviour": {"enabled": False}},
+    "apiward-skip": {"mode": "enforce", "routes": [{"prefix": "/", "skip": True}]},
 }
+# The floor: a proxy-wasm filter that reads the request headers, counts and lets go
+# (bench/null-filter, built by make bench).
+NULL_MODULE = BENCH / "null-filter" / "target" / "wasm32-wasip1" / "release" / "null_filter.wasm"
 
 
 @dataclass(frozen=True)
@@ -79,12 +85,18 @@ class ProxyKind:
     title: str
     server: str  # "envoy" or "nginx"
     baseline: str | None  # the same proxy without a filter
+    module: str | None = None  # Envoy's Wasm filter: "apiward", "null" or none
+    scores: bool = False  # the filter's verdict reaches the upstream
+    default: bool = True  # part of a run without --proxies
 
 
 PROXIES = [
     ProxyKind("envoy", "Envoy", "envoy", None),
-    ProxyKind("apiward-monitor", "Envoy + apiward monitor", "envoy", "envoy"),
-    ProxyKind("apiward-enforce", "Envoy + apiward enforce", "envoy", "envoy"),
+    ProxyKind("wasm-null", "Envoy + null Wasm filter", "envoy", "envoy", "null"),
+    ProxyKind("apiward-monitor", "Envoy + apiward monitor", "envoy", "envoy", "apiward", True),
+    ProxyKind("apiward-enforce", "Envoy + apiward enforce", "envoy", "envoy", "apiward", True),
+    ProxyKind("apiward-model", "Envoy + apiward enforce, behaviour off", "envoy", "envoy", "apiward", True, False),
+    ProxyKind("apiward-skip", "Envoy + apiward, every route skipped", "envoy", "envoy", "apiward", False, False),
     ProxyKind("nginx", "nginx", "nginx", None),
     ProxyKind("nginx-modsec", "nginx + ModSecurity CRS PL1", "nginx", "nginx"),
 ]
@@ -482,12 +494,12 @@ def start_proxy(
     pdir = workdir / kind.name
     pdir.mkdir()
     if kind.server == "envoy":
-        cls = PlainEnvoy if kind.name == "envoy" else harness.Envoy
+        cls = PlainEnvoy if kind.module is None else harness.Envoy
         plugin = PLUGIN_CONFIGS.get(kind.name, {})
         envoy = cls(
             plugin_config=plugin,
             upstream_port=up_port,
-            module=args.module,
+            module=args.null_module if kind.module == "null" else args.module,
             concurrency=args.workers,
             log_level="warning",
             workdir=pdir,
@@ -498,7 +510,8 @@ def start_proxy(
         proxy.port = envoy.listen_port
         proxy.config = (
             f"envoy/envoy.yaml, --concurrency {args.workers}"
-            + (", without the apiward filter" if kind.name == "envoy" else "")
+            + (", without the apiward filter" if kind.module is None else "")
+            + (", bench/null-filter in place of apiward" if kind.module == "null" else "")
             + (f", plugin configuration `{harness.plugin_config_text(plugin)}`" if plugin else "")
         )
         return proxy
@@ -610,10 +623,9 @@ def precheck(proxy: Proxy, payload: Payload) -> dict:
             f"{where}: expected the upstream's 200, got {r.status} {r.body[:300]!r}; "
             "the benchmark traffic must pass every proxy"
         )
-    is_apiward = proxy.kind.name.startswith("apiward")
-    if is_apiward and not verdict:
+    if proxy.kind.scores and not verdict:
         raise BenchError(f"{where}: the upstream saw no x-apiward-action (filter not running?)")
-    if not is_apiward and verdict:
+    if not proxy.kind.scores and verdict:
         raise BenchError(f"{where}: x-apiward-action reached the upstream without the filter")
     return {"status": r.status, "apiward_action": verdict or None}
 
@@ -1075,7 +1087,9 @@ def main() -> int:
         "--workers", type=int, default=2, help="Envoy --concurrency and nginx worker_processes"
     )
     ap.add_argument(
-        "--proxies", default=",".join(KINDS), help=f"subset of {','.join(KINDS)}"
+        "--proxies",
+        default=",".join(k.name for k in PROXIES if k.default),
+        help=f"subset of {','.join(KINDS)} (default: all but the apiward-model and apiward-skip diagnostics)",
     )
     ap.add_argument("--payloads", default="get,post-1k,post-10k", help="subset of the payloads")
     ap.add_argument("--cold-starts", type=int, help="Envoy starts to time (default 3)")
@@ -1094,6 +1108,7 @@ def main() -> int:
     )
     ap.add_argument("--start-timeout", type=float, default=180, help="seconds for Envoy to serve")
     ap.add_argument("--module", type=Path, default=harness.DEFAULT_MODULE)
+    ap.add_argument("--null-module", type=Path, default=NULL_MODULE, help="bench/null-filter's wasm")
     ap.add_argument("--out", type=Path, help="write the results as JSON")
     ap.add_argument("--markdown", action="store_true", help="also print the BENCHMARKS.md section")
     ap.add_argument("--keep-workdir", action="store_true")
@@ -1118,6 +1133,8 @@ def main() -> int:
     names = [k for k in KINDS if k in names]  # fixed order
     if not args.module.is_file():
         ap.error(f"wasm module not found: {args.module} (make wasm)")
+    if "wasm-null" in names and not args.null_module.is_file():
+        ap.error(f"null filter not found: {args.null_module} (make bench builds it)")
     args.wrk = shutil.which("wrk")
     if not args.wrk:
         print("bench/perf.py: wrk not found; run bench/install-deps.sh", file=sys.stderr)
@@ -1241,7 +1258,7 @@ def main() -> int:
                 **{k: v for k, v in sorted(audit.items()) if ":" in k and v},
             }
         report["apiward_stats"] = {
-            name: apiward_check(p) for name, p in proxies.items() if name.startswith("apiward")
+            name: apiward_check(p) for name, p in proxies.items() if p.kind.scores
         }
     except (BenchError, harness.HarnessError, detect.BenchError) as exc:
         print(f"bench/perf.py: {exc}", file=sys.stderr)
