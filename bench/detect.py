@@ -8,7 +8,10 @@ turn; all proxies forward to one upstream (bench/upstream.py) that marks its rep
 reach the upstream (a 403 from the WAF or a 400 from the proxy's own parser alike; both are
 counted separately). Timeouts and connection errors are reported as errors, not as blocks.
 
-Proxies: apiward (Envoy + the wasm module, {"mode":"enforce"}), modsec-pl1 (stock CRS,
+Proxies: apiward (Envoy + the wasm module, {"mode":"enforce","behaviour":{"enabled":false}}:
+the model's verdict on each request, as CRS gives one; with behaviour on, the corpus's attacks,
+all from one loopback client, would soon block that client and every benign request after them),
+modsec-pl1 (stock CRS,
 paranoia level 1), modsec-pl2 (stock CRS, PL2), modsec-pl1-rest (PL1 with PUT/PATCH/DELETE and
 text/plain allowed, as for a REST API). Everything listens on loopback, on free ports, as child
 processes that are stopped on exit, Ctrl-C or failure.
@@ -52,8 +55,11 @@ import harness  # noqa: E402
 DEFAULT_CORPUS = REPO / "models" / "train" / ".cache" / "work" / "test.jsonl"
 MARKER = "x-bench-upstream"
 PROXIES = ["apiward", "modsec-pl1", "modsec-pl2", "modsec-pl1-rest"]
+# Per-request verdicts, as CRS gives them: behaviour would block the one loopback client that
+# sends every attack of the corpus, and with it the benign requests that follow.
+APIWARD_CONFIG = {"mode": "enforce", "behaviour": {"enabled": False}}
 TITLES = {
-    "apiward": "apiward (Envoy, enforce)",
+    "apiward": "apiward (Envoy, enforce, model only)",
     "modsec-pl1": "ModSecurity CRS PL1",
     "modsec-pl2": "ModSecurity CRS PL2",
     "modsec-pl1-rest": "ModSecurity CRS PL1 + REST methods/types",
@@ -905,7 +911,7 @@ def main() -> int:
             conc = args.concurrency
             if name == "apiward":
                 proxy = harness.Envoy(
-                    plugin_config={"mode": "enforce"},
+                    plugin_config=APIWARD_CONFIG,
                     upstream_port=up_port,
                     module=args.module,
                     concurrency=args.workers,
