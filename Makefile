@@ -100,6 +100,8 @@ lint: target
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --all-targets -- -D warnings
 	$(CARGO) clippy --release --target wasm32-wasip1 --lib -- -D warnings
+	$(CARGO) fmt --manifest-path bench/null-filter/Cargo.toml -- --check
+	$(CARGO) clippy --release --target wasm32-wasip1 --manifest-path bench/null-filter/Cargo.toml -- -D warnings
 
 fmt:
 	$(CARGO) fmt --all

@@ -26,7 +26,9 @@ impl RootContext for NullRoot {
     }
 
     fn create_http_context(&self, _: u32) -> Option<Box<dyn HttpContext>> {
-        Some(Box::new(NullHttp { counter: self.counter }))
+        Some(Box::new(NullHttp {
+            counter: self.counter,
+        }))
     }
 
     fn get_type(&self) -> Option<ContextType> {
