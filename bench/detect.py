@@ -94,6 +94,7 @@ class Req:
     method: str
     data: bytes  # the whole request as sent
     second: bool = False  # from --second-benign
+    origin: str = ""  # corpus file name and line
 
 
 def unsendable(rec: dict) -> str | None:
@@ -128,7 +129,7 @@ def encode(rec: dict, host: str) -> Req:
     if body is not None:
         head.append(f"content-length: {len(body)}")
     data = ("\r\n".join(head) + "\r\n\r\n").encode("utf-8", "surrogatepass") + (body or b"")
-    return Req(rec["label"], method, data)
+    return Req(rec["label"], method, data, origin=rec.get("_origin", ""))
 
 
 def load(
@@ -140,9 +141,10 @@ def load(
 ) -> list[dict]:
     recs = []
     with open(path, encoding="utf-8") as f:
-        for line in f:
+        for number, line in enumerate(f, 1):
             if line.strip():
                 rec = json.loads(line)
+                rec["_origin"] = f"{path.name}:{number}"
                 if force_label:
                     rec["label"] = force_label
                 recs.append(rec)
@@ -646,8 +648,11 @@ def skipped_text(skipped: dict) -> str:
     return "skipped, not sendable as HTTP/1.1: " + "; ".join(parts)
 
 
-def pct(x: float | None) -> str:
-    return "—" if x is None else f"{100 * x:.1f}%"
+def pct(x: float | None, fine: bool = False) -> str:
+    """A rate; `fine` for FPRs, where 0.045 % and 0.1 % must not both read 0.1 %."""
+    if x is None:
+        return "—"
+    return f"{100 * x:.3f}%" if fine and x < 0.01 else f"{100 * x:.1f}%"
 
 
 def text_table(report: dict) -> str:
@@ -660,7 +665,7 @@ def text_table(report: dict) -> str:
         cells = []
         for n in names:
             row = report["proxies"][n]["classes"].get(c)
-            cell = pct(row["rate"]) if row else "—"
+            cell = pct(row["rate"], fine=what == "FPR") if row else "—"
             if row and row["errors"]:
                 cell += f" ({row['errors']} err)"
             cells.append(f"{cell:>{w}}")
@@ -715,7 +720,7 @@ def markdown(report: dict) -> str:
         cells = []
         for n in names:
             row = report["proxies"][n]["classes"].get(c)
-            cell = pct(row["rate"]) if row else "—"
+            cell = pct(row["rate"], fine=what == "FPR") if row else "—"
             if row and row["errors"]:
                 cell += f" ({row['errors']} errors)"
             cells.append(cell)
@@ -842,6 +847,11 @@ def main() -> int:
     )
     ap.add_argument("--module", type=Path, default=harness.DEFAULT_MODULE)
     ap.add_argument("--out", type=Path, help="write the results as JSON")
+    ap.add_argument(
+        "--outcomes",
+        type=Path,
+        help="write every request's outcome per proxy as JSONL (corpus line, label, status, passed)",
+    )
     ap.add_argument("--markdown", action="store_true", help="also print a Markdown table")
     ap.add_argument("--keep-workdir", action="store_true")
     args = ap.parse_args()
@@ -854,6 +864,8 @@ def main() -> int:
     if not args.module.is_file():
         ap.error(f"wasm module not found: {args.module} (make wasm)")
 
+    if args.outcomes:
+        args.outcomes.write_text("")
     recs = load(args.corpus, args.limit_benign, args.limit_per_class, args.seed)
     second = []
     if args.second_benign:
@@ -942,6 +954,12 @@ def main() -> int:
             )
             outcomes, seconds = run_corpus(port, reqs, conc, args.timeout, name)
             proxy.stop()
+            if args.outcomes:
+                with open(args.outcomes, "a", encoding="utf-8") as f:
+                    for req, out in zip(reqs, outcomes, strict=True):
+                        f.write(json.dumps({"proxy": name, "origin": req.origin, "label": req.label,
+                                            "status": out.status, "passed": out.passed,
+                                            "error": out.error}) + "\n")
             rows = summarize(reqs, outcomes)
             report["proxies"][name] = {
                 "start_seconds": start_s,
