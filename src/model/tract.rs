@@ -11,7 +11,6 @@ use std::cell::RefCell;
 use std::sync::Arc;
 
 use tract_core::internal::*;
-use tract_core::ops::einsum::EinSum;
 use tract_core::ops::math;
 use tract_core::ops::nn::{Softmax, SoftmaxKind};
 
@@ -147,6 +146,60 @@ impl TypedOp for SparseLinear {
     }
 }
 
+/// A dense layer after the first: `out = x · W` for `x` of shape `[N, H]` and `W` of shape
+/// `[H, O]`. A few hundred multiply-adds per row: tract's general matrix product (EinSum and
+/// the kernels, packers and convolution machinery it brings) would be most of the module's code
+/// and of each run's overhead for that.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct DenseLinear;
+
+impl Op for DenseLinear {
+    fn name(&self) -> StaticName {
+        "DenseLinear".into()
+    }
+
+    op_as_typed_op!();
+}
+
+impl EvalOp for DenseLinear {
+    op_out_of_plan!();
+
+    fn eval(&self, _ctx: &EvalContext, inputs: TVec<TValue>) -> TractResult<TVec<TValue>> {
+        let [x, w] = &*inputs else {
+            bail!("DenseLinear takes 2 inputs, got {}", inputs.len());
+        };
+        let (&[n, h], &[h2, o]) = (x.shape(), w.shape()) else {
+            bail!("shapes {:?} and {:?}", x.shape(), w.shape());
+        };
+        ensure!(h == h2, "{h} inputs for weights of {h2} rows");
+        let x = x.to_plain_array_view::<f32>()?;
+        let x = x.as_slice().context("input is not contiguous")?;
+        let w = w.to_plain_array_view::<f32>()?;
+        let w = w.as_slice().context("weights are not contiguous")?;
+        let mut out = vec![0f32; n * o];
+        for (acc, row) in out.chunks_exact_mut(o.max(1)).zip(x.chunks_exact(h.max(1))) {
+            for (k, &v) in row.iter().enumerate() {
+                if v != 0.0 {
+                    axpy(acc, v, &w[k * o..(k + 1) * o]);
+                }
+            }
+        }
+        Ok(tvec!(Tensor::from_shape(&[n, o], &out)?.into_tvalue()))
+    }
+}
+
+impl TypedOp for DenseLinear {
+    as_op!();
+
+    fn output_facts(&self, inputs: &[&TypedFact]) -> TractResult<TVec<TypedFact>> {
+        let [x, w] = inputs else {
+            bail!("DenseLinear takes 2 inputs, got {}", inputs.len());
+        };
+        ensure!(x.rank() == 2 && w.rank() == 2);
+        Ok(tvec!(f32::fact([x.shape[0].clone(), w.shape[1].clone()])))
+    }
+}
+
 /// `y = x · W + b`, then ReLU unless it is the last layer, then softmax over classes.
 fn build(mlp: &Mlp) -> TractResult<TypedModel> {
     let mut m = TypedModel::default();
@@ -166,11 +219,7 @@ fn build(mlp: &Mlp) -> TractResult<TypedModel> {
         let w = m.add_const(format!("w{i}"), tensor(&[*inputs, *outputs], weights)?)?;
         let y = match x {
             None => m.wire_node("sparse_linear", SparseLinear, &[w, idx, val, lens])?[0],
-            Some(x) => m.wire_node(
-                format!("matmul{i}"),
-                EinSum::new("nh,ho->no".parse()?, f32::datum_type()),
-                &[x, w],
-            )?[0],
+            Some(x) => m.wire_node(format!("dense{i}"), DenseLinear, &[x, w])?[0],
         };
         let b = m.add_const(format!("b{i}"), tensor(&[1, *outputs], bias)?)?;
         let y = m.wire_node(format!("bias{i}"), math::add(), &[y, b])?[0];
@@ -188,7 +237,7 @@ fn build(mlp: &Mlp) -> TractResult<TypedModel> {
         &[logits],
     )?[0];
     m.select_output_outlets(&[probs])?;
-    m.into_optimized()
+    Ok(m)
 }
 
 impl TractScorer {
