@@ -3,7 +3,9 @@
 
 use std::fmt;
 
-use crate::behaviour::{principal, Behaviour, History, RequestFacts, ResponseSignals, Signal};
+use crate::behaviour::{
+    principal, Behaviour, History, RequestFacts, ResponseSignals, Signal, Standing,
+};
 use crate::config::{Config, ConfigError, Ladder, Mode, ModelSource, Thresholds};
 use crate::decode;
 use crate::features::{self, SparseRow};
@@ -86,6 +88,8 @@ pub struct Screening {
     pub decision: Option<Decision>,
     /// Store errors met (apply `failure_mode`, count them).
     pub errors: Vec<StateError>,
+    /// The standing read (its errors are in `errors`), for [`Engine::assess_screened`].
+    pub standing: Option<Standing>,
 }
 
 /// Result of [`Engine::assess`].
@@ -309,12 +313,14 @@ impl Engine {
         let Some(b) = &self.behaviour else {
             return Screening::default();
         };
-        let st = b.standing(store, facts, now_ms);
-        let signals: Vec<Signal> = st.blocked.into_iter().chain(st.revoked).collect();
+        let mut st = b.standing(store, facts, now_ms);
+        let errors = std::mem::take(&mut st.errors);
+        let signals: Vec<Signal> = st.blocked.iter().chain(&st.revoked).cloned().collect();
         if st.allowlisted.is_some() || signals.is_empty() {
             return Screening {
                 decision: None,
-                errors: st.errors,
+                errors,
+                standing: Some(st),
             };
         }
         let evidence = Evidence {
@@ -335,7 +341,8 @@ impl Engine {
                 policy.mode,
                 &evidence,
             ))),
-            errors: st.errors,
+            errors,
+            standing: Some(st),
         }
     }
 
@@ -351,6 +358,33 @@ impl Engine {
         store: &S,
         now_ms: u64,
     ) -> Result<Assessment, ModelError> {
+        self.assess_from(view, facts, policy, None, store, now_ms)
+    }
+
+    /// [`Engine::assess`] for a request that [`Engine::screen`] saw at its headers: its standing
+    /// (blocked, revoked, allowlisted) is the one read then, not read again. A block another
+    /// worker sets between the two applies from the next request.
+    pub fn assess_screened<S: SharedStore + ?Sized>(
+        &self,
+        view: &RequestView,
+        facts: &RequestFacts,
+        policy: &RoutePolicy,
+        standing: Standing,
+        store: &S,
+        now_ms: u64,
+    ) -> Result<Assessment, ModelError> {
+        self.assess_from(view, facts, policy, Some(standing), store, now_ms)
+    }
+
+    fn assess_from<S: SharedStore + ?Sized>(
+        &self,
+        view: &RequestView,
+        facts: &RequestFacts,
+        policy: &RoutePolicy,
+        standing: Option<Standing>,
+        store: &S,
+        now_ms: u64,
+    ) -> Result<Assessment, ModelError> {
         let Some(b) = &self.behaviour else {
             let ev = self.evaluate(view, policy)?;
             return Ok(Assessment {
@@ -361,7 +395,10 @@ impl Engine {
                 errors: Vec::new(),
             });
         };
-        let signals = b.on_request(store, facts, now_ms);
+        let signals = match standing {
+            Some(st) => b.on_request_from(st, store, facts, now_ms),
+            None => b.on_request(store, facts, now_ms),
+        };
         let evidence = Evidence {
             signals: &signals.signals,
             history: signals.history,

@@ -921,3 +921,48 @@ fn memory_stays_within_the_bound_whatever_the_traffic() {
 fn default_memory_bound_is_as_documented() {
     assert_eq!(Config::default().behaviour.memory_bound(), 8_303_872);
 }
+
+#[test]
+fn the_standing_read_at_the_headers_decides_as_a_fresh_read_would() {
+    // Two identical worlds: one assesses as the CLI does (standing read in `assess`), the other
+    // as the filter does (`screen` at the headers, then `assess_screened` with its standing).
+    let (fresh, screened) = (world("", ""), world("", ""));
+    let mut decisions = Vec::new();
+    for (i, risk) in [0.01, 0.97, 0.97, 0.97, 0.01, 0.01].into_iter().enumerate() {
+        let now = T0 + i as u64 * 1000;
+        let v = view("GET", "/api/search?q=x", "203.0.113.9", Some("tok-1"));
+        fresh.risk.set(risk);
+        screened.risk.set(risk);
+        let a = fresh.send(&v, now).decision;
+        let facts = screened.engine.request_facts(&v);
+        let policy = screened.engine.route(&v.path);
+        let sc = screened.engine.screen(&facts, &policy, &*screened.store, now);
+        let b = match sc.decision {
+            Some(d) if d.enforced => d,
+            _ => {
+                let standing = sc.standing.expect("behaviour is on: a standing");
+                screened
+                    .engine
+                    .assess_screened(&v, &facts, &policy, standing, &*screened.store, now)
+                    .unwrap()
+                    .decision
+            }
+        };
+        assert_eq!((a.action, &a.class), (b.action, &b.class), "request {i}");
+        assert_eq!(a.reasons, b.reasons, "request {i}");
+        decisions.push(b.action);
+    }
+    // A parameter never seen (warm-up is off here) annotates the first request; the third
+    // model deny blocks; the block answers the requests after it (403) at their headers.
+    assert_eq!(
+        decisions,
+        [
+            Action::Annotate,
+            Action::Deny,
+            Action::Deny,
+            Action::Block,
+            Action::Deny,
+            Action::Deny
+        ]
+    );
+}

@@ -10,7 +10,7 @@ use proxy_wasm::types::Action as HostAction;
 use super::abi::{self, Buffer, Level, Map};
 use super::metrics::Metrics;
 use super::store::HostStore;
-use crate::behaviour::RequestFacts;
+use crate::behaviour::{RequestFacts, Standing};
 use crate::config::FailureMode;
 use crate::engine::{Engine, RoutePolicy};
 use crate::policy::{self, Decision};
@@ -27,6 +27,8 @@ pub struct ApiwardHttp {
     policy: Option<RoutePolicy>,
     /// What behaviour knows about the request, kept for the response.
     facts: Option<RequestFacts>,
+    /// Blocked, revoked or allowlisted, as read at the headers: the assessment reuses it.
+    standing: Option<Standing>,
     request_id: String,
     decided: bool,
     /// The filter answered the request itself: its reply is not the upstream's.
@@ -62,6 +64,7 @@ impl ApiwardHttp {
             view: None,
             policy: None,
             facts: None,
+            standing: None,
             request_id: String::new(),
             decided: false,
             replied_locally: false,
@@ -155,6 +158,7 @@ impl ApiwardHttp {
         let facts = self.engine.request_facts(view);
         let screening = self.engine.screen(&facts, policy, &HostStore, now);
         self.facts = Some(facts);
+        self.standing = screening.standing;
         self.state_errors(&screening.errors)?;
         match screening.decision {
             Some(d) if d.enforced => {
@@ -177,11 +181,14 @@ impl ApiwardHttp {
         let started = abi::now_ns().unwrap_or(0);
         let outcome = match self.facts.as_ref() {
             Some(facts) => match now_ms() {
-                Ok(now) => self
-                    .engine
-                    .assess(view, facts, policy, &HostStore, now)
-                    .map(|a| (a.decision, a.errors))
-                    .map_err(|e| Failure::Model(e.to_string())),
+                Ok(now) => match self.standing.take() {
+                    Some(st) => self
+                        .engine
+                        .assess_screened(view, facts, policy, st, &HostStore, now),
+                    None => self.engine.assess(view, facts, policy, &HostStore, now),
+                }
+                .map(|a| (a.decision, a.errors))
+                .map_err(|e| Failure::Model(e.to_string())),
                 Err(f) => Err(f),
             },
             None => self
