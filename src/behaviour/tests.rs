@@ -936,7 +936,9 @@ fn the_standing_read_at_the_headers_decides_as_a_fresh_read_would() {
         let a = fresh.send(&v, now).decision;
         let facts = screened.engine.request_facts(&v);
         let policy = screened.engine.route(&v.path);
-        let sc = screened.engine.screen(&facts, &policy, &*screened.store, now);
+        let sc = screened
+            .engine
+            .screen(&facts, &policy, &*screened.store, now);
         let b = match sc.decision {
             Some(d) if d.enforced => d,
             _ => {

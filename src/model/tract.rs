@@ -1,11 +1,13 @@
 //! [`Scorer`] on tract: the MLP read from the ONNX weights, built once as a tract graph whose
-//! first layer reads only the nonzero features, optimised once, run for every request.
+//! first layer reads only the nonzero features, run for every request.
 //!
-//! A dense first layer multiplies every row by all 4,157 × hidden weights although a value has a
+//! A dense first layer multiplies every row by all 4,158 × hidden weights although a value has a
 //! few dozen nonzero features; here the first layer is a tract op ([`SparseLinear`]) that sums
-//! the weight rows of the nonzero features, weighted, which is the same product. The rest of the
-//! graph is the ONNX one: bias, ReLU, dense layers, softmax. The integration test `tests/onnx_parity.rs`
-//! holds the result to tract's ONNX front end running the shipped file as it is.
+//! the weight rows of the nonzero features, weighted, which is the same product. The later layers
+//! are small ([`DenseLinear`]); bias, ReLU and softmax are tract's own ops. The graph is run as
+//! built: it has six nodes, and tract's optimiser brings nothing to it but code. The integration
+//! test `tests/onnx_parity.rs` holds the result to tract's ONNX front end running the shipped file
+//! as it is.
 
 use std::cell::RefCell;
 use std::sync::Arc;
@@ -241,7 +243,7 @@ fn build(mlp: &Mlp) -> TractResult<TypedModel> {
 }
 
 impl TractScorer {
-    /// Verifies `metadata` against `onnx` and this build, reads the MLP, builds, optimises and
+    /// Verifies `metadata` against `onnx` and this build, reads the MLP, builds and
     /// probes the tract graph.
     pub fn load(onnx: &[u8], metadata: ModelMetadata) -> Result<TractScorer, ModelError> {
         metadata.verify(onnx)?;
