@@ -137,7 +137,8 @@ def render(meta: dict) -> str:
                 "",
                 "As the filter serves it (values that cannot carry an injection are not scored, "
                 "`skip_inert_values`): test benign FPR deny "
-                f"**{_pct(sv['benign']['fpr_deny'])}**, annotate {_pct(sv['benign']['fpr_annotate'])}; attack recall "
+                f"**{100 * sv['benign']['fpr_deny']:.3f} %** (every value scored: {100 * ev['benign']['fpr_deny']:.3f} %), "
+                f"annotate {_pct(sv['benign']['fpr_annotate'])}; attack recall "
                 f"{_pct(sv['attacks']['recall'])} (every value scored: {_pct(ev['attacks']['recall'])}); "
                 f"scoring time p50 {sv['micros']['p50']} µs, p99 {sv['micros']['p99']} µs.",
             ]
