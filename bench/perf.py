@@ -798,7 +798,7 @@ def memory_summary(report: dict, workers: int) -> dict:
         if not plain:
             continue
         rows = {}
-        for name in ("apiward-monitor", "apiward-enforce"):
+        for name in ("wasm-null", "apiward-monitor", "apiward-enforce"):
             if name in snap and (name == "apiward-enforce" or "fixed-count" not in label):
                 delta = snap[name]["vmrss_kib"] - plain["vmrss_kib"]
                 rows[name] = {
