@@ -199,6 +199,8 @@ pub struct Config {
     pub max_inspected_values: usize,
     /// Values that cannot carry an injection are not scored ([`crate::features::is_inert`]).
     pub skip_inert_values: bool,
+    /// Values whose model output is remembered per VM ([`crate::scorecache`]); 0: none.
+    pub score_cache_entries: usize,
     /// Model source.
     pub model: ModelSource,
     /// Route overrides, longest prefix first.
@@ -210,6 +212,9 @@ pub struct Config {
     /// Exemptions from behavioural steps.
     pub allowlist: Allowlist,
 }
+
+/// Upper bound of `score_cache_entries` (about 4 MiB per VM with 13 classes).
+pub const MAX_SCORE_CACHE_ENTRIES: usize = 65_536;
 
 /// The headers scored by default: those attackers control and upstreams often log or parse.
 pub const DEFAULT_INSPECT_HEADERS: &[&str] = &[
@@ -250,6 +255,7 @@ impl Default for Config {
                 .collect(),
             max_inspected_values: 32,
             skip_inert_values: true,
+            score_cache_entries: 4096,
             model: ModelSource::Embedded,
             routes: Vec::new(),
             behaviour: BehaviourConfig::default(),
@@ -298,6 +304,7 @@ struct RawConfig {
     inspect_headers: Option<Vec<String>>,
     max_inspected_values: Option<usize>,
     skip_inert_values: Option<bool>,
+    score_cache_entries: Option<usize>,
     model: Option<RawModel>,
     routes: Option<Vec<RawRoute>>,
     behaviour: Option<behaviour::RawBehaviour>,
@@ -569,6 +576,15 @@ impl TryFrom<RawConfig> for Config {
         if let Some(skip) = raw.skip_inert_values {
             cfg.skip_inert_values = skip;
         }
+        if let Some(n) = raw.score_cache_entries {
+            if n > MAX_SCORE_CACHE_ENTRIES {
+                return Err(ConfigError::new(
+                    "score_cache_entries",
+                    format!("must be between 0 and {MAX_SCORE_CACHE_ENTRIES}, got {n}"),
+                ));
+            }
+            cfg.score_cache_entries = n;
+        }
         if let Some(model) = raw.model {
             cfg.model = match model {
                 RawModel::Embedded => ModelSource::Embedded,
@@ -718,6 +734,14 @@ mod tests {
     fn wrong_types_and_bounds_name_the_field() {
         assert_eq!(err(r#"{"max_body_bytes":"big"}"#).field, "max_body_bytes");
         assert_eq!(err(r#"{"max_body_bytes":4194304}"#).field, "max_body_bytes");
+        assert_eq!(
+            err(r#"{"score_cache_entries":1000000}"#).field,
+            "score_cache_entries"
+        );
+        assert_eq!(
+            err(r#"{"skip_inert_values":"yes"}"#).field,
+            "skip_inert_values"
+        );
         assert_eq!(
             err(r#"{"routes":[{"prefix":"api"}]}"#).field,
             "routes[0].prefix"

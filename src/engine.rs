@@ -1,6 +1,7 @@
 //! The request pipeline shared by the filter and the CLI: inspect → features → model → policy,
 //! and with behaviour: standing → signals → model → decision → enforcement writes.
 
+use std::cell::RefCell;
 use std::fmt;
 
 use crate::behaviour::{
@@ -14,6 +15,7 @@ use crate::model::{
 };
 use crate::policy::{self, Decision, Evidence, ModelVerdict};
 use crate::request::{InspectOptions, InspectedValue, InspectionNote, RequestView};
+use crate::scorecache::ScoreCache;
 use crate::state::{SharedStore, StateError};
 
 /// Feature rows of one request.
@@ -126,6 +128,8 @@ pub struct RevocationRequest {
 pub struct Engine {
     config: Config,
     scorer: Box<dyn Scorer>,
+    /// Model outputs of values seen recently (per VM).
+    cache: RefCell<ScoreCache>,
     model_sha256: String,
     thresholds: Thresholds,
     route_policies: Vec<RoutePolicy>,
@@ -195,9 +199,14 @@ impl Engine {
         } else {
             None
         };
+        let cache = RefCell::new(ScoreCache::new(
+            config.score_cache_entries,
+            scorer.classes().len(),
+        ));
         Ok(Engine {
             config,
             scorer,
+            cache,
             model_sha256,
             thresholds,
             route_policies,
@@ -280,15 +289,39 @@ impl Engine {
         &self,
         view: &RequestView,
     ) -> Result<(ModelVerdict, Vec<InspectionNote>, usize), ModelError> {
-        let rows = request_rows(view, &self.inspect_options());
-        let n = rows.values.len();
-        let verdict = if n == 0 {
-            ModelVerdict::nothing_scored()
-        } else {
-            let probs = self.scorer.score(&rows.rows)?;
-            self.verdict(&probs, &rows.values)
-        };
-        Ok((verdict, rows.notes, n))
+        let (values, notes) = view.inspected_values(&self.inspect_options());
+        let n = values.len();
+        if n == 0 {
+            return Ok((ModelVerdict::nothing_scored(), notes, 0));
+        }
+        // Values scored before come from the cache; the others are featurised and scored in
+        // one run, then remembered.
+        let k = self.scorer.classes().len();
+        let mut probs = vec![0f32; n * k];
+        let mut cache = self.cache.borrow_mut();
+        let keys: Vec<u64> = values.iter().map(|v| cache.key(v)).collect();
+        let misses: Vec<usize> = (0..n)
+            .filter(|&i| !cache.get(keys[i], &mut probs[i * k..(i + 1) * k]))
+            .collect();
+        if !misses.is_empty() {
+            let rows: Vec<SparseRow> = misses
+                .iter()
+                .map(|&i| features::extract_sparse(&values[i]))
+                .collect();
+            let scored = self.scorer.score(&rows)?;
+            if scored.len() != misses.len() * k {
+                return Err(ModelError::Inference(format!(
+                    "{} probabilities for {} rows of {k} classes",
+                    scored.len(),
+                    misses.len()
+                )));
+            }
+            for (row, &i) in scored.chunks_exact(k).zip(&misses) {
+                probs[i * k..(i + 1) * k].copy_from_slice(row);
+                cache.put(keys[i], row);
+            }
+        }
+        Ok((self.verdict(&probs, &values), notes, n))
     }
 
     /// What behaviour needs to know about `view`: client (from `view.client.ip`), principal

@@ -15,6 +15,7 @@ pub mod hash;
 pub mod model;
 pub mod policy;
 pub mod request;
+pub mod scorecache;
 pub mod state;
 pub mod wire;
 

@@ -50,9 +50,10 @@ fn config_json(behaviour: &str, rest: &str) -> String {
         r#","warmup":{"seconds":0,"requests":0,"windows":2}"#
     };
     let behaviour = format!("{warmup}{behaviour}");
-    // The stub model answers a fixed risk for whatever it is given: let every value reach it.
+    // The stub model answers the risk a test sets for whatever it is given: let every value
+    // reach it, every time.
     format!(
-        r#"{{"skip_inert_values":false,"behaviour":{{{}}}{mode}{rest}}}"#,
+        r#"{{"skip_inert_values":false,"score_cache_entries":0,"behaviour":{{{}}}{mode}{rest}}}"#,
         behaviour.trim_start_matches(',')
     )
 }
