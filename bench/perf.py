@@ -56,6 +56,8 @@ import harness  # noqa: E402
 WRK_SCRIPT = BENCH / "perf.lua"
 PROXY_TEMPLATE = BENCH / "perf-nginx.conf.in"
 UPSTREAM_TEMPLATE = BENCH / "perf-upstream.conf.in"
+# Replaced in each request by an 8-digit counter (bench/perf.lua).
+VARY = "00000000"
 UPSTREAM_BODY = '{"status": "ok", "request_id": "b3f1c2", "items": [], "next_page": null}'
 # The upstream copies the filter's x-apiward-action request header into this response header.
 VERDICT_HEADER = "x-bench-apiward-action"
@@ -73,6 +75,7 @@ PLUGIN_CONFIGS = {
     # Diagnostics (not in the default run): where apiward's cost goes.
     "apiward-model": {"mode": "enforce", "behaviour": {"enabled": False}},
     "apiward-skip": {"mode": "enforce", "routes": [{"prefix": "/", "skip": True}]},
+    "wasm-null-body": {"body": True},
 }
 # The floor: a proxy-wasm filter that reads the request headers, counts and lets go
 # (bench/null-filter, built by make bench).
@@ -93,6 +96,7 @@ class ProxyKind:
 PROXIES = [
     ProxyKind("envoy", "Envoy", "envoy", None),
     ProxyKind("wasm-null", "Envoy + null Wasm filter", "envoy", "envoy", "null"),
+    ProxyKind("wasm-null-body", "Envoy + null Wasm filter reading the body", "envoy", "envoy", "null"),
     ProxyKind("apiward-monitor", "Envoy + apiward monitor", "envoy", "envoy", "apiward", True),
     ProxyKind("apiward-enforce", "Envoy + apiward enforce", "envoy", "envoy", "apiward", True),
     ProxyKind("apiward-model", "Envoy + apiward enforce, behaviour off", "envoy", "envoy", "apiward", True, False),
@@ -140,6 +144,9 @@ NOTE_WORDS = (
 
 @dataclass
 class Payload:
+    """One benchmark request. wrk replaces the VARY placeholder in the path and in the body with
+    a counter, so that no two requests are the same."""
+
     name: str
     title: str
     method: str
@@ -149,7 +156,7 @@ class Payload:
     body_file: Path | None = None
 
     def describe(self) -> dict:
-        out = {"title": self.title, "method": self.method, "path": self.path}
+        out = {"title": self.title, "method": self.method, "path": self.path, "varies": VARY}
         out["headers"] = self.headers
         if self.body is not None:
             out["body_bytes"] = len(self.body)
@@ -221,7 +228,10 @@ def order_document(size: int, seed: int) -> bytes:
     doc["items"].pop()
     if not doc["items"]:
         raise ValueError(f"{size} bytes is too small for an order")
-    doc["note"] = note_text(rng, size - size_of())
+    # Every request's note differs (wrk writes a counter over VARY), as free text does in real
+    # traffic: a benchmark of one repeated body would measure apiward's score cache alone.
+    doc["note"] = f"ref {VARY} "
+    doc["note"] += note_text(rng, size - size_of())
     data = json.dumps(doc).encode()
     assert len(data) == size, (len(data), size)
     return data
@@ -235,7 +245,7 @@ def build_payloads(workdir: Path) -> list[Payload]:
             "GET, query string",
             "GET",
             "/api/v1/customers/48213/orders?status=shipped&created_after=2024-05-01"
-            "&page=2&per_page=50&sort=-created_at&q=blue%20garden%20hose",
+            f"&page=2&per_page=50&sort=-created_at&q=blue%20garden%20hose&ref={VARY}",
             dict(CLIENT_HEADERS),
         ),
         Payload(
@@ -565,6 +575,7 @@ def wrk_env(payload: Payload) -> dict[str, str]:
         PERF_METHOD=payload.method,
         PERF_HEADERS="\n".join(f"{k}: {v}" for k, v in payload.headers.items()),
         PERF_BODY_FILE=str(payload.body_file or ""),
+        PERF_VARY=VARY,
     )
 
 
@@ -798,7 +809,7 @@ def memory_summary(report: dict, workers: int) -> dict:
         if not plain:
             continue
         rows = {}
-        for name in ("wasm-null", "apiward-monitor", "apiward-enforce"):
+        for name in ("wasm-null", "wasm-null-body", "apiward-monitor", "apiward-enforce"):
             if name in snap and (name == "apiward-enforce" or "fixed-count" not in label):
                 delta = snap[name]["vmrss_kib"] - plain["vmrss_kib"]
                 rows[name] = {
@@ -1133,7 +1144,7 @@ def main() -> int:
     names = [k for k in KINDS if k in names]  # fixed order
     if not args.module.is_file():
         ap.error(f"wasm module not found: {args.module} (make wasm)")
-    if "wasm-null" in names and not args.null_module.is_file():
+    if any(n.startswith("wasm-null") for n in names) and not args.null_module.is_file():
         ap.error(f"null filter not found: {args.null_module} (make bench builds it)")
     args.wrk = shutil.which("wrk")
     if not args.wrk:
