@@ -974,6 +974,22 @@ def modsec_line(report: dict) -> str:
     return line + (" ⚠ (rules match the benchmark traffic)" if n["rule matched"] else "")
 
 
+def latency_rows(report: dict) -> list[list[str]]:
+    """The one-connection runs: p50/p99 and what the filter adds to its proxy's."""
+    by = {(r["payload"], r["proxy"]): r for r in report.get("latency", [])}
+    rows = []
+    for (payload, name), r in by.items():
+        base = by.get((payload, KINDS[name].baseline or ""))
+        added = (
+            f"{r['p50_us'] - base['p50_us']:+.0f} / {r['p99_us'] - base['p99_us']:+.0f}"
+            if base
+            else "— / —"
+        )
+        title = report["payloads"][payload]["title"]
+        rows.append([title, KINDS[name].title, f"{r['p50_us']:.0f}", f"{r['p99_us']:.0f}", added])
+    return rows
+
+
 def markdown(report: dict) -> str:
     v, m, s = report["versions"], report["machine"], report["settings"]
     out = [
@@ -1007,6 +1023,19 @@ def markdown(report: dict) -> str:
         body = f", {p['body_bytes']} bytes of JSON" if "body_bytes" in p else ""
         out.append(f"- {p['title']}: `{p['method']} {p['path']}`{body}")
     out += [""] + md_table(HEADER, table_rows(report), left=2)
+    if report.get("latency"):
+        out += [
+            "",
+            "Latency without queueing: wrk -t1 -c1 (one request at a time) for "
+            f"{report['settings'].get('latency_s', '?')} s per payload and proxy; added = minus "
+            "the same proxy without a filter.",
+            "",
+        ]
+        out += md_table(
+            ["payload", "proxy", "p50 µs", "p99 µs", "added p50 / p99 µs"],
+            latency_rows(report),
+            left=2,
+        )
     out += [
         "",
         "Ratio: requests/s over the same proxy without a filter (Envoy variants over plain "
@@ -1049,14 +1078,32 @@ def apiward_check(proxy: Proxy) -> dict:
         if k.startswith("wasmcustom.apiward_decisions_total.action.") and v
     }
     ok = scored >= requests and not skipped and not errors
+    decision_us = inference_percentiles(proxy.envoy)
     note = (
         f"the filter saw {scored} of the {requests} requests Envoy served, {skipped} skipped, "
         f"{errors} errors; decisions: "
         + (", ".join(f"{k} {v}" for k, v in sorted(actions.items())) or "none")
     )
+    if decision_us:
+        note += (
+            f"; the filter's own decision time (histogram `apiward_inference_us`, every request "
+            f"of the run): p50 {decision_us['p50']:.0f} µs, p99 {decision_us['p99']:.0f} µs"
+        )
     if not ok:
         note += " ⚠"
-    return {"ok": ok, "note": note, "stats": stats}
+    return {"ok": ok, "note": note, "stats": stats, "decision_us": decision_us}
+
+
+def inference_percentiles(envoy: harness.Envoy) -> dict | None:
+    """p50/p99 of the filter's decision-time histogram from Envoy's admin /stats."""
+    path = "/stats?filter=" + urllib.parse.quote("apiward_inference_us$")
+    body = harness.http_get(envoy.admin_port, path, timeout=5).body.decode(errors="replace")
+    found = {}
+    for q in ("50", "99"):
+        m = re.search(rf"\bP{q}\(([0-9.]+),", body)
+        if m:
+            found[f"p{q}"] = float(m.group(1))
+    return found if len(found) == 2 else None
 
 
 def machine() -> dict:
@@ -1105,6 +1152,11 @@ def main() -> int:
     ap.add_argument("--payloads", default="get,post-1k,post-10k", help="subset of the payloads")
     ap.add_argument("--cold-starts", type=int, help="Envoy starts to time (default 3)")
     ap.add_argument(
+        "--latency-seconds",
+        type=int,
+        help="seconds of the one-connection latency run per payload and proxy (default 5; 0: none)",
+    )
+    ap.add_argument(
         "--memory-requests",
         type=int,
         help="requests the enforce Envoy serves before the last memory reading "
@@ -1125,9 +1177,9 @@ def main() -> int:
     ap.add_argument("--keep-workdir", action="store_true")
     args = ap.parse_args()
 
-    defaults = {"duration": 10, "warmup": 2, "rounds": 2, "cold_starts": 3}
+    defaults = {"duration": 10, "warmup": 2, "rounds": 2, "cold_starts": 3, "latency_seconds": 5}
     if args.quick:
-        defaults = {"duration": 2, "warmup": 1, "rounds": 2, "cold_starts": 1}
+        defaults = {"duration": 2, "warmup": 1, "rounds": 2, "cold_starts": 1, "latency_seconds": 1}
     for key, value in defaults.items():
         if getattr(args, key) is None:
             setattr(args, key, value)
@@ -1175,11 +1227,13 @@ def main() -> int:
             "connections": args.connections,
             "workers": args.workers,
             "memory_requests": args.memory_requests,
+            "latency_s": args.latency_seconds,
         },
         "payloads": {p.name: p.describe() for p in payloads},
         "proxies": {},
         "precheck": {},
         "runs": [],
+        "latency": [],
         "cold_start": {"starts": []},
         "memory": {"snapshots": {}},
     }
@@ -1253,6 +1307,21 @@ def main() -> int:
                         file=sys.stderr,
                     )
         report["memory"]["snapshots"]["after the rounds"] = snapshot(proxies)
+
+        if args.latency_seconds:
+            # Added latency without queueing: one connection, one request at a time, so each
+            # sample is the proxy's service time (the rounds above saturate two cores).
+            one = argparse.Namespace(**{**vars(args), "threads": 1, "connections": 1})
+            for payload in payloads:
+                for name in order:
+                    r = run_wrk(one, proxies[name].port, payload, args.latency_seconds)
+                    r.update(payload=payload.name, proxy=name)
+                    report["latency"].append(r)
+                    print(
+                        f"one connection {payload.name:<8} {name:<16} p50 {r['p50_us']} us  "
+                        f"p99 {r['p99_us']} us",
+                        file=sys.stderr,
+                    )
 
         enforce = proxies.get("apiward-enforce")
         if args.memory_requests and enforce is not None:
