@@ -780,6 +780,7 @@ def summarize(runs: list[dict], payloads: list[Payload], names: list[str]) -> di
             rs = [r for r in runs if r["payload"] == payload.name and r["proxy"] == name]
             if not rs:
                 continue
+            cpu = [r["cpu_us_per_request"] for r in rs if r.get("cpu_us_per_request")]
             rows[name] = {
                 "rps_rounds": [r["rps"] for r in rs],
                 "rps": mean([r["rps"] for r in rs]),
@@ -789,6 +790,7 @@ def summarize(runs: list[dict], payloads: list[Payload], names: list[str]) -> di
                 "non2xx": sum(r["non2xx"] for r in rs),
                 "socket_errors": sum(r["socket_errors"] for r in rs),
                 "empty_runs": sum(1 for r in rs if not r["requests"]),
+                "cpu_us_per_request": mean(cpu) if cpu else None,
             }
         for name, row in rows.items():
             base = rows.get(KINDS[name].baseline or "")
@@ -861,6 +863,7 @@ def table_rows(report: dict) -> list[list[str]]:
                     fmt_ms(row["p50_ms"]),
                     fmt_ms(row["p99_ms"]),
                     f"{fmt_added(row['added_p50_ms'])} / {fmt_added(row['added_p99_ms'])}",
+                    f"{row['cpu_us_per_request']:.0f}" if row.get("cpu_us_per_request") else "—",
                     flag,
                 ]
             )
@@ -876,6 +879,7 @@ HEADER = [
     "p50 ms",
     "p99 ms",
     "added p50 / p99 ms",
+    "proxy CPU µs/request",
     "errors",
 ]
 
@@ -974,6 +978,19 @@ def modsec_line(report: dict) -> str:
     return line + (" ⚠ (rules match the benchmark traffic)" if n["rule matched"] else "")
 
 
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU time of `pids` so far (0 for a process that is gone)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / tick
+
+
 def latency_rows(report: dict) -> list[list[str]]:
     """The one-connection runs: p50/p99 and what the filter adds to its proxy's."""
     by = {(r["payload"], r["proxy"]): r for r in report.get("latency", [])}
@@ -1040,7 +1057,9 @@ def markdown(report: dict) -> str:
         "",
         "Ratio: requests/s over the same proxy without a filter (Envoy variants over plain "
         "Envoy, nginx + ModSecurity over plain nginx); latencies are wrk's p50/p99 averaged "
-        "over rounds, added = minus the proxy without a filter.",
+        "over rounds, added = minus the proxy without a filter. Proxy CPU: user + system time "
+        "of the proxy's processes (Envoy; nginx master and workers) during the run, per request "
+        "served: what the filter costs whatever the machine's load.",
         "",
         "- " + cold_line(report).replace("cold start", "Cold start", 1) + ".",
     ]
@@ -1294,8 +1313,11 @@ def main() -> int:
                         raise BenchError(f"{name} exited:\n{proxy.log()[-4000:]}")
                     if args.warmup:
                         run_wrk(args, proxy.port, payload, args.warmup)
+                    cpu_before = cpu_seconds(proxy.pids())
                     r = run_wrk(args, proxy.port, payload, args.duration)
+                    cpu = cpu_seconds(proxy.pids()) - cpu_before
                     r.update(round=rnd, payload=payload.name, proxy=name)
+                    r["cpu_us_per_request"] = 1e6 * cpu / r["requests"] if r["requests"] else None
                     report["runs"].append(r)
                     flag = ""
                     if r["non2xx"] or r["socket_errors"] or not r["requests"]:
