@@ -82,6 +82,19 @@ pub struct InspectedValue {
     pub raw: String,
 }
 
+impl InspectedValue {
+    /// A value `raw` found at `kind` under `name`.
+    pub fn new(kind: LocationKind, name: &str, raw: &str) -> InspectedValue {
+        InspectedValue {
+            location: Location {
+                kind,
+                name: name.to_string(),
+            },
+            raw: raw.to_string(),
+        }
+    }
+}
+
 /// Who sent the request.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ClientIdentity {

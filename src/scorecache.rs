@@ -77,16 +77,10 @@ impl ScoreCache {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::request::{Location, LocationKind};
+    use crate::request::LocationKind;
 
     fn value(kind: LocationKind, raw: &str) -> InspectedValue {
-        InspectedValue {
-            location: Location {
-                kind,
-                name: "n".into(),
-            },
-            raw: raw.into(),
-        }
+        InspectedValue::new(kind, "n", raw)
     }
 
     #[test]

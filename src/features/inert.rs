@@ -60,16 +60,9 @@ pub fn is_inert(value: &InspectedValue) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::request::Location;
 
     fn value(kind: LocationKind, raw: &str) -> InspectedValue {
-        InspectedValue {
-            location: Location {
-                kind,
-                name: "v".into(),
-            },
-            raw: raw.into(),
-        }
+        InspectedValue::new(kind, "v", raw)
     }
 
     #[test]

@@ -378,16 +378,9 @@ fn entropy(text: &str) -> f32 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::request::Location;
 
     fn value(kind: LocationKind, raw: &str) -> InspectedValue {
-        InspectedValue {
-            location: Location {
-                kind,
-                name: "x".into(),
-            },
-            raw: raw.into(),
-        }
+        InspectedValue::new(kind, "x", raw)
     }
 
     fn features(kind: LocationKind, raw: &str) -> Vec<f32> {
