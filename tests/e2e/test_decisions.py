@@ -9,6 +9,7 @@ from scenarios import (
     ATTACKS,
     BENIGN,
     BENIGN_GET,
+    BENIGN_SEARCH,
     SQLI_IN_QUERY,
     XSS_IN_JSON_BODY,
     assert_annotated,
@@ -54,6 +55,26 @@ def test_attack_reaches_upstream_annotated_deny_with_its_class_in_monitor_mode(m
     assert resp.echoed_headers, "monitor mode must not answer locally"
     ann = assert_annotated(resp, action="deny", cls=call.expected_class, mode="monitor")
     assert float(ann["score"]) >= 0.5, ann
+
+
+def test_a_request_of_inert_values_reaches_no_model(monitor_envoy):
+    # A path of plain segments and a phrase of plain words: nothing that can break out of a
+    # value, so nothing is scored (skip_inert_values).
+    resp = BENIGN_SEARCH.send(monitor_envoy)
+    ann = assert_annotated(resp, action="allow", cls="benign")
+    assert "nothing to score" in ann["reasons"], ann
+
+
+def test_a_value_seen_before_gets_the_same_verdict_from_the_score_cache(monitor_envoy):
+    # Eight sends over fresh connections reach both workers' VMs, and after the first on each
+    # the payload's scores come from that VM's cache: the verdict must not change.
+    seen = set()
+    for _ in range(8):
+        ann = assert_annotated(SQLI_IN_QUERY.send(monitor_envoy), action="deny", cls="sqli")
+        seen.add((ann["score"], ann["reasons"]))
+    assert len(seen) == 1, seen
+    (score, reasons), = seen
+    assert float(score) >= 0.5 and "at query:q" in reasons, reasons
 
 
 def test_empty_configuration_defaults_to_monitor_mode(empty_envoy):
