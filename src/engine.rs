@@ -29,7 +29,9 @@ pub struct Rows {
     pub notes: Vec<InspectionNote>,
 }
 
-/// Extracts the feature rows of `view`: the single code path for training and serving.
+/// Extracts the feature rows of `view` as `apiward featurize` writes them for training. Serving
+/// ([`Engine::evaluate`]) runs the same inspection and extractor on the values it scores,
+/// leaving out inert values and those in the score cache.
 pub fn request_rows(view: &RequestView, opts: &InspectOptions<'_>) -> Rows {
     let (values, notes) = view.inspected_values(opts);
     let rows = values.iter().map(features::extract_sparse).collect();
