@@ -95,8 +95,11 @@ def render_envoy_config(
     upstream_port: int = 8080,
     module: Path | str = DEFAULT_MODULE,
     template: Path = ENVOY_TEMPLATE,
+    clusters: Mapping[str, tuple[str, int]] | None = None,
 ) -> str:
-    """envoy/envoy.yaml with the marked values replaced."""
+    """envoy/envoy.yaml with the marked values replaced, plus one static cluster per entry of
+    `clusters` ({name: (host, port)}): what a configuration naming a cluster (event sinks,
+    CrowdSec, an RFC 7009 endpoint) dispatches to."""
     text = template.read_text()
     # YAML single-quoted scalar: the only escape is '' for '. JSON text has no raw newlines.
     value = plugin_config_text(plugin_config).replace("'", "''").replace("\n", " ")
@@ -111,7 +114,52 @@ def render_envoy_config(
         text, n = re.subn(pattern, lambda m, k=key: m.group(1) + replacements[k] + m.group(2), text)
         if n != 1:
             raise HarnessError(f"{template}: expected one line marked apiward:{key}, found {n}")
+    for name, (host, port) in (clusters or {}).items():
+        text += static_cluster_yaml(name, host, port)
     return text
+
+
+CLUSTER_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$")
+
+
+def static_cluster_yaml(name: str, host: str, port: int) -> str:
+    """One STATIC cluster entry for the `clusters:` list that ends envoy/envoy.yaml."""
+    if not CLUSTER_NAME.match(name) or name == "example_api":
+        raise HarnessError(f"cluster name {name!r}: letters, digits, _ . - (not example_api)")
+    if not (0 < int(port) < 65536):
+        raise HarnessError(f"cluster {name}: port {port} out of range")
+    return (
+        f"  - name: {name}\n"
+        f"    type: STATIC\n"
+        f"    connect_timeout: 1s\n"
+        f"    load_assignment:\n"
+        f"      cluster_name: {name}\n"
+        f"      endpoints:\n"
+        f"      - lb_endpoints:\n"
+        f"        - endpoint:\n"
+        f"            address:\n"
+        f"              socket_address: {{ address: {host}, port_value: {int(port)} }}\n"
+    )
+
+
+def clusters_from_env(environ: Mapping[str, str] = os.environ) -> dict[str, tuple[str, int]]:
+    """APIWARD_CLUSTER_<name>=host:port (loopback only) -> {name: (host, port)}."""
+    out: dict[str, tuple[str, int]] = {}
+    for key, value in environ.items():
+        if not key.startswith("APIWARD_CLUSTER_"):
+            continue
+        name = key[len("APIWARD_CLUSTER_") :]
+        host, sep, port = value.strip().rpartition(":")
+        host = host.strip("[]")
+        if not sep or not port.isdigit():
+            raise HarnessError(f"{key}={value!r}: expected host:port")
+        if host not in ("127.0.0.1", "localhost", "::1") and not host.startswith("127."):
+            raise HarnessError(f"{key}={value!r}: only loopback addresses are allowed")
+        if host == "localhost":
+            host = "127.0.0.1"
+        static_cluster_yaml(name, host, int(port))  # validates name and port
+        out[name] = (host, int(port))
+    return out
 
 
 LISTENER_TYPE = "type.googleapis.com/envoy.config.listener.v3.Listener"
@@ -329,6 +377,8 @@ class Envoy:
     workdir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="apiward-envoy-")))
     # Listeners from a watched LDS file instead of static config (see update_plugin_config).
     dynamic_listeners: bool = False
+    # Extra static clusters {name: (host, port)} (event sinks, CrowdSec, ...).
+    clusters: Mapping[str, tuple[str, int]] = field(default_factory=dict)
     proc: subprocess.Popen | None = None
 
     @property
@@ -368,6 +418,7 @@ class Envoy:
             admin_port=self.admin_port,
             upstream_port=self.upstream_port,
             module=self.module,
+            clusters=self.clusters,
         )
 
     def _write_lds(self, text: str) -> None:
@@ -552,6 +603,7 @@ class Stack:
         module: Path = DEFAULT_MODULE,
         quiet_upstream: bool = True,
         workdir: Path | None = None,
+        clusters: Mapping[str, tuple[str, int]] | None = None,
     ):
         base = workdir or Path(tempfile.mkdtemp(prefix="apiward-"))
         self.upstream = Upstream(port=upstream_port, quiet=quiet_upstream, workdir=base)
@@ -562,6 +614,7 @@ class Stack:
             concurrency=concurrency,
             module=module,
             workdir=base,
+            clusters=dict(clusters or {}),
         )
         self.envoy: Envoy | None = None
 

@@ -5,6 +5,8 @@ Environment:
   APIWARD_MODE     monitor (default) | enforce
   APIWARD_CONFIG   full plugin configuration as JSON (overrides APIWARD_MODE)
   APIWARD_LISTEN_PORT / APIWARD_ADMIN_PORT / APIWARD_UPSTREAM_PORT  (10000 / 9901 / 8080)
+  APIWARD_CLUSTER_<name>=host:port  adds a static Envoy cluster <name> (loopback only) that the
+                   configuration can name: event sinks, CrowdSec LAPI, an RFC 7009 endpoint
 Stops Envoy and the upstream on Ctrl-C (or SIGTERM).
 """
 
@@ -37,6 +39,10 @@ def plugin_config_from_env() -> dict:
 
 def main() -> int:
     config = plugin_config_from_env()
+    try:
+        clusters = harness.clusters_from_env()
+    except harness.HarnessError as exc:
+        sys.exit(f"error: {exc}")
     listen = int(os.environ.get("APIWARD_LISTEN_PORT", "10000"))
     admin = int(os.environ.get("APIWARD_ADMIN_PORT", "9901"))
     upstream = int(os.environ.get("APIWARD_UPSTREAM_PORT", "8080"))
@@ -61,6 +67,7 @@ def main() -> int:
         upstream_port=upstream,
         quiet_upstream=False,
         workdir=workdir,
+        clusters=clusters,
     )
     try:
         stack.__enter__()
@@ -82,6 +89,7 @@ def main() -> int:
 apiward is serving ({mode} mode), plugin configuration: {json.dumps(config)}
   API through the filter  {base}   (example API: /api/users/1, /api/orders, /api/search?q=, ...)
   Envoy admin             http://127.0.0.1:{admin}   (/stats/prometheus, /ready)
+  extra clusters          {", ".join(f"{n}={h}:{p}" for n, (h, p) in clusters.items()) or "none (APIWARD_CLUSTER_<name>=host:port)"}
   logs                    {stack.envoy.log_path}
                           {stack.upstream.log_path}
 Try:

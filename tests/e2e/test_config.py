@@ -278,3 +278,30 @@ def test_shipped_envoy_yaml_passes_envoy_validate(module_path):
     res = harness.validate_envoy_config("envoy/envoy.yaml", cwd=REPO)
     assert res.returncode == 0, harness.log_excerpt(res.stdout, 40)
     assert "OK" in res.stdout.splitlines()[-1], res.stdout[-1000:]
+
+
+# --- make run's extra clusters (APIWARD_CLUSTER_<name>=host:port) -----------------------------
+
+
+def test_clusters_from_environment_render_into_a_config_envoy_validates(module_path, tmp_path):
+    clusters = harness.clusters_from_env(
+        {"APIWARD_CLUSTER_siem": "127.0.0.1:8088", "APIWARD_CLUSTER_crowdsec": "localhost:8081"}
+    )
+    assert clusters == {"siem": ("127.0.0.1", 8088), "crowdsec": ("127.0.0.1", 8081)}
+    config = tmp_path / "envoy.yaml"
+    config.write_text(
+        harness.render_envoy_config(
+            plugin_config={}, listen_port=0, admin_port=0, upstream_port=9,
+            module=module_path, clusters=clusters,
+        )
+    )
+    res = harness.validate_envoy_config(config)
+    assert res.returncode == 0, harness.log_excerpt(res.stdout, 40)
+
+
+@pytest.mark.parametrize(
+    "value", ["10.0.0.5:80", "example.org:443", "127.0.0.1", "127.0.0.1:http", "127.0.0.1:0"]
+)
+def test_cluster_from_environment_off_loopback_or_malformed_is_refused(value):
+    with pytest.raises(harness.HarnessError, match="APIWARD_CLUSTER_x|cluster x"):
+        harness.clusters_from_env({"APIWARD_CLUSTER_x": value})
