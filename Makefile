@@ -20,7 +20,7 @@ wasm: target
 	@ls -l $(WASM) | awk '{printf "module: %s (%.2f MB)\n", $$9, $$5/1048576}'
 
 cli:
-	$(CARGO) build --release --bin apiward
+	$(CARGO) build --release --bin apiward --features schema
 
 venv: .venv/.stamp
 
@@ -98,7 +98,7 @@ model-check: cli venv
 
 lint: target
 	$(CARGO) fmt --all -- --check
-	$(CARGO) clippy --all-targets -- -D warnings
+	$(CARGO) clippy --all-targets --features schema -- -D warnings
 	$(CARGO) clippy --release --target wasm32-wasip1 --lib -- -D warnings
 	$(CARGO) fmt --manifest-path bench/null-filter/Cargo.toml -- --check
 	$(CARGO) clippy --release --target wasm32-wasip1 --manifest-path bench/null-filter/Cargo.toml -- -D warnings

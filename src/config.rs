@@ -21,6 +21,7 @@ pub const MAX_BODY_BYTES_LIMIT: usize = 1024 * 1024;
 
 /// What the filter does with its decisions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Mode {
     /// Score, annotate, count; never block (shadow mode).
@@ -41,6 +42,7 @@ impl Mode {
 
 /// What happens to a request when the filter itself fails (model error, host error).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum FailureMode {
     /// Let the request through, annotated `action: error`.
@@ -61,6 +63,7 @@ impl FailureMode {
 
 /// Score thresholds; `None` means "take the model's calibrated default".
 #[derive(Debug, Clone, Copy, Default, PartialEq, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ThresholdOverrides {
     /// Attack probability from which a request is annotated as suspicious.
@@ -293,6 +296,7 @@ impl fmt::Display for ConfigError {
 impl std::error::Error for ConfigError {}
 
 #[derive(Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 struct RawConfig {
     mode: Option<Mode>,
@@ -313,6 +317,7 @@ struct RawConfig {
 }
 
 #[derive(Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 struct RawIdentity {
     trusted_xff_hops: Option<usize>,
@@ -321,6 +326,7 @@ struct RawIdentity {
 }
 
 #[derive(Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 struct RawPrincipalSource {
     header: Option<String>,
@@ -375,6 +381,7 @@ impl RawPrincipalSource {
 }
 
 #[derive(Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(tag = "source", rename_all = "lowercase", deny_unknown_fields)]
 enum RawModel {
     Embedded,
@@ -385,6 +392,7 @@ enum RawModel {
 }
 
 #[derive(Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 struct RawRoute {
     prefix: String,
@@ -440,6 +448,29 @@ impl Config {
     pub fn route_for(&self, path: &str) -> Option<&RouteOverride> {
         self.routes.iter().find(|r| path.starts_with(&r.prefix))
     }
+}
+
+/// The JSON schema (draft 2020-12) of the plugin configuration, generated from the raw structs
+/// that [`Config::from_json`] parses, so it cannot drift from the parser. It checks shape (field
+/// names, types, enums); ranges and cross-field rules are checked by the validation at load.
+#[cfg(feature = "schema")]
+pub fn json_schema() -> serde_json::Value {
+    let mut schema = schemars::schema_for!(RawConfig).to_value();
+    if let Some(obj) = schema.as_object_mut() {
+        obj.insert(
+            "title".into(),
+            serde_json::Value::String("apiward plugin configuration".into()),
+        );
+        obj.insert(
+            "description".into(),
+            serde_json::Value::String(
+                "Generated from the Rust types that parse the configuration (`apiward config-schema`). \
+                 Ranges and cross-field rules are checked when the filter loads the configuration."
+                    .into(),
+            ),
+        );
+    }
+    schema
 }
 
 fn header_name(value: &str, field: &str) -> Result<String, ConfigError> {

@@ -5,6 +5,7 @@
 //! apiward eval --in FILE.jsonl [--config ..] [--model .. --metadata ..] [--out RESULTS.jsonl] [--json]
 //! apiward featurize --in FILE.jsonl --out ROWS.svm [--rows ROWS.jsonl] [--config CFG.json]
 //! apiward schema
+//! apiward config-schema
 //! ```
 //! FILE `-` reads standard input. Exit status: 0 ok, 1 bad input, 2 usage.
 
@@ -26,6 +27,7 @@ const USAGE: &str = "usage:
   apiward eval --in FILE.jsonl [--config CFG.json] [--model M.onnx --metadata M.json] [--out RESULTS.jsonl] [--json]
   apiward featurize --in FILE.jsonl --out ROWS.svm [--rows ROWS.jsonl] [--config CFG.json]
   apiward schema
+  apiward config-schema   (JSON schema of the plugin configuration)
 Each input line is a request: {\"method\",\"uri\",\"headers\",\"body\"} (+ \"label\" for eval).";
 
 struct Args {
@@ -420,6 +422,22 @@ fn cmd_schema() -> Result<(), String> {
     Ok(())
 }
 
+#[cfg(feature = "schema")]
+fn cmd_config_schema() -> Result<(), String> {
+    let schema = apiward::config::json_schema();
+    let text = serde_json::to_string_pretty(&schema).map_err(|e| e.to_string())?;
+    println!("{text}");
+    Ok(())
+}
+
+#[cfg(not(feature = "schema"))]
+fn cmd_config_schema() -> Result<(), String> {
+    Err(
+        "built without the `schema` feature: cargo build --release --bin apiward --features schema"
+            .into(),
+    )
+}
+
 fn main() -> ExitCode {
     let raw: Vec<String> = std::env::args().skip(1).collect();
     let Some((command, rest)) = raw.split_first() else {
@@ -438,6 +456,7 @@ fn main() -> ExitCode {
         "eval" => cmd_eval(&args),
         "featurize" => cmd_featurize(&args),
         "schema" => cmd_schema(),
+        "config-schema" => cmd_config_schema(),
         "-h" | "--help" | "help" => {
             println!("{USAGE}");
             Ok(())

@@ -255,6 +255,7 @@ impl Default for BehaviourConfig {
 
 /// Which identities a block applies to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum BlockScope {
     /// The client address.
@@ -395,6 +396,7 @@ pub struct Allowlist {
 // ------------------------------------------------------------------------------------------
 
 #[derive(Deserialize, Default)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub(super) struct RawBehaviour {
     enabled: Option<bool>,
@@ -406,6 +408,7 @@ pub(super) struct RawBehaviour {
 }
 
 #[derive(Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 struct RawWarmup {
     seconds: Option<u64>,
@@ -414,6 +417,7 @@ struct RawWarmup {
 }
 
 #[derive(Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 struct RawSignals {
     rate: Option<RawRate>,
@@ -427,6 +431,7 @@ struct RawSignals {
 }
 
 #[derive(Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 struct RawRate {
     enabled: Option<bool>,
@@ -436,6 +441,7 @@ struct RawRate {
 }
 
 #[derive(Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 struct RawRouteRate {
     enabled: Option<bool>,
@@ -444,6 +450,7 @@ struct RawRouteRate {
 }
 
 #[derive(Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 struct RawBurst {
     enabled: Option<bool>,
@@ -452,6 +459,7 @@ struct RawBurst {
 }
 
 #[derive(Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 struct RawBola {
     enabled: Option<bool>,
@@ -461,6 +469,7 @@ struct RawBola {
 }
 
 #[derive(Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 struct RawStructure {
     enabled: Option<bool>,
@@ -468,6 +477,7 @@ struct RawStructure {
 }
 
 #[derive(Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 struct RawSize {
     enabled: Option<bool>,
@@ -476,6 +486,7 @@ struct RawSize {
 }
 
 #[derive(Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 struct RawModelDenies {
     limit: Option<u32>,
@@ -483,6 +494,7 @@ struct RawModelDenies {
 }
 
 #[derive(Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 struct RawTables {
     clients: Option<RawTable>,
@@ -495,6 +507,7 @@ struct RawTables {
 }
 
 #[derive(Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 struct RawTable {
     buckets: Option<u32>,
@@ -503,6 +516,7 @@ struct RawTable {
 
 /// A ladder as written: every field optional, merged over the global ladder (or the defaults).
 #[derive(Deserialize, Default)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub(super) struct RawLadder {
     challenge: Option<RawChallenge>,
@@ -512,6 +526,7 @@ pub(super) struct RawLadder {
 }
 
 #[derive(Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 struct RawChallenge {
     enabled: Option<bool>,
@@ -521,6 +536,7 @@ struct RawChallenge {
 }
 
 #[derive(Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 struct RawThrottle {
     enabled: Option<bool>,
@@ -528,6 +544,7 @@ struct RawThrottle {
 }
 
 #[derive(Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 struct RawBlock {
     enabled: Option<bool>,
@@ -538,6 +555,7 @@ struct RawBlock {
 }
 
 #[derive(Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 struct RawRevoke {
     enabled: Option<bool>,
@@ -550,6 +568,7 @@ struct RawRevoke {
 }
 
 #[derive(Deserialize, Default)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub(super) struct RawAllowlist {
     cidrs: Option<Vec<String>>,

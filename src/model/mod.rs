@@ -21,6 +21,7 @@ pub const EMBEDDED_METADATA: &str = include_str!("../../models/apiward.json");
 
 /// What a model says about itself (`models/apiward.json`); unknown fields are kept out of the way.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ModelMetadata {
     /// Feature schema the model was trained on.
     pub schema_version: u32,
@@ -40,6 +41,7 @@ pub struct ModelMetadata {
 
 /// Thresholds as written by the training pipeline.
 #[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct MetadataThresholds {
     /// Annotate threshold.
     pub annotate: f32,
