@@ -6,7 +6,7 @@ PIP := .venv/bin/pip
 WASM := target/wasm32-wasip1/release/apiward.wasm
 CLI := target/release/apiward
 
-.PHONY: bench bench-native bench-quick bench-detect model-check all build wasm cli target venv run demo test test-native test-e2e validate model lint fmt clean
+.PHONY: oci dist test-dist dist-deps bench bench-native bench-quick bench-detect model-check all build wasm cli target venv run demo test test-native test-e2e validate model lint fmt clean
 
 all: build
 
@@ -69,7 +69,7 @@ bench-detect: wasm venv
 		$(if $(wildcard $(BENCH_BENIGN2)),--second-benign $(BENCH_BENIGN2)) \
 		--markdown --out bench/results-detect.json $(BENCH_ARGS)
 
-test: test-native model-check test-e2e
+test: test-native model-check test-e2e test-dist
 
 test-native:
 	$(CARGO) test --release
@@ -108,3 +108,32 @@ fmt:
 
 clean:
 	$(CARGO) clean
+
+# ---------------------------------------------------------------------------------------------
+# Release: OCI image layouts, `make dist`, and the checks of what ships (README "Shipping it").
+VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)
+
+# The module as OCI image layouts (compat and oci variants), no container daemon: release/oci.py.
+oci: wasm
+	python3 release/oci.py --wasm $(WASM) --out dist/oci --tag $(VERSION)
+
+# dist/: module + sha256, model + card, OCI layouts, config JSON schema, CycloneDX SBOM, Istio and
+# Kong files (release/dist.py). Installs cargo-cyclonedx when missing.
+dist: build venv
+	@command -v cargo-cyclonedx >/dev/null || $(CARGO) install --locked cargo-cyclonedx
+	$(PY) release/dist.py
+
+# What tests/dist needs besides dist/: skopeo, umoci, the registry, docker-compose (Debian), and the
+# Istio schema validators (npm, pinned in tests/dist/package.json).
+dist-deps:
+	@missing=""; for t in skopeo umoci docker-registry docker-compose; do \
+		command -v $$t >/dev/null || missing="$$missing $$t"; done; \
+	if [ -n "$$missing" ]; then apt-get install -y -q skopeo umoci docker-registry docker-compose; fi
+	@test -d tests/dist/node_modules/@kubernetes-models/istio || \
+		(cd tests/dist && npm ci --no-audit --no-fund --loglevel=error)
+
+# The shipped artifacts checked by real tools: registry push/pull of both image variants and Envoy
+# on the pulled module, Istio manifests against Istio's schemas, the config schema against the
+# parser, Kong's meta.json, docker-compose, dist/ contents and SBOM.
+test-dist: dist dist-deps
+	$(PY) -m pytest -q tests/dist $(E2E_ARGS)
