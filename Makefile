@@ -128,7 +128,7 @@ dist: build venv
 dist-deps:
 	@missing=""; for t in skopeo umoci docker-registry docker-compose; do \
 		command -v $$t >/dev/null || missing="$$missing $$t"; done; \
-	if [ -n "$$missing" ]; then apt-get install -y -q skopeo umoci docker-registry docker-compose; fi
+	if [ -n "$$missing" ]; then apt-get update -q && apt-get install -y -q skopeo umoci docker-registry docker-compose; fi
 	@test -d tests/dist/node_modules/@kubernetes-models/istio || \
 		(cd tests/dist && npm ci --no-audit --no-fund --loglevel=error)
 
