@@ -151,3 +151,42 @@ def test_plugin_config_of_the_wasmplugin_is_accepted_by_envoy(rendered, dist, tm
     proc = harness.validate_envoy_config(config)
     assert proc.returncode != 0
     assert "apiward: invalid configuration: max_body_bytes" in proc.stdout
+
+
+class IstioShapedEnvoy(harness.Envoy):
+    """envoy/envoy.yaml as Istio would generate the filter from a WasmPlugin: without
+    allow_on_headers_stop_iteration (see envoy/istio/README.md)."""
+
+    def _render(self, plugin_config):
+        text = super()._render(plugin_config)
+        flag = "allow_on_headers_stop_iteration: true"
+        assert text.count(flag) == 1
+        return text.replace(flag, "allow_on_headers_stop_iteration: false")
+
+
+def test_shipped_plugin_config_serves_bodies_and_blocks_attacks_without_the_body_flag(
+    rendered, dist, tmp_path
+):
+    """The pluginConfig shipped for Istio (max_body_bytes: 0), switched to enforce, in an Envoy
+    shaped like Istio's: a POST with a body is answered (it would hang with the default 64 KiB,
+    README), and an SQL injection in the query is denied."""
+    plugin_config = dict(rendered["wasmplugin.yaml"][0]["spec"]["pluginConfig"], mode="enforce")
+    upstream = harness.Upstream(workdir=tmp_path / "upstream").start()
+    envoy = IstioShapedEnvoy(
+        plugin_config=plugin_config,
+        upstream_port=upstream.port,
+        module=dist / "apiward.wasm",
+        workdir=tmp_path / "envoy",
+    )
+    try:
+        envoy.start()
+        post = envoy.request(
+            "POST", "/api/orders", body='{"item": "book", "qty": 1}',
+            headers={"content-type": "application/json"}, timeout=10,
+        )
+        attack = envoy.request("GET", "/api/search?q=1'%20union%20select%20password%20from%20users--")
+    finally:
+        envoy.stop()
+        upstream.stop()
+    assert 200 <= post.status < 300, post.body[:300]
+    assert attack.status == 403, attack.body[:300]
