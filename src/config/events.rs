@@ -617,3 +617,188 @@ impl RawDlp {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::config::{ClientIpMode, Config, DlpAction, Schema, SinkType};
+
+    const SINK: &str = r#"{"type":"ndjson","cluster":"siem"}"#;
+
+    fn events(body: &str) -> String {
+        format!(r#"{{"events":{body}}}"#)
+    }
+
+    #[test]
+    fn a_minimal_events_section_gets_private_defaults() {
+        let cfg = Config::from_json(
+            events(&format!(
+                r#"{{"sinks":[{SINK}],"privacy":{{"principal":"omit"}}}}"#
+            ))
+            .as_bytes(),
+        )
+        .unwrap();
+        let e = cfg.events.unwrap();
+        assert_eq!(e.sinks[0].kind, SinkType::Ndjson);
+        assert_eq!(e.sinks[0].schema, Schema::Ocsf);
+        assert_eq!(
+            (e.sinks[0].path.as_str(), e.sinks[0].authority.as_str()),
+            ("/", "siem")
+        );
+        assert_eq!(e.privacy.client_ip, ClientIpMode::Truncate);
+        assert_eq!(e.sample_allow, 0.0);
+        assert_eq!((e.batch.max_events, e.flush_interval_ms), (100, 200));
+        let cfg = Config::from_json(
+            br#"{"routes":[{"prefix":"/r/","dlp":{"action":"mask","kinds":["card","email"]}}]}"#,
+        )
+        .unwrap();
+        let d = cfg.routes[0].dlp.unwrap();
+        assert_eq!((d.action, d.threshold), (DlpAction::Mask, 1));
+    }
+
+    #[test]
+    fn every_invalid_value_is_refused_naming_its_field() {
+        let key = r#""privacy":{"hash_key":"0123456789abcdef"}"#;
+        let cases: &[(String, &str)] = &[
+            (events(r#"{"sinks":[]}"#), "events.sinks"),
+            (
+                events(r#"{"sinks":[{"type":"kafka","cluster":"c"}]}"#),
+                "events.sinks[0].type",
+            ),
+            (
+                events(r#"{"sinks":[{"type":"ndjson"}]}"#),
+                "events.sinks[0].cluster",
+            ),
+            (
+                events(r#"{"sinks":[{"type":"ndjson","cluster":""}]}"#),
+                "events.sinks[0].cluster",
+            ),
+            (
+                events(r#"{"sinks":[{"type":"ndjson","cluster":"c","path":"x"}]}"#),
+                "events.sinks[0].path",
+            ),
+            (
+                events(r#"{"sinks":[{"type":"ndjson","cluster":"c","schema":"cef"}]}"#),
+                "events.sinks[0].schema",
+            ),
+            (
+                events(r#"{"sinks":[{"type":"splunk_hec","cluster":"c"}]}"#),
+                "events.sinks[0].token",
+            ),
+            (
+                events(r#"{"sinks":[{"type":"elastic_bulk","cluster":"c"}]}"#),
+                "events.sinks[0].index",
+            ),
+            (
+                events(r#"{"sinks":[{"type":"elastic_bulk","cluster":"c","index":"Logs"}]}"#),
+                "events.sinks[0].index",
+            ),
+            (
+                events(r#"{"sinks":[{"type":"ndjson","cluster":"c","index":"logs"}]}"#),
+                "events.sinks[0].index",
+            ),
+            (
+                events(r#"{"sinks":[{"type":"ndjson","cluster":"c","name":"Bad-Name"}]}"#),
+                "events.sinks[0].name",
+            ),
+            (
+                events(r#"{"sinks":[{"type":"ndjson","cluster":"c","timeout_ms":0}]}"#),
+                "events.sinks[0].timeout_ms",
+            ),
+            (
+                events(r#"{"sinks":[{"type":"ndjson","cluster":"c","colour":1}]}"#),
+                "events.sinks[0].colour",
+            ),
+            (
+                events(&format!(r#"{{"sinks":[{SINK},{SINK}],{key}}}"#)),
+                "events.sinks[1].name",
+            ),
+            (
+                events(&format!(r#"{{"sinks":[{SINK}],"sample_allow":1.5,{key}}}"#)),
+                "events.sample_allow",
+            ),
+            (
+                events(&format!(
+                    r#"{{"sinks":[{SINK}],"batch":{{"max_events":0}},{key}}}"#
+                )),
+                "events.batch.max_events",
+            ),
+            (
+                events(&format!(
+                    r#"{{"sinks":[{SINK}],"buffer":{{"max_bytes":1}},{key}}}"#
+                )),
+                "events.buffer.max_bytes",
+            ),
+            (
+                events(&format!(
+                    r#"{{"sinks":[{SINK}],"retry":{{"max_attempts":0}},{key}}}"#
+                )),
+                "events.retry.max_attempts",
+            ),
+            (
+                events(&format!(
+                    r#"{{"sinks":[{SINK}],"retry":{{"backoff_ms":500,"max_backoff_ms":100}},{key}}}"#
+                )),
+                "events.retry.max_backoff_ms",
+            ),
+            (
+                events(&format!(
+                    r#"{{"sinks":[{SINK}],"flush_interval_ms":5000,{key}}}"#
+                )),
+                "events.flush_interval_ms",
+            ),
+            (
+                events(&format!(r#"{{"sinks":[{SINK}]}}"#)),
+                "events.privacy.hash_key",
+            ),
+            (
+                events(&format!(
+                    r#"{{"sinks":[{SINK}],"privacy":{{"hash_key":"short"}}}}"#
+                )),
+                "events.privacy.hash_key",
+            ),
+            (
+                events(&format!(
+                    r#"{{"sinks":[{SINK}],"privacy":{{"client_ip":"mask","principal":"omit"}}}}"#
+                )),
+                "events.privacy.client_ip",
+            ),
+            (
+                events(&format!(
+                    r#"{{"sinks":[{SINK}],"privacy":{{"principal":"omit","excerpt_bytes":5000}}}}"#
+                )),
+                "events.privacy.excerpt_bytes",
+            ),
+            (
+                r#"{"routes":[{"prefix":"/r/","dlp":{"action":"redact"}}]}"#.to_string(),
+                "routes[0].dlp.action",
+            ),
+            (
+                r#"{"routes":[{"prefix":"/r/","dlp":{}}]}"#.to_string(),
+                "routes[0].dlp.action",
+            ),
+            (
+                r#"{"routes":[{"prefix":"/r/","dlp":{"action":"mask","kinds":["card","dna"]}}]}"#
+                    .to_string(),
+                "routes[0].dlp.kinds[1]",
+            ),
+            (
+                r#"{"routes":[{"prefix":"/r/","dlp":{"action":"mask","kinds":[]}}]}"#.to_string(),
+                "routes[0].dlp.kinds",
+            ),
+            (
+                r#"{"routes":[{"prefix":"/r/","dlp":{"action":"block","threshold":0}}]}"#
+                    .to_string(),
+                "routes[0].dlp.threshold",
+            ),
+            (
+                r#"{"routes":[{"prefix":"/r/","dlp":{"action":"block","max_bytes":2000000}}]}"#
+                    .to_string(),
+                "routes[0].dlp.max_bytes",
+            ),
+        ];
+        for (json, field) in cases {
+            let e = Config::from_json(json.as_bytes()).expect_err(json);
+            assert_eq!(&e.field, field, "{json}: {e}");
+        }
+    }
+}

@@ -183,10 +183,8 @@ fn redact_json(v: &mut serde_json::Value) {
             }
         }
         serde_json::Value::Array(items) => items.iter_mut().for_each(redact_json),
-        serde_json::Value::String(s) => {
-            if !dlp::scan(s, KindSet::ALL).is_empty() {
-                *s = dlp::redact(s, KindSet::ALL);
-            }
+        serde_json::Value::String(s) if !dlp::scan(s, KindSet::ALL).is_empty() => {
+            *s = dlp::redact(s, KindSet::ALL);
         }
         _ => {}
     }

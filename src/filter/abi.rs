@@ -19,6 +19,7 @@ const CAS_MISMATCH: u32 = 8;
 
 /// Header maps, as numbered by the ABI.
 #[derive(Debug, Clone, Copy)]
+#[allow(clippy::enum_variant_names)]
 #[repr(u32)]
 pub enum Map {
     /// Request headers.
