@@ -251,7 +251,10 @@ impl SecurityEvent {
 
     /// `model` or `behaviour` or `dlp`: the engine part behind [`SecurityEvent::rule_name`].
     pub fn rule_type(&self) -> &'static str {
-        if self.class != "benign" {
+        // A request denied for an earlier block or revocation carries that as its class.
+        if matches!(self.class.as_str(), "blocked" | "revoked") {
+            "behaviour"
+        } else if self.class != "benign" {
             "model"
         } else if !self.signals.is_empty() {
             "behaviour"
