@@ -6,7 +6,7 @@ PIP := .venv/bin/pip
 WASM := target/wasm32-wasip1/release/apiward.wasm
 CLI := target/release/apiward
 
-.PHONY: oci dist test-dist dist-deps bench bench-native bench-quick bench-detect model-check all build wasm cli target venv run demo test test-native test-e2e validate model lint fmt clean
+.PHONY: ecs-fields oci dist test-dist dist-deps bench bench-native bench-quick bench-detect model-check all build wasm cli target venv run demo test test-native test-e2e validate model lint fmt clean
 
 all: build
 
@@ -77,8 +77,15 @@ test-native:
 # The compiled filter in a real Envoy (--concurrency 2) in front of examples/upstream.py.
 # E2E_ARGS passes pytest options, e.g. make test-e2e E2E_ARGS='-k robustness -x'.
 E2E_ARGS ?=
-test-e2e: wasm venv
+test-e2e: wasm venv ecs-fields
 	$(PY) -m pytest -q tests/e2e $(E2E_ARGS)
+
+# ECS field definitions (npm @elastic/ecs) for validating ECS events in tests/e2e/test_events.py.
+ECS_FIELDS := tests/e2e/ecs/node_modules/@elastic/ecs/package.json
+ecs-fields: $(ECS_FIELDS)
+$(ECS_FIELDS): tests/e2e/ecs/package.json
+	cd tests/e2e/ecs && npm install --no-package-lock --no-audit --no-fund --loglevel=error
+	touch $@
 
 # envoy/envoy.yaml (and the filter's on_configure) as Envoy loads it.
 validate: wasm venv

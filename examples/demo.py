@@ -28,6 +28,7 @@ from urllib.parse import quote, urlencode
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import events_demo  # noqa: E402
 import harness  # noqa: E402
 
 JSON = {"content-type": "application/json"}
@@ -349,14 +350,23 @@ def main() -> int:
     upstream = harness.Upstream(workdir=workdir / "upstream")
     envoys: dict[str, harness.Envoy] = {}
     started = time.monotonic()
+    # Security events from the enforce Envoy go to a small NDJSON receiver on loopback.
+    receiver = events_demo.EventReceiver().start()
     try:
         upstream.start()
         for mode in modes:
+            config = {"mode": mode, **DEMO_CONFIG}
+            clusters = {}
+            if mode == "enforce":
+                config["events"] = events_demo.events_config("demo_siem")
+                config["routes"] = [*config.get("routes", []), events_demo.DLP_ROUTE]
+                clusters = {"demo_siem": ("127.0.0.1", receiver.port)}
             envoys[mode] = harness.Envoy(
-                plugin_config={"mode": mode, **DEMO_CONFIG},
+                plugin_config=config,
                 upstream_port=upstream.port,
                 module=args.module,
                 workdir=workdir / f"envoy-{mode}",
+                clusters=clusters,
             )
             envoys[mode].launch()
         print(
@@ -376,6 +386,14 @@ def main() -> int:
         print_table(rows, modes)
         print_summary(rows, modes)
         behaviour_scenes(envoys)
+        if "enforce" in envoys:
+            leak = envoys["enforce"].request("GET", "/api/reports/payments")
+            print(
+                f"response inspection: GET /api/reports/payments -> {leak.status}, "
+                f"x-apiward-dlp: {leak.headers.get('x-apiward-dlp')}, first card now "
+                f"{json.loads(leak.body)['payments'][0]['card']}\n"
+            )
+            events_demo.show(receiver)
         if args.json:
             for call, outs in rows:
                 print(
@@ -397,6 +415,7 @@ def main() -> int:
         for envoy in envoys.values():
             envoy.stop()
         upstream.stop()
+        receiver.stop()
 
 
 def _work_dir() -> str:

@@ -32,6 +32,41 @@ DIRECTORY_SIZE = 10_000
 LOGIN = ("alan", "correct horse battery staple")
 
 
+def luhn_card(n: int, prefix: str = "400000") -> str:
+    """The n-th Luhn-valid 16-digit test card number under `prefix`."""
+    body = f"{prefix}{n:09d}"
+    total = 0
+    for i, ch in enumerate(reversed(body)):
+        d = int(ch)
+        if i % 2 == 0:
+            d *= 2
+            if d > 9:
+                d -= 9
+        total += d
+    return body + str((10 - total % 10) % 10)
+
+
+# Reports are static documents (no request echo), so their bytes can be compared end to end.
+# /api/reports/payments leaks 50 card numbers (an over-broad query: excessive data exposure);
+# /api/reports/summary is an ordinary report with no personal data.
+REPORTS = {
+    "payments": {
+        "report": "payments",
+        "payments": [
+            {"id": i, "amount_cents": 1000 + i, "card": luhn_card(i), "status": "settled"}
+            for i in range(1, 51)
+        ],
+    },
+    "summary": {
+        "report": "summary",
+        "orders": 1742,
+        "revenue_cents": 18_231_400,
+        "top_skus": ["BK-0042", "BK-0007", "MG-1138"],
+        "generated": "2026-01-01T00:00:00Z",
+    },
+}
+
+
 def user(uid: int) -> dict | None:
     if uid in USERS:
         return USERS[uid]
@@ -134,6 +169,15 @@ class ApiHandler(BaseHTTPRequestHandler):
             status, payload = self._route(self.command, path, query, body)
         except Exception as exc:  # an example API answers, whatever it was sent
             status, payload = 500, {"error": f"{type(exc).__name__}"}
+        if payload.pop("__document__", False):
+            data = json.dumps(payload, separators=(",", ":")).encode()
+            self.send_response(status)
+            self.send_header("content-type", "application/json")
+            self.send_header("content-length", str(len(data)))
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(data)
+            return
         reply = {
             **payload,
             "request": {
@@ -164,6 +208,9 @@ class ApiHandler(BaseHTTPRequestHandler):
             return 404, {"error": "user not found", "id": raw_id}
         if path == "/api/users":
             return 200, {"users": list(USERS.values())}
+        m = re.fullmatch(r"/api/reports/([a-z]+)", path)
+        if m and m.group(1) in REPORTS:
+            return 200, {**REPORTS[m.group(1)], "__document__": True}
         if path == "/api/orders":
             if method == "POST":
                 try:

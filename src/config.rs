@@ -9,11 +9,16 @@ use serde::Deserialize;
 use crate::model::ModelMetadata;
 
 mod behaviour;
+mod events;
 
 pub use behaviour::{
     Allowlist, BehaviourConfig, BlockScope, BlockStep, BolaThreshold, BurstThreshold,
     ChallengeStep, Ladder, ModelDenies, RateThreshold, RevokeStep, SignalThresholds, SizeThreshold,
     StructureThreshold, Tables, ThrottleStep, Warmup, MAX_TTL_S,
+};
+pub use events::{
+    BatchLimits, BufferLimits, ClientIpMode, DlpAction, DlpConfig, EventsConfig, PrincipalMode,
+    PrivacyConfig, RetryPolicy, Schema, SinkConfig, SinkType,
 };
 
 /// Largest body Envoy buffers for a filter by default (connection buffer limit ~1 MiB).
@@ -179,6 +184,8 @@ pub struct RouteOverride {
     pub skip: bool,
     /// The response ladder of this route (the global ladder with this route's overrides).
     pub ladder: Option<Ladder>,
+    /// Response inspection (excessive data exposure) on this route.
+    pub dlp: Option<DlpConfig>,
 }
 
 /// Validated configuration.
@@ -214,6 +221,8 @@ pub struct Config {
     pub ladder: Ladder,
     /// Exemptions from behavioural steps.
     pub allowlist: Allowlist,
+    /// Security events to the SIEM; `None`: no events.
+    pub events: Option<EventsConfig>,
 }
 
 /// Upper bound of `score_cache_entries` (about 4 MiB per VM with 13 classes).
@@ -264,6 +273,7 @@ impl Default for Config {
             behaviour: BehaviourConfig::default(),
             ladder: Ladder::default(),
             allowlist: Allowlist::default(),
+            events: None,
         }
     }
 }
@@ -314,6 +324,7 @@ struct RawConfig {
     behaviour: Option<behaviour::RawBehaviour>,
     ladder: Option<behaviour::RawLadder>,
     allowlist: Option<behaviour::RawAllowlist>,
+    events: Option<events::RawEvents>,
 }
 
 #[derive(Deserialize)]
@@ -401,6 +412,7 @@ struct RawRoute {
     #[serde(default)]
     skip: bool,
     ladder: Option<behaviour::RawLadder>,
+    dlp: Option<events::RawDlp>,
 }
 
 impl Config {
@@ -641,6 +653,9 @@ impl TryFrom<RawConfig> for Config {
         if let Some(a) = raw.allowlist {
             cfg.allowlist = a.validate("allowlist")?;
         }
+        if let Some(e) = raw.events {
+            cfg.events = Some(e.validate("events")?);
+        }
         if let Some(routes) = raw.routes {
             for (i, r) in routes.into_iter().enumerate() {
                 let field = format!("routes[{i}]");
@@ -670,12 +685,17 @@ impl TryFrom<RawConfig> for Config {
                     Some(l) => Some(l.merge(&cfg.ladder, &format!("{field}.ladder"))?),
                     None => None,
                 };
+                let dlp = match r.dlp {
+                    Some(d) => Some(d.validate(&format!("{field}.dlp"))?),
+                    None => None,
+                };
                 cfg.routes.push(RouteOverride {
                     prefix: r.prefix,
                     mode: r.mode,
                     thresholds,
                     skip: r.skip,
                     ladder,
+                    dlp,
                 });
             }
             // Longest prefix first, so the first match is the most specific.

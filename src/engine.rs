@@ -53,6 +53,8 @@ pub struct RoutePolicy {
     pub skip: bool,
     /// Index of the route's ladder (see [`Engine::ladder`]).
     pub ladder: usize,
+    /// Response inspection on this route.
+    pub dlp: Option<crate::config::DlpConfig>,
 }
 
 /// Why the engine could not be built from a configuration.
@@ -181,6 +183,7 @@ impl Engine {
                         .with_overrides(&r.thresholds, &format!("routes[{i}].thresholds"))?,
                     skip: r.skip,
                     ladder: i + 1,
+                    dlp: r.dlp,
                 })
             })
             .collect::<Result<_, ConfigError>>()
@@ -255,6 +258,7 @@ impl Engine {
                 thresholds: self.thresholds,
                 skip: false,
                 ladder: 0,
+                dlp: None,
             },
         };
         let has_dot_segment = path.split(['/', '\\']).any(|seg| seg == ".." || seg == ".");

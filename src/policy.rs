@@ -134,6 +134,8 @@ pub struct Decision {
     pub risk: f32,
     /// Attack class (or `benign`).
     pub class: String,
+    /// Where the model found the riskiest value (`query:id`), when it is not benign.
+    pub location: Option<String>,
     /// Why, in order of weight: model class and probability with location, then notes.
     pub reasons: Vec<String>,
     /// The action is applied: enforce mode and an action that stops the request.
@@ -236,6 +238,11 @@ pub fn decide(
             verdict.class.clone()
         } else {
             "benign".to_string()
+        },
+        location: if action > Action::Allow {
+            verdict.location.clone()
+        } else {
+            None
         },
         reasons,
         enforced: mode == Mode::Enforce && action.stops(),

@@ -19,12 +19,15 @@ const CAS_MISMATCH: u32 = 8;
 
 /// Header maps, as numbered by the ABI.
 #[derive(Debug, Clone, Copy)]
+#[allow(clippy::enum_variant_names)]
 #[repr(u32)]
 pub enum Map {
     /// Request headers.
     RequestHeaders = 0,
     /// Response headers.
     ResponseHeaders = 2,
+    /// Headers of the reply to a `dispatch_http_call`.
+    HttpCallResponseHeaders = 6,
 }
 
 /// Buffers, as numbered by the ABI.
@@ -33,6 +36,10 @@ pub enum Map {
 pub enum Buffer {
     /// Request body.
     RequestBody = 0,
+    /// Response body.
+    ResponseBody = 1,
+    /// Body of the reply to a `dispatch_http_call`.
+    HttpCallResponseBody = 4,
     /// Plugin configuration.
     PluginConfiguration = 7,
 }
@@ -121,6 +128,15 @@ extern "C" {
         return_id: *mut u32,
     ) -> u32;
     fn proxy_increment_metric(metric_id: u32, offset: i64) -> u32;
+    fn proxy_set_tick_period_milliseconds(period: u32) -> u32;
+    fn proxy_set_buffer_bytes(
+        buffer_type: u32,
+        start: usize,
+        size: usize,
+        buffer_data: *const u8,
+        buffer_size: usize,
+    ) -> u32;
+    fn proxy_remove_header_map_value(map_type: u32, key_data: *const u8, key_size: usize) -> u32;
     fn proxy_record_metric(metric_id: u32, value: u64) -> u32;
 }
 
@@ -291,4 +307,26 @@ pub fn increment_metric(id: u32, delta: i64) -> Result<(), HostStatus> {
 pub fn record_metric(id: u32, value: u64) -> Result<(), HostStatus> {
     // SAFETY: plain values.
     status(unsafe { proxy_record_metric(id, value) })
+}
+
+/// Asks the host to call `on_tick` every `ms` milliseconds (0 stops it).
+pub fn set_tick_period(ms: u32) -> Result<(), HostStatus> {
+    // SAFETY: plain values.
+    status(unsafe { proxy_set_tick_period_milliseconds(ms) })
+}
+
+/// Replaces `size` bytes from `start` of a buffer with `data` (the whole body: 0, its size).
+pub fn set_buffer(kind: Buffer, start: usize, size: usize, data: &[u8]) -> Result<(), HostStatus> {
+    // SAFETY: `data` is live for the duration of the call.
+    status(unsafe { proxy_set_buffer_bytes(kind as u32, start, size, data.as_ptr(), data.len()) })
+}
+
+/// Removes a header (absent is fine).
+pub fn remove_header(map: Map, name: &str) -> Result<(), HostStatus> {
+    // SAFETY: `name` is live for the duration of the call.
+    let code = unsafe { proxy_remove_header_map_value(map as u32, name.as_ptr(), name.len()) };
+    match code {
+        OK | NOT_FOUND => Ok(()),
+        other => Err(HostStatus(other)),
+    }
 }

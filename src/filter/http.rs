@@ -2,17 +2,22 @@
 //! soon as the headers are in, hand the request to the engine once, apply the decision, and feed
 //! the upstream's answer back to behaviour.
 
+use std::cell::RefCell;
 use std::rc::Rc;
 
 use proxy_wasm::traits::{Context, HttpContext};
 use proxy_wasm::types::Action as HostAction;
 
 use super::abi::{self, Buffer, Level, Map};
+use super::events::EventPipeline;
 use super::metrics::Metrics;
 use super::store::HostStore;
 use crate::behaviour::{RequestFacts, Standing};
-use crate::config::FailureMode;
+use crate::config::{DlpAction, DlpConfig, FailureMode, Mode};
+use crate::dlp;
 use crate::engine::{Engine, RoutePolicy};
+use crate::events::{RequestRecord, ResponseFindings, SecurityEvent};
+use crate::hash;
 use crate::policy::{self, Decision};
 use crate::request::{self, RequestView};
 use crate::state::StateError;
@@ -33,6 +38,20 @@ pub struct ApiwardHttp {
     decided: bool,
     /// The filter answered the request itself: its reply is not the upstream's.
     replied_locally: bool,
+    /// This VM's security events, when configured.
+    events: Option<Rc<RefCell<EventPipeline>>>,
+    /// The decision, kept for the event.
+    decision: Option<Decision>,
+    /// Incident id of the local reply.
+    incident: Option<String>,
+    /// Status sent to the client.
+    status: Option<u16>,
+    /// `:authority`.
+    authority: Option<String>,
+    /// Response inspection of this stream is waiting for the body.
+    inspecting: Option<DlpConfig>,
+    /// What response inspection found.
+    findings: Option<ResponseFindings>,
 }
 
 enum Failure {
@@ -57,8 +76,19 @@ fn describe(errors: &[StateError]) -> String {
 }
 
 impl ApiwardHttp {
-    pub fn new(engine: Rc<Engine>, metrics: Rc<Metrics>) -> ApiwardHttp {
+    pub fn new(
+        engine: Rc<Engine>,
+        metrics: Rc<Metrics>,
+        events: Option<Rc<RefCell<EventPipeline>>>,
+    ) -> ApiwardHttp {
         ApiwardHttp {
+            events,
+            decision: None,
+            incident: None,
+            status: None,
+            authority: None,
+            inspecting: None,
+            findings: None,
             engine,
             metrics,
             view: None,
@@ -81,6 +111,9 @@ impl ApiwardHttp {
             match name.as_str() {
                 ":method" => method = String::from_utf8_lossy(&value).into_owned(),
                 ":path" => path = value,
+                ":authority" => {
+                    self.authority = Some(String::from_utf8_lossy(&value).into_owned());
+                }
                 n if n.starts_with(':') => {}
                 _ => headers.push((name.to_ascii_lowercase(), value)),
             }
@@ -165,7 +198,9 @@ impl ApiwardHttp {
                 self.decided = true;
                 self.metrics.signals(d.signals.iter().map(|s| s.kind));
                 self.metrics.decision(d.action, &d.class, true, 0);
-                Ok(Some(self.reply(&d)))
+                let action = self.reply(&d);
+                self.decision = Some(d);
+                Ok(Some(action))
             }
             // Monitor mode: the assessment meets the same standing and annotates it.
             _ => Ok(None),
@@ -210,12 +245,16 @@ impl ApiwardHttp {
         if let Err(f) = self.state_errors(&errors) {
             return self.fail(f);
         }
-        if decision.blocks() {
+        let action = if decision.blocks() {
             self.reply(&decision)
         } else {
             self.annotate(&decision, micros);
             HostAction::Continue
+        };
+        if self.events.is_some() {
+            self.decision = Some(decision);
         }
+        action
     }
 
     fn annotate(&self, decision: &Decision, micros: u64) {
@@ -284,6 +323,8 @@ impl ApiwardHttp {
         match abi::send_response(u32::from(status), &all, body.as_bytes()) {
             Ok(()) => {
                 self.replied_locally = true;
+                self.status = Some(status);
+                self.incident = Some(incident.to_string());
                 HostAction::Pause
             }
             Err(s) => {
@@ -415,14 +456,241 @@ impl HttpContext for ApiwardHttp {
         self.decide()
     }
 
-    fn on_http_response_headers(
-        &mut self,
-        _num_headers: usize,
-        _end_of_stream: bool,
-    ) -> HostAction {
-        if !self.replied_locally {
-            self.observe_response();
+    fn on_http_response_headers(&mut self, _num_headers: usize, end_of_stream: bool) -> HostAction {
+        if self.replied_locally {
+            return HostAction::Continue;
         }
+        self.observe_response();
+        let dlp = self.policy.and_then(|p| p.dlp);
+        if self.events.is_none() && dlp.is_none() {
+            return HostAction::Continue;
+        }
+        let Ok(pairs) = abi::header_pairs(Map::ResponseHeaders) else {
+            return HostAction::Continue;
+        };
+        let field = |name: &str| {
+            pairs
+                .iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case(name))
+                .map(|(_, v)| String::from_utf8_lossy(v).trim().to_ascii_lowercase())
+        };
+        self.status = field(":status").and_then(|s| s.parse().ok());
+        let Some(dlp) = dlp else {
+            return HostAction::Continue;
+        };
+        if end_of_stream {
+            return HostAction::Continue;
+        }
+        let inspectable = field("content-type").is_some_and(|t| {
+            t.starts_with("application/json")
+                || t.contains("+json")
+                || t.starts_with("text/")
+                || t.starts_with("application/x-ndjson")
+                || t.starts_with("application/xml")
+        });
+        if !inspectable {
+            return HostAction::Continue;
+        }
+        // Compressed bodies are not decompressed in the VM (no bounded inflater here): they
+        // pass untouched and the skip is reported. Put apiward after a decompressor, or ask
+        // upstreams for identity encoding on inspected routes.
+        if let Some(enc) = field("content-encoding").filter(|e| e != "identity") {
+            self.skip_response(format!("content-encoding {enc} not inspected"));
+            return HostAction::Continue;
+        }
+        let length = field("content-length").and_then(|l| l.parse::<usize>().ok());
+        if length.is_some_and(|l| l > dlp.max_bytes) {
+            self.skip_response(format!("body larger than max_bytes ({})", dlp.max_bytes));
+            return HostAction::Continue;
+        }
+        self.inspecting = Some(dlp);
+        // Hold the headers: masking or blocking may change them.
+        HostAction::Pause
+    }
+
+    fn on_http_response_body(&mut self, body_size: usize, end_of_stream: bool) -> HostAction {
+        let Some(dlp) = self.inspecting else {
+            return HostAction::Continue;
+        };
+        if body_size > dlp.max_bytes {
+            self.inspecting = None;
+            self.skip_response(format!("body larger than max_bytes ({})", dlp.max_bytes));
+            return HostAction::Continue;
+        }
+        if !end_of_stream {
+            return HostAction::Pause;
+        }
+        self.inspecting = None;
+        let body = match abi::buffer(Buffer::ResponseBody, 0, body_size) {
+            Ok(b) => b.unwrap_or_default(),
+            Err(_) => return HostAction::Continue,
+        };
+        self.inspect_response(dlp, &body, body_size);
         HostAction::Continue
+    }
+
+    fn on_log(&mut self) {
+        self.publish_event();
+    }
+}
+
+impl ApiwardHttp {
+    fn skip_response(&mut self, why: String) {
+        self.metrics.dlp("skipped");
+        self.findings = Some(ResponseFindings {
+            counts: Vec::new(),
+            applied: "annotate",
+            skipped: Some(why),
+        });
+    }
+
+    /// Scans a buffered response body and applies the route's action.
+    fn inspect_response(&mut self, dlp: DlpConfig, body: &[u8], body_size: usize) {
+        let (masked, matches) = dlp::mask(body, dlp.kinds);
+        let counts = dlp::counts(&matches);
+        let total: u32 = counts.iter().map(|(_, n)| *n).sum();
+        let enforce = self.policy.map(|p| p.mode) == Some(Mode::Enforce);
+        let prefix = self.engine.config().annotation_prefix.clone();
+        if total < dlp.threshold {
+            self.metrics.dlp("clean");
+            if total > 0 {
+                self.findings = Some(ResponseFindings {
+                    counts,
+                    applied: "annotate",
+                    skipped: None,
+                });
+            }
+            return;
+        }
+        let summary: Vec<String> = counts
+            .iter()
+            .map(|(k, n)| format!("{}={n}", k.as_str()))
+            .collect();
+        let _ = abi::set_header(
+            Map::ResponseHeaders,
+            &format!("{prefix}dlp"),
+            &summary.join(","),
+        );
+        let applied = match (dlp.action, enforce) {
+            (DlpAction::Mask, true) => {
+                match abi::set_buffer(Buffer::ResponseBody, 0, body_size, &masked) {
+                    Ok(()) => {
+                        let _ = abi::set_header(
+                            Map::ResponseHeaders,
+                            "content-length",
+                            &masked.len().to_string(),
+                        );
+                        "mask"
+                    }
+                    Err(_) => "annotate",
+                }
+            }
+            (DlpAction::Block, true) => {
+                let now = abi::now_ns().unwrap_or(0);
+                let incident = policy::incident_id(&self.request_id, now);
+                let problem = policy::problem_json(502, &incident);
+                let ok =
+                    abi::set_buffer(Buffer::ResponseBody, 0, body_size, problem.as_bytes()).is_ok();
+                if ok {
+                    let _ = abi::set_header(Map::ResponseHeaders, ":status", "502");
+                    let _ = abi::set_header(
+                        Map::ResponseHeaders,
+                        "content-type",
+                        "application/problem+json",
+                    );
+                    let _ = abi::set_header(
+                        Map::ResponseHeaders,
+                        "content-length",
+                        &problem.len().to_string(),
+                    );
+                    let _ = abi::set_header(Map::ResponseHeaders, "cache-control", "no-store");
+                    let _ = abi::set_header(
+                        Map::ResponseHeaders,
+                        &format!("{prefix}incident"),
+                        &incident,
+                    );
+                    let _ = abi::remove_header(Map::ResponseHeaders, "etag");
+                    self.status = Some(502);
+                    self.incident = Some(incident);
+                    "block"
+                } else {
+                    "annotate"
+                }
+            }
+            _ => "annotate",
+        };
+        self.metrics.dlp(match applied {
+            "mask" => "masked",
+            "block" => "blocked",
+            _ => "annotated",
+        });
+        self.findings = Some(ResponseFindings {
+            counts,
+            applied,
+            skipped: None,
+        });
+    }
+
+    /// Hands the stream's event to the VM's pipeline, if the request was notable (or sampled).
+    fn publish_event(&mut self) {
+        let Some(events) = self.events.as_ref() else {
+            return;
+        };
+        let Some(decision) = self.decision.as_ref() else {
+            return;
+        };
+        let Ok(mut pipeline) = events.try_borrow_mut() else {
+            return;
+        };
+        let findings_hit = self
+            .findings
+            .as_ref()
+            .is_some_and(|f| f.total() > 0 || f.skipped.is_some());
+        let cheap_notable = decision.action > crate::policy::Action::Allow
+            || !decision.signals.is_empty()
+            || findings_hit;
+        let now = abi::now_ns().unwrap_or(0);
+        let rate = pipeline.config().sample_allow;
+        let sampled = !cheap_notable && rate > 0.0 && {
+            let h = hash::hash64(now, self.request_id.as_bytes());
+            (h as f64 / u64::MAX as f64) < rate
+        };
+        if !cheap_notable && !sampled {
+            return;
+        }
+        let Some(view) = self.view.as_ref() else {
+            return;
+        };
+        let full_path = if view.query.is_empty() {
+            view.path.clone()
+        } else {
+            format!("{}?{}", view.path, view.query)
+        };
+        let user_agent = view
+            .header("user-agent")
+            .map(|v| String::from_utf8_lossy(v).into_owned());
+        let record = RequestRecord {
+            time_ms: now / 1_000_000,
+            request_id: &self.request_id,
+            incident_id: self.incident.as_deref(),
+            method: &view.method,
+            path: &full_path,
+            route: self.facts.as_ref().map(|f| f.route.template.as_str()),
+            host: self.authority.as_deref(),
+            user_agent: user_agent.as_deref(),
+            body: &view.body,
+            client_ip: view.client.ip.as_deref(),
+            principal_fp: self
+                .facts
+                .as_ref()
+                .and_then(|f| f.principal.as_ref())
+                .map(|p| p.fp),
+            status: self.status,
+        };
+        let privacy = &pipeline.config().privacy;
+        let event = SecurityEvent::build(decision, &record, self.findings.clone(), privacy);
+        if event.is_notable() || sampled || findings_hit {
+            pipeline.publish(&event, now / 1_000_000);
+        }
     }
 }

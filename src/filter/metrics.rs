@@ -20,7 +20,11 @@ pub struct Metrics {
     state_errors: Vec<Option<u32>>,
     blocks: Option<u32>,
     revocations: Option<u32>,
+    dlp: Vec<Option<u32>>,
 }
+
+/// Outcomes of response inspection, for `apiward_dlp_responses_total{outcome}`.
+const DLP_OUTCOMES: [&str; 5] = ["clean", "annotated", "masked", "blocked", "skipped"];
 
 fn define(kind: MetricKind, name: &str) -> Option<u32> {
     match abi::define_metric(kind, name) {
@@ -89,6 +93,15 @@ impl Metrics {
                 .collect(),
             blocks: define(MetricKind::Counter, "apiward_blocks_imposed_total"),
             revocations: define(MetricKind::Counter, "apiward_tokens_revoked_total"),
+            dlp: DLP_OUTCOMES
+                .iter()
+                .map(|o| {
+                    define(
+                        MetricKind::Counter,
+                        &format!("apiward_dlp_responses_total.outcome.{o}"),
+                    )
+                })
+                .collect(),
         }
     }
 
@@ -166,6 +179,13 @@ impl Metrics {
         }
         if decision.revoke.is_some() {
             bump(self.revocations);
+        }
+    }
+
+    /// A response inspected on a `dlp` route, by outcome.
+    pub fn dlp(&self, outcome: &str) {
+        if let Some(i) = DLP_OUTCOMES.iter().position(|o| *o == outcome) {
+            bump(self.dlp.get(i).copied().flatten());
         }
     }
 }

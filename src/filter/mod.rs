@@ -2,16 +2,19 @@
 //! Nothing here decides anything; it moves bytes between the host and [`crate::engine`].
 
 mod abi;
+mod events;
 mod http;
 mod metrics;
 mod store;
 
+use std::cell::RefCell;
 use std::rc::Rc;
 
 use proxy_wasm::traits::{Context, HttpContext, RootContext};
 use proxy_wasm::types::{ContextType, LogLevel};
 
 use self::abi::{Buffer, Level};
+use self::events::EventPipeline;
 use self::http::ApiwardHttp;
 use self::metrics::Metrics;
 use crate::config::Config;
@@ -34,9 +37,30 @@ impl HttpContext for Passthrough {}
 struct ApiwardRoot {
     engine: Option<Rc<Engine>>,
     metrics: Option<Rc<Metrics>>,
+    /// Security events of this VM, flushed on every tick.
+    events: Option<Rc<RefCell<EventPipeline>>>,
 }
 
-impl Context for ApiwardRoot {}
+/// Wall-clock milliseconds (0 if the host cannot tell).
+fn now_ms() -> u64 {
+    abi::now_ns().map(|ns| ns / 1_000_000).unwrap_or(0)
+}
+
+impl Context for ApiwardRoot {
+    fn on_http_call_response(
+        &mut self,
+        token_id: u32,
+        _num_headers: usize,
+        body_size: usize,
+        _num_trailers: usize,
+    ) {
+        if let Some(events) = &self.events {
+            if let Ok(mut p) = events.try_borrow_mut() {
+                p.on_reply(token_id, body_size, now_ms());
+            }
+        }
+    }
+}
 
 impl RootContext for ApiwardRoot {
     fn on_configure(&mut self, _plugin_configuration_size: usize) -> bool {
@@ -72,6 +96,14 @@ impl RootContext for ApiwardRoot {
                         engine.model_sha256()
                     ),
                 );
+                self.events = engine
+                    .config()
+                    .events
+                    .as_ref()
+                    .map(|e| Rc::new(RefCell::new(EventPipeline::new(e))));
+                if self.events.is_none() {
+                    let _ = abi::set_tick_period(0);
+                }
                 self.engine = Some(Rc::new(engine));
                 if self.metrics.is_none() {
                     self.metrics = Some(Rc::new(Metrics::define()));
@@ -94,12 +126,22 @@ impl RootContext for ApiwardRoot {
 
     fn create_http_context(&self, _context_id: u32) -> Option<Box<dyn HttpContext>> {
         match (&self.engine, &self.metrics) {
-            (Some(engine), Some(metrics)) => {
-                Some(Box::new(ApiwardHttp::new(engine.clone(), metrics.clone())))
-            }
+            (Some(engine), Some(metrics)) => Some(Box::new(ApiwardHttp::new(
+                engine.clone(),
+                metrics.clone(),
+                self.events.clone(),
+            ))),
             // Unreachable in Envoy (a failed on_configure rejects the filter), and the SDK panics
             // on None: pass through instead.
             _ => Some(Box::new(Passthrough)),
+        }
+    }
+
+    fn on_tick(&mut self) {
+        if let Some(events) = &self.events {
+            if let Ok(mut p) = events.try_borrow_mut() {
+                p.flush(now_ms());
+            }
         }
     }
 
