@@ -9,12 +9,14 @@ use serde::Deserialize;
 use crate::model::ModelMetadata;
 
 mod behaviour;
+mod crowdsec;
 
 pub use behaviour::{
     Allowlist, BehaviourConfig, BlockScope, BlockStep, BolaThreshold, BurstThreshold,
     ChallengeStep, Ladder, ModelDenies, RateThreshold, RevokeStep, SignalThresholds, SizeThreshold,
     StructureThreshold, Tables, ThrottleStep, Warmup, MAX_TTL_S,
 };
+pub use crowdsec::{CrowdsecConfig, WatcherConfig};
 
 /// Largest body Envoy buffers for a filter by default (connection buffer limit ~1 MiB).
 pub const MAX_BODY_BYTES_LIMIT: usize = 1024 * 1024;
@@ -211,6 +213,8 @@ pub struct Config {
     pub ladder: Ladder,
     /// Exemptions from behavioural steps.
     pub allowlist: Allowlist,
+    /// Fleet-wide decisions through a CrowdSec Local API, if configured.
+    pub crowdsec: Option<CrowdsecConfig>,
 }
 
 /// Upper bound of `score_cache_entries` (about 4 MiB per VM with 13 classes).
@@ -261,6 +265,7 @@ impl Default for Config {
             behaviour: BehaviourConfig::default(),
             ladder: Ladder::default(),
             allowlist: Allowlist::default(),
+            crowdsec: None,
         }
     }
 }
@@ -310,6 +315,7 @@ struct RawConfig {
     behaviour: Option<behaviour::RawBehaviour>,
     ladder: Option<behaviour::RawLadder>,
     allowlist: Option<behaviour::RawAllowlist>,
+    crowdsec: Option<crowdsec::RawCrowdsec>,
 }
 
 #[derive(Deserialize)]
@@ -609,6 +615,9 @@ impl TryFrom<RawConfig> for Config {
         }
         if let Some(a) = raw.allowlist {
             cfg.allowlist = a.validate("allowlist")?;
+        }
+        if let Some(c) = raw.crowdsec {
+            cfg.crowdsec = Some(c.validate("crowdsec")?);
         }
         if let Some(routes) = raw.routes {
             for (i, r) in routes.into_iter().enumerate() {
