@@ -11,6 +11,7 @@ pub mod corpus;
 pub mod decode;
 pub mod engine;
 pub mod features;
+pub mod fleet;
 pub mod hash;
 pub mod model;
 pub mod policy;
