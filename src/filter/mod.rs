@@ -2,6 +2,8 @@
 //! Nothing here decides anything; it moves bytes between the host and [`crate::engine`].
 
 mod abi;
+mod callout;
+mod fleet;
 mod http;
 mod metrics;
 mod store;
@@ -12,6 +14,7 @@ use proxy_wasm::traits::{Context, HttpContext, RootContext};
 use proxy_wasm::types::{ContextType, LogLevel};
 
 use self::abi::{Buffer, Level};
+use self::fleet::Fleet;
 use self::http::ApiwardHttp;
 use self::metrics::Metrics;
 use crate::config::Config;
@@ -34,9 +37,25 @@ impl HttpContext for Passthrough {}
 struct ApiwardRoot {
     engine: Option<Rc<Engine>>,
     metrics: Option<Rc<Metrics>>,
+    /// CrowdSec bouncer/watcher and RFC 7009 client, when configured (src/filter/fleet.rs).
+    fleet: Option<Rc<Fleet>>,
 }
 
-impl Context for ApiwardRoot {}
+impl Context for ApiwardRoot {
+    fn on_http_call_response(
+        &mut self,
+        token_id: u32,
+        _num_headers: usize,
+        body_size: usize,
+        _num_trailers: usize,
+    ) {
+        // Dispatch by token: a token the fleet does not own belongs to another root-context
+        // client.
+        if let Some(f) = &self.fleet {
+            let _ = f.on_http_call_response(token_id, body_size);
+        }
+    }
+}
 
 impl RootContext for ApiwardRoot {
     fn on_configure(&mut self, _plugin_configuration_size: usize) -> bool {
@@ -72,7 +91,12 @@ impl RootContext for ApiwardRoot {
                         engine.model_sha256()
                     ),
                 );
-                self.engine = Some(Rc::new(engine));
+                let engine = Rc::new(engine);
+                self.fleet = Fleet::new(engine.clone()).map(Rc::new);
+                if let Some(f) = &self.fleet {
+                    f.start();
+                }
+                self.engine = Some(engine);
                 if self.metrics.is_none() {
                     self.metrics = Some(Rc::new(Metrics::define()));
                 }
@@ -94,12 +118,20 @@ impl RootContext for ApiwardRoot {
 
     fn create_http_context(&self, _context_id: u32) -> Option<Box<dyn HttpContext>> {
         match (&self.engine, &self.metrics) {
-            (Some(engine), Some(metrics)) => {
-                Some(Box::new(ApiwardHttp::new(engine.clone(), metrics.clone())))
-            }
+            (Some(engine), Some(metrics)) => Some(Box::new(ApiwardHttp::new(
+                engine.clone(),
+                metrics.clone(),
+                self.fleet.clone(),
+            ))),
             // Unreachable in Envoy (a failed on_configure rejects the filter), and the SDK panics
             // on None: pass through instead.
             _ => Some(Box::new(Passthrough)),
+        }
+    }
+
+    fn on_tick(&mut self) {
+        if let Some(f) = &self.fleet {
+            f.on_tick();
         }
     }
 
