@@ -10,6 +10,7 @@ use crate::model::ModelMetadata;
 
 mod behaviour;
 mod events;
+mod crowdsec;
 
 pub use behaviour::{
     Allowlist, BehaviourConfig, BlockScope, BlockStep, BolaThreshold, BurstThreshold,
@@ -20,6 +21,7 @@ pub use events::{
     BatchLimits, BufferLimits, ClientIpMode, DlpAction, DlpConfig, EventsConfig, PrincipalMode,
     PrivacyConfig, RetryPolicy, Schema, SinkConfig, SinkType,
 };
+pub use crowdsec::{CrowdsecConfig, WatcherConfig};
 
 /// Largest body Envoy buffers for a filter by default (connection buffer limit ~1 MiB).
 pub const MAX_BODY_BYTES_LIMIT: usize = 1024 * 1024;
@@ -223,6 +225,8 @@ pub struct Config {
     pub allowlist: Allowlist,
     /// Security events to the SIEM; `None`: no events.
     pub events: Option<EventsConfig>,
+    /// Fleet-wide decisions through a CrowdSec Local API, if configured.
+    pub crowdsec: Option<CrowdsecConfig>,
 }
 
 /// Upper bound of `score_cache_entries` (about 4 MiB per VM with 13 classes).
@@ -274,6 +278,7 @@ impl Default for Config {
             ladder: Ladder::default(),
             allowlist: Allowlist::default(),
             events: None,
+            crowdsec: None,
         }
     }
 }
@@ -325,6 +330,7 @@ struct RawConfig {
     ladder: Option<behaviour::RawLadder>,
     allowlist: Option<behaviour::RawAllowlist>,
     events: Option<events::RawEvents>,
+    crowdsec: Option<crowdsec::RawCrowdsec>,
 }
 
 #[derive(Deserialize)]
@@ -655,6 +661,8 @@ impl TryFrom<RawConfig> for Config {
         }
         if let Some(e) = raw.events {
             cfg.events = Some(e.validate("events")?);
+        if let Some(c) = raw.crowdsec {
+            cfg.crowdsec = Some(c.validate("crowdsec")?);
         }
         if let Some(routes) = raw.routes {
             for (i, r) in routes.into_iter().enumerate() {

@@ -13,6 +13,7 @@ pub mod dlp;
 pub mod engine;
 pub mod events;
 pub mod features;
+pub mod fleet;
 pub mod hash;
 pub mod model;
 pub mod policy;

@@ -10,6 +10,7 @@ use proxy_wasm::types::Action as HostAction;
 
 use super::abi::{self, Buffer, Level, Map};
 use super::events::EventPipeline;
+use super::fleet::Fleet;
 use super::metrics::Metrics;
 use super::store::HostStore;
 use crate::behaviour::{RequestFacts, Standing};
@@ -28,6 +29,8 @@ const MAX_REASONS_HEADER: usize = 512;
 pub struct ApiwardHttp {
     engine: Rc<Engine>,
     metrics: Rc<Metrics>,
+    /// CrowdSec decisions and outgoing alerts/revocations, when configured.
+    fleet: Option<Rc<Fleet>>,
     view: Option<RequestView>,
     policy: Option<RoutePolicy>,
     /// What behaviour knows about the request, kept for the response.
@@ -80,6 +83,7 @@ impl ApiwardHttp {
         engine: Rc<Engine>,
         metrics: Rc<Metrics>,
         events: Option<Rc<RefCell<EventPipeline>>>,
+        fleet: Option<Rc<Fleet>>,
     ) -> ApiwardHttp {
         ApiwardHttp {
             events,
@@ -91,6 +95,7 @@ impl ApiwardHttp {
             findings: None,
             engine,
             metrics,
+            fleet,
             view: None,
             policy: None,
             facts: None,
@@ -207,6 +212,22 @@ impl ApiwardHttp {
         }
     }
 
+    /// A CrowdSec decision on the client, enforced now (ban: 403, captcha: the challenge).
+    fn fleet_screen(&mut self) -> Option<HostAction> {
+        let (fleet, view, policy) = (
+            self.fleet.as_ref()?,
+            self.view.as_ref()?,
+            self.policy.as_ref()?,
+        );
+        let d = fleet.check(view, policy)?;
+        if !d.enforced {
+            return None;
+        }
+        self.decided = true;
+        self.metrics.decision(d.action, &d.class, true, 0);
+        Some(self.reply(&d))
+    }
+
     /// Runs the engine once and applies the outcome.
     fn decide(&mut self) -> HostAction {
         self.decided = true;
@@ -242,6 +263,9 @@ impl ApiwardHttp {
         self.metrics
             .decision(decision.action, &decision.class, decision.blocks(), micros);
         self.metrics.enforcement(&decision);
+        if let (Some(fleet), Some(view), Some(policy)) = (&self.fleet, &self.view, &self.policy) {
+            fleet.after_decision(&decision, view, policy);
+        }
         if let Err(f) = self.state_errors(&errors) {
             return self.fail(f);
         }
@@ -410,6 +434,9 @@ impl HttpContext for ApiwardHttp {
             self.decided = true;
             self.metrics.skipped();
             return HostAction::Continue;
+        }
+        if let Some(action) = self.fleet_screen() {
+            return action;
         }
         match self.screen() {
             Ok(Some(action)) => return action,

@@ -3,6 +3,8 @@
 
 mod abi;
 mod events;
+mod callout;
+mod fleet;
 mod http;
 mod metrics;
 mod store;
@@ -15,6 +17,7 @@ use proxy_wasm::types::{ContextType, LogLevel};
 
 use self::abi::{Buffer, Level};
 use self::events::EventPipeline;
+use self::fleet::Fleet;
 use self::http::ApiwardHttp;
 use self::metrics::Metrics;
 use crate::config::Config;
@@ -39,6 +42,8 @@ struct ApiwardRoot {
     metrics: Option<Rc<Metrics>>,
     /// Security events of this VM, flushed on every tick.
     events: Option<Rc<RefCell<EventPipeline>>>,
+    /// CrowdSec bouncer/watcher and RFC 7009 client, when configured (src/filter/fleet.rs).
+    fleet: Option<Rc<Fleet>>,
 }
 
 /// Wall-clock milliseconds (0 if the host cannot tell).
@@ -54,6 +59,12 @@ impl Context for ApiwardRoot {
         body_size: usize,
         _num_trailers: usize,
     ) {
+        // Dispatch by token: the fleet's calls first, then the event sinks'.
+        if let Some(f) = &self.fleet {
+            if f.on_http_call_response(token_id, body_size) {
+                return;
+            }
+        }
         if let Some(events) = &self.events {
             if let Ok(mut p) = events.try_borrow_mut() {
                 p.on_reply(token_id, body_size, now_ms());
@@ -96,15 +107,28 @@ impl RootContext for ApiwardRoot {
                         engine.model_sha256()
                     ),
                 );
+                let engine = Rc::new(engine);
                 self.events = engine
                     .config()
                     .events
                     .as_ref()
                     .map(|e| Rc::new(RefCell::new(EventPipeline::new(e))));
-                if self.events.is_none() {
-                    let _ = abi::set_tick_period(0);
+                self.fleet = Fleet::new(engine.clone()).map(Rc::new);
+                if let Some(f) = &self.fleet {
+                    f.start();
                 }
-                self.engine = Some(Rc::new(engine));
+                // One tick serves both: the shorter of the two periods.
+                let period = match (&self.events, &self.fleet, engine.config().events.as_ref()) {
+                    (Some(_), Some(f), Some(e)) => {
+                        Some(f.tick_ms().min(u32::try_from(e.flush_interval_ms).unwrap_or(200)))
+                    }
+                    (None, None, _) => Some(0),
+                    _ => None,
+                };
+                if let Some(p) = period {
+                    let _ = abi::set_tick_period(p);
+                }
+                self.engine = Some(engine);
                 if self.metrics.is_none() {
                     self.metrics = Some(Rc::new(Metrics::define()));
                 }
@@ -130,6 +154,7 @@ impl RootContext for ApiwardRoot {
                 engine.clone(),
                 metrics.clone(),
                 self.events.clone(),
+                self.fleet.clone(),
             ))),
             // Unreachable in Envoy (a failed on_configure rejects the filter), and the SDK panics
             // on None: pass through instead.
@@ -142,6 +167,9 @@ impl RootContext for ApiwardRoot {
             if let Ok(mut p) = events.try_borrow_mut() {
                 p.flush(now_ms());
             }
+        }
+        if let Some(f) = &self.fleet {
+            f.on_tick();
         }
     }
 

@@ -45,6 +45,17 @@ INVALID = [
     ("bad header name", {"inspect_headers": ["x good", "referer"]}, "inspect_headers[0]"),
     ("not JSON", "mode=enforce", "."),
     ("JSON but not an object", "[1, 2]", "."),
+    ("crowdsec without cluster", {"crowdsec": {"api_key": "k"}}, "crowdsec.cluster"),
+    (
+        "crowdsec poll_s zero",
+        {"crowdsec": {"cluster": "cs", "api_key": "k", "poll_s": 0}},
+        "crowdsec.poll_s",
+    ),
+    (
+        "crowdsec watcher without password",
+        {"crowdsec": {"cluster": "cs", "watcher": {"machine_id": "m"}}},
+        "crowdsec.watcher.password",
+    ),
 ]
 # Refused by a starting Envoy and by `envoy --mode validate` (each costs a module compile).
 PROCESS_CASES = {"bad mode", "unknown field", "deny threshold above 1"}
