@@ -661,6 +661,7 @@ impl TryFrom<RawConfig> for Config {
         }
         if let Some(e) = raw.events {
             cfg.events = Some(e.validate("events")?);
+        }
         if let Some(c) = raw.crowdsec {
             cfg.crowdsec = Some(c.validate("crowdsec")?);
         }

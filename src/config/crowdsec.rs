@@ -48,6 +48,7 @@ pub struct WatcherConfig {
 }
 
 #[derive(Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub(super) struct RawCrowdsec {
     cluster: String,
@@ -62,6 +63,7 @@ pub(super) struct RawCrowdsec {
 }
 
 #[derive(Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 struct RawDecisionTable {
     buckets: Option<u32>,
@@ -69,6 +71,7 @@ struct RawDecisionTable {
 }
 
 #[derive(Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 struct RawWatcher {
     machine_id: String,

@@ -15,6 +15,7 @@ pub const MAX_DLP_BYTES: usize = 1024 * 1024;
 
 /// How a sink wants its batches.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum SinkType {
     /// One JSON event per line (`application/x-ndjson`), POSTed to any HTTP endpoint.
@@ -38,6 +39,7 @@ impl SinkType {
 
 /// The event schema a sink receives.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Schema {
     /// OCSF 1.8.0: HTTP Activity (4002) with the `security_control` profile, and Detection
@@ -104,6 +106,7 @@ pub struct RetryPolicy {
 
 /// How client addresses appear in events.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum ClientIpMode {
     /// As seen.
@@ -130,6 +133,7 @@ impl ClientIpMode {
 
 /// How principals appear in events.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum PrincipalMode {
     /// A keyed hash (HMAC-SHA-256 with `hash_key`).
@@ -172,6 +176,7 @@ pub struct EventsConfig {
 
 /// What response inspection does when it finds sensitive data.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum DlpAction {
     /// Event + `x-apiward-dlp` response header; the body is untouched.
@@ -207,6 +212,7 @@ pub struct DlpConfig {
 }
 
 #[derive(Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub(super) struct RawEvents {
     sinks: Vec<RawSink>,
@@ -219,6 +225,7 @@ pub(super) struct RawEvents {
 }
 
 #[derive(Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 struct RawSink {
     #[serde(rename = "type")]
@@ -234,6 +241,7 @@ struct RawSink {
 }
 
 #[derive(Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 struct RawBatch {
     max_events: Option<usize>,
@@ -242,6 +250,7 @@ struct RawBatch {
 }
 
 #[derive(Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 struct RawBuffer {
     max_events: Option<usize>,
@@ -249,6 +258,7 @@ struct RawBuffer {
 }
 
 #[derive(Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 struct RawRetry {
     max_attempts: Option<u32>,
@@ -257,6 +267,7 @@ struct RawRetry {
 }
 
 #[derive(Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 struct RawPrivacy {
     client_ip: Option<ClientIpMode>,
@@ -266,6 +277,7 @@ struct RawPrivacy {
 }
 
 #[derive(Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub(super) struct RawDlp {
     action: DlpAction,
