@@ -9,19 +9,19 @@ use serde::Deserialize;
 use crate::model::ModelMetadata;
 
 mod behaviour;
-mod events;
 mod crowdsec;
+mod events;
 
 pub use behaviour::{
     Allowlist, BehaviourConfig, BlockScope, BlockStep, BolaThreshold, BurstThreshold,
     ChallengeStep, Ladder, ModelDenies, RateThreshold, RevokeStep, SignalThresholds, SizeThreshold,
     StructureThreshold, Tables, ThrottleStep, Warmup, MAX_TTL_S,
 };
+pub use crowdsec::{CrowdsecConfig, WatcherConfig};
 pub use events::{
     BatchLimits, BufferLimits, ClientIpMode, DlpAction, DlpConfig, EventsConfig, PrincipalMode,
     PrivacyConfig, RetryPolicy, Schema, SinkConfig, SinkType,
 };
-pub use crowdsec::{CrowdsecConfig, WatcherConfig};
 
 /// Largest body Envoy buffers for a filter by default (connection buffer limit ~1 MiB).
 pub const MAX_BODY_BYTES_LIMIT: usize = 1024 * 1024;

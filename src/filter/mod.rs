@@ -2,8 +2,8 @@
 //! Nothing here decides anything; it moves bytes between the host and [`crate::engine`].
 
 mod abi;
-mod events;
 mod callout;
+mod events;
 mod fleet;
 mod http;
 mod metrics;
@@ -119,9 +119,10 @@ impl RootContext for ApiwardRoot {
                 }
                 // One tick serves both: the shorter of the two periods.
                 let period = match (&self.events, &self.fleet, engine.config().events.as_ref()) {
-                    (Some(_), Some(f), Some(e)) => {
-                        Some(f.tick_ms().min(u32::try_from(e.flush_interval_ms).unwrap_or(200)))
-                    }
+                    (Some(_), Some(f), Some(e)) => Some(
+                        f.tick_ms()
+                            .min(u32::try_from(e.flush_interval_ms).unwrap_or(200)),
+                    ),
                     (None, None, _) => Some(0),
                     _ => None,
                 };
