@@ -35,7 +35,7 @@ MODELS = os.path.dirname(HERE)
 SEED = 20240611
 
 CLASSES = ["benign", "sqli", "nosqli", "xss", "cmdi", "path_traversal", "ssrf", "xxe", "ssti",
-           "jndi", "crlf", "deserialization", "ldap"]
+           "jndi", "crlf", "deserialization", "ldap", "open_redirect"]
 
 _T0 = time.time()
 
@@ -414,6 +414,7 @@ def main() -> None:
         "feature_dim": schema["feature_dim"],
         "classes": classes,
         "thresholds": result["thresholds"],
+        "location_thresholds": result["location_thresholds"],
         "onnx_sha256": hashlib.sha256(onnx_bytes).hexdigest(),
         "model": result["name"],
         "trained_at": dt.datetime.now(dt.timezone.utc).date().isoformat(),
