@@ -145,10 +145,15 @@ _HEADER_UNSENDABLE = re.compile(r"[\r\n\x00]")
 
 
 class RequestFactory:
-    def __init__(self, rng: random.Random, vg: ValueGen, user_agents: list[str]):
+    def __init__(self, rng: random.Random, vg: ValueGen, user_agents: list[str], header_gen=None):
         self.rng = rng
         self.vg = vg
         self.uas = user_agents or UA_FALLBACK
+        # Real clients' headers (models/train/clients.py): called with the rng, returns headers.
+        self.header_gen = header_gen
+        # Draws a user agent by source, then family, then string (so one browser's thousands of
+        # versions do not drown the SDK families); None: uniform over `uas`.
+        self.ua_draw = None
 
     # -- benign pieces
     def _scalar(self, p: Param):
@@ -161,7 +166,7 @@ class RequestFactory:
 
     def headers(self) -> dict:
         rng, fake = self.rng, self.vg.fake
-        h = {"user-agent": rng.choice(self.uas), "accept": rng.choice(["application/json", "*/*", "application/json, text/plain, */*"])}
+        h = {"user-agent": self.ua_draw(rng) if self.ua_draw else rng.choice(self.uas), "accept": rng.choice(["application/json", "*/*", "application/json, text/plain, */*"])}
         if rng.random() < 0.35:
             h["referer"] = benign_url(rng, fake)
         if rng.random() < 0.3:
@@ -181,7 +186,34 @@ class RequestFactory:
             if rng.random() < 0.2:
                 parts.append("jwt=" + fake_jwt(rng, fake))
             h["cookie"] = "; ".join(parts)
+        if self.header_gen is not None and rng.random() < 0.6:
+            h.update({k.lower(): str(v) for k, v in self.header_gen(rng).items() if k.lower() != "user-agent"})
         return h
+
+    @staticmethod
+    def state_from_record(rec: dict) -> dict:
+        """A recorded request as the builder's state, so payloads can be injected into real
+        traffic: path, decoded query pairs, headers, and the body as JSON, form or raw text."""
+        uri = rec["uri"]
+        path, _, qs = uri.partition("?")
+        query = [[k, v] for k, v in urllib.parse.parse_qsl(qs, keep_blank_values=True)]
+        headers = {k.lower(): v for k, v in rec.get("headers", {}).items()}
+        body = rec.get("body")
+        ct = headers.get("content-type", "").lower()
+        kind, obj = "", None
+        if body:
+            if "json" in ct:
+                try:
+                    obj, kind = json.loads(body), "json"
+                except ValueError:
+                    kind, obj = "raw", body
+            elif "x-www-form-urlencoded" in ct:
+                kind, obj = "form", dict(urllib.parse.parse_qsl(body, keep_blank_values=True))
+            else:
+                kind, obj = "raw", body
+        path = path or "/"
+        return {"method": rec.get("method", "GET"), "path": path, "segs": [i for i, s in enumerate(path.split("/")) if s],
+                "query": query, "headers": headers, "body_kind": kind, "body_obj": obj}
 
     def build(self, ep: Endpoint) -> dict:
         """A benign request for `ep`, plus slot bookkeeping used to inject payloads."""
@@ -248,6 +280,8 @@ class RequestFactory:
         elif bk == "xml":
             rec["body"] = bo if isinstance(bo, str) else '<?xml version="1.0" encoding="UTF-8"?>' + _xml_from(bo)
             rec["headers"]["content-type"] = rng_choice(enc_rng, ["application/xml", "text/xml"])
+        elif bk == "raw" and bo:
+            rec["body"] = bo
         return rec
 
     # -- attacks

@@ -22,6 +22,7 @@ the one with the best validation objective is kept, so an unlucky seed is not sh
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import time
 
@@ -479,3 +480,76 @@ def recall_by_source(result: dict, meta_jsonl: str) -> dict:
         n, k = out.get(key, (0, 0))
         out[key] = (n + 1, k + int(r[i] >= t))
     return {key: {"n": n, "recall_deny": round(k / n, 4)} for key, (n, k) in sorted(out.items())}
+
+
+_AT_LOCATION = re.compile(r"^model:\S+ p=\S+ at (.+)$")
+
+
+def external_report(cli: str, onnx_path: str, meta_path: str, bench_jsonl: str, bench_meta: str, log=print) -> dict:
+    """The external benchmark through `apiward eval` as served (tract, the filter's defaults):
+    benign FPR by recorded API family and by the location that tripped it, recall by class, by
+    payload source and by location group. Nothing here feeds back into training or thresholds."""
+    out_path = bench_jsonl + ".eval.jsonl"
+    p = subprocess.run([cli, "eval", "--in", bench_jsonl, "--model", onnx_path, "--metadata", meta_path,
+                        "--out", out_path, "--json"], capture_output=True, text=True)
+    if p.returncode != 0:
+        log(f"external benchmark: apiward eval failed: {p.stderr.strip()[-400:]}")
+        return {"ok": False, "error": p.stderr.strip()[-400:]}
+    with open(bench_meta) as f:
+        metas = [json.loads(line) for line in f]
+    with open(bench_jsonl) as f:
+        targets = [json.loads(line).get("target") for line in f]
+    rows = {}
+    with open(out_path) as f:
+        for line in f:
+            j = json.loads(line)
+            rows[j["line"]] = j
+    ben = {"n": 0, "denied": 0, "annotated": 0, "by_family": {}, "denied_at_group": {}, "examples": []}
+    att = {"n": 0, "denied": 0, "by_class": {}, "by_source": {}, "by_group": {}}
+
+    def bump(d, k, hit):
+        n, h = d.get(k, (0, 0))
+        d[k] = (n + 1, h + int(hit))
+
+    for i, m in enumerate(metas):
+        j = rows.get(i + 1)
+        if j is None:
+            continue
+        denied = j["action"] == "deny"
+        loc = None
+        for r in j.get("reasons", []):
+            mm = _AT_LOCATION.match(r.split(";")[0])
+            if mm:
+                loc = mm.group(1)
+                break
+        if j["label"] == "benign":
+            ben["n"] += 1
+            ben["denied"] += denied
+            ben["annotated"] += j["action"] in ("annotate", "deny")
+            bump(ben["by_family"], m["family"], denied)
+            if denied and loc:
+                g = GROUPS[location_group(loc)]
+                ben["denied_at_group"][g] = ben["denied_at_group"].get(g, 0) + 1
+                if len(ben["examples"]) < 20:
+                    ben["examples"].append({"provider": m["provider"], "class": j["class"], "score": round(j["score"], 3), "at": loc})
+        else:
+            att["n"] += 1
+            att["denied"] += denied
+            bump(att["by_class"], j["label"], denied)
+            bump(att["by_source"], f"{m['source']}|{j['label']}", denied)
+            t = targets[i]
+            bump(att["by_group"], GROUPS[location_group(t)] if t else "name or payload match", denied)
+    fmt = lambda d: {k: {"n": n, "recall" if d is not ben["by_family"] else "fpr": round(h / n, 4)} for k, (n, h) in sorted(d.items())}  # noqa: E731
+    res = {
+        "ok": True,
+        "benign": {"n": ben["n"], "fpr_deny": round(ben["denied"] / max(1, ben["n"]), 5),
+                   "fpr_annotate": round(ben["annotated"] / max(1, ben["n"]), 5),
+                   "by_family": {k: {"n": n, "fpr": round(h / n, 5)} for k, (n, h) in sorted(ben["by_family"].items())},
+                   "denied_at_location_group": ben["denied_at_group"], "denied_examples": ben["examples"]},
+        "attacks": {"n": att["n"], "recall": round(att["denied"] / max(1, att["n"]), 4),
+                    "by_class": fmt(att["by_class"]), "by_source": fmt(att["by_source"]), "by_location_group": fmt(att["by_group"])},
+    }
+    log(f"external benchmark (as served): benign FPR {res['benign']['fpr_deny']:.3%} (n = {ben['n']}), "
+        f"attack recall {res['attacks']['recall']:.2%} (n = {att['n']}); "
+        + " ".join(f"{k}={v['recall']:.2f}" for k, v in res["attacks"]["by_class"].items()))
+    return res
