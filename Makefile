@@ -57,10 +57,12 @@ bench-native:
 
 # Detection side by side: apiward (Envoy, enforce) vs nginx + ModSecurity v3 + OWASP CRS (PL1,
 # PL2, PL1 opened up for REST) on the held-out test split of `make model`, plus the second benign
-# set. Installs nginx / ModSecurity / CRS / wrk (Debian packages) when missing. BENCH_ARGS passes
+# set; then the same on the external benchmark (recorded API calls and payload packages that no
+# split trains, validates or calibrates on). Installs nginx / ModSecurity / CRS / wrk (Debian packages) when missing. BENCH_ARGS passes
 # options, e.g. make bench-detect BENCH_ARGS='--limit-benign 2000 --limit-per-class 100'.
 BENCH_CORPUS ?= models/train/.cache/work/test.jsonl
 BENCH_BENIGN2 ?= models/train/.cache/work/benign2.jsonl
+BENCH_EXTERNAL ?= models/train/.cache/work/bench.jsonl
 BENCH_ARGS ?=
 bench-detect: wasm venv
 	@test -f $(BENCH_CORPUS) || { echo "no $(BENCH_CORPUS): run 'make model' first (it builds the held-out test split)"; exit 1; }
@@ -68,6 +70,11 @@ bench-detect: wasm venv
 	$(PY) bench/detect.py --corpus $(BENCH_CORPUS) \
 		$(if $(wildcard $(BENCH_BENIGN2)),--second-benign $(BENCH_BENIGN2)) \
 		--markdown --out bench/results-detect.json $(BENCH_ARGS)
+	@if [ -f $(BENCH_EXTERNAL) ]; then \
+		echo "== external benchmark (recorded APIs and payload packages training never used) =="; \
+		$(PY) bench/detect.py --corpus $(BENCH_EXTERNAL) --markdown \
+			--out bench/results-detect-external.json $(BENCH_ARGS); \
+	fi
 
 test: test-native model-check test-e2e test-dist
 

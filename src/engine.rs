@@ -10,6 +10,7 @@ use crate::behaviour::{
 use crate::config::{Config, ConfigError, Ladder, Mode, ModelSource, Thresholds};
 use crate::decode;
 use crate::features::{self, SparseRow};
+use crate::model::calibration::{self, Calibration, LocationGroup};
 use crate::model::{
     ModelError, ModelMetadata, Scorer, TractScorer, EMBEDDED_METADATA, EMBEDDED_ONNX,
 };
@@ -136,6 +137,8 @@ pub struct Engine {
     cache: RefCell<ScoreCache>,
     model_sha256: String,
     thresholds: Thresholds,
+    /// Per-location risk calibration from the model's metadata.
+    calibration: Calibration,
     route_policies: Vec<RoutePolicy>,
     ladders: Vec<Ladder>,
     behaviour: Option<Behaviour>,
@@ -153,13 +156,17 @@ impl Engine {
         };
         let model_sha256 = crate::model::sha256_hex(onnx);
         let defaults: Thresholds = metadata.thresholds.into();
-        let scorer = TractScorer::load(onnx, metadata).map_err(|e| match &config.model {
+        let model_error = |e: ModelError| match &config.model {
             ModelSource::Inline { .. } => {
                 EngineError::Config(ConfigError::new("model", e.to_string()))
             }
             ModelSource::Embedded => EngineError::Model(e),
-        })?;
-        Engine::with_scorer(config, Box::new(scorer), defaults, model_sha256)
+        };
+        let calibration = metadata.calibration().map_err(model_error)?;
+        let scorer = TractScorer::load(onnx, metadata).map_err(model_error)?;
+        let mut engine = Engine::with_scorer(config, Box::new(scorer), defaults, model_sha256)?;
+        engine.calibration = calibration;
+        Ok(engine)
     }
 
     /// Builds an engine around any scorer (used by tests and the CLI's `--model`).
@@ -214,6 +221,7 @@ impl Engine {
             cache,
             model_sha256,
             thresholds,
+            calibration: Calibration::default(),
             route_policies,
             ladders,
             behaviour,
@@ -520,26 +528,23 @@ impl Engine {
         })
     }
 
-    /// The riskiest row: highest 1 − P(benign), its most likely attack class and location.
+    /// The riskiest row: highest calibrated risk (1 − P(benign), less P(ssrf) where SSRF does
+    /// not apply, mapped by the location's calibration), its attack class and location.
     fn verdict(&self, probs: &[f32], values: &[InspectedValue]) -> ModelVerdict {
         let classes = self.scorer.classes();
         let k = classes.len();
         let benign = classes.iter().position(|c| c == "benign");
+        let ssrf = classes.iter().position(|c| c == "ssrf");
         let mut best = ModelVerdict::nothing_scored();
         for (row, value) in probs.chunks_exact(k).zip(values) {
-            let p_benign = benign.map(|b| row[b]).unwrap_or(0.0);
-            let risk = (1.0 - p_benign).clamp(0.0, 1.0);
+            let exempt = calibration::ssrf_exempt(&value.location);
+            let (raw, class, probability) = calibration::value_risk(row, benign, ssrf, exempt);
+            let risk = self
+                .calibration
+                .calibrate(LocationGroup::of(&value.location), raw);
             if best.location.is_some() && risk <= best.risk {
                 continue;
             }
-            let (class, probability) = row
-                .iter()
-                .enumerate()
-                .filter(|(i, _)| Some(*i) != benign)
-                .fold(
-                    (0usize, f32::MIN),
-                    |acc, (i, &p)| if p > acc.1 { (i, p) } else { acc },
-                );
             best = ModelVerdict {
                 class: classes
                     .get(class)

@@ -73,6 +73,147 @@ impl fmt::Display for Location {
     }
 }
 
+/// Locations calibrated together.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum LocationGroup {
+    /// The URL path.
+    Path,
+    /// Query parameters.
+    Query,
+    /// JSON body leaves and keys.
+    Json,
+    /// Urlencoded form fields.
+    Form,
+    /// A text or XML body.
+    Body,
+    /// Multipart parts and file names.
+    Multipart,
+    /// Cookies.
+    Cookie,
+    /// `User-Agent`.
+    UserAgent,
+    /// `Referer` and `Origin`: where the client came from.
+    Referrer,
+    /// Any other inspected header.
+    Header,
+}
+
+impl LocationGroup {
+    /// Every group, in a fixed order.
+    pub const ALL: [LocationGroup; 10] = [
+        LocationGroup::Path,
+        LocationGroup::Query,
+        LocationGroup::Json,
+        LocationGroup::Form,
+        LocationGroup::Body,
+        LocationGroup::Multipart,
+        LocationGroup::Cookie,
+        LocationGroup::UserAgent,
+        LocationGroup::Referrer,
+        LocationGroup::Header,
+    ];
+
+    /// Name used in the model metadata (`location_thresholds`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LocationGroup::Path => "path",
+            LocationGroup::Query => "query",
+            LocationGroup::Json => "json",
+            LocationGroup::Form => "form",
+            LocationGroup::Body => "body",
+            LocationGroup::Multipart => "multipart",
+            LocationGroup::Cookie => "cookie",
+            LocationGroup::UserAgent => "header:user-agent",
+            LocationGroup::Referrer => "header:referrer",
+            LocationGroup::Header => "header",
+        }
+    }
+
+    /// The group named `name` in metadata.
+    pub fn from_name(name: &str) -> Option<LocationGroup> {
+        LocationGroup::ALL.into_iter().find(|g| g.as_str() == name)
+    }
+
+    /// The group of a location.
+    pub fn of(location: &Location) -> LocationGroup {
+        match location.kind {
+            LocationKind::Path => LocationGroup::Path,
+            LocationKind::Query => LocationGroup::Query,
+            LocationKind::Json => LocationGroup::Json,
+            LocationKind::Form => LocationGroup::Form,
+            LocationKind::Body => LocationGroup::Body,
+            LocationKind::Multipart => LocationGroup::Multipart,
+            LocationKind::Cookie => LocationGroup::Cookie,
+            LocationKind::Header => match location.name.as_str() {
+                "user-agent" => LocationGroup::UserAgent,
+                "referer" | "origin" => LocationGroup::Referrer,
+                _ => LocationGroup::Header,
+            },
+        }
+    }
+}
+
+/// Parameter names (the last segment of a JSON path, a query, form, multipart or cookie name)
+/// that carry where the client is sent back to, compared without case, `_` or `-`.
+const RETURN_TARGETS: [&str; 14] = [
+    "redirect",
+    "redirecturi",
+    "redirecturl",
+    "redirectto",
+    "postlogoutredirecturi",
+    "returnto",
+    "returnurl",
+    "returnuri",
+    "returnpath",
+    "next",
+    "continue",
+    "successurl",
+    "cancelurl",
+    "backurl",
+];
+
+/// True when SSRF does not apply at `location`: `Referer`/`Origin`, and parameters or cookies
+/// naming where the client will be redirected (`redirect_uri`, `returnTo`, `next`, ...).
+/// `callback`/`webhook` names are not exempt: a server fetches those.
+pub fn ssrf_exempt(location: &Location) -> bool {
+    match location.kind {
+        LocationKind::Header => matches!(location.name.as_str(), "referer" | "origin"),
+        LocationKind::Path | LocationKind::Body => false,
+        LocationKind::Query
+        | LocationKind::Form
+        | LocationKind::Json
+        | LocationKind::Multipart
+        | LocationKind::Cookie => is_return_target(last_segment(&location.name)),
+    }
+}
+
+/// `$.a.b[2]` -> `b`, `$["x y"]` -> `x y`, `name` -> `name`.
+fn last_segment(name: &str) -> &str {
+    let trimmed = name.trim_end_matches(|c: char| c == ']' || c.is_ascii_digit() || c == '[');
+    let trimmed = trimmed.trim_end_matches('"');
+    let start = trimmed
+        .rfind(['.', '[', '"', '#'])
+        .map(|i| i + 1)
+        .unwrap_or(0);
+    &trimmed[start..]
+}
+
+fn is_return_target(name: &str) -> bool {
+    if name.len() > 40 {
+        return false;
+    }
+    let mut folded = [0u8; 40];
+    let mut n = 0;
+    for b in name.bytes() {
+        if b == b'_' || b == b'-' {
+            continue;
+        }
+        folded[n] = b.to_ascii_lowercase();
+        n += 1;
+    }
+    RETURN_TARGETS.iter().any(|t| t.as_bytes() == &folded[..n])
+}
+
 /// One value to score.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InspectedValue {
@@ -334,7 +475,12 @@ fn multipart_values(body: &str, boundary: &str, values: &mut Vec<InspectedValue>
                 if let Some((k, v)) = param.trim().split_once('=') {
                     let v = v.trim_matches('"').to_string();
                     match k.trim().to_ascii_lowercase().as_str() {
-                        "name" => name = v,
+                        "name" => {
+                            if !is_plain_name(&v) {
+                                push(values, LocationKind::Multipart, &format!("{v}#key"), v.clone());
+                            }
+                            name = v
+                        }
                         "filename" => push(
                             values,
                             LocationKind::Multipart,
@@ -740,4 +886,64 @@ mod tests {
             "{p}"
         );
     }
+
+    fn loc(kind: LocationKind, name: &str) -> Location {
+        Location {
+            kind,
+            name: name.to_string(),
+        }
+    }
+
+    #[test]
+    fn groups_follow_kind_and_header_name() {
+        assert_eq!(
+            LocationGroup::of(&loc(LocationKind::Header, "user-agent")),
+            LocationGroup::UserAgent
+        );
+        assert_eq!(
+            LocationGroup::of(&loc(LocationKind::Header, "origin")),
+            LocationGroup::Referrer
+        );
+        assert_eq!(
+            LocationGroup::of(&loc(LocationKind::Header, "x-forwarded-for")),
+            LocationGroup::Header
+        );
+        assert_eq!(
+            LocationGroup::of(&loc(LocationKind::Json, "$.a")),
+            LocationGroup::Json
+        );
+        for g in LocationGroup::ALL {
+            assert_eq!(LocationGroup::from_name(g.as_str()), Some(g));
+        }
+    }
+
+    #[test]
+    fn ssrf_is_exempt_only_where_the_client_comes_from_or_returns_to() {
+        for (kind, name) in [
+            (LocationKind::Header, "referer"),
+            (LocationKind::Header, "origin"),
+            (LocationKind::Query, "redirect_uri"),
+            (LocationKind::Query, "returnTo"),
+            (LocationKind::Cookie, "returnTo"),
+            (LocationKind::Form, "post_logout_redirect_uri"),
+            (LocationKind::Json, "$.auth.redirect-url"),
+            (LocationKind::Json, "$[\"next\"]"),
+            (LocationKind::Query, "next"),
+        ] {
+            assert!(ssrf_exempt(&loc(kind, name)), "{kind:?} {name}");
+        }
+        for (kind, name) in [
+            (LocationKind::Header, "x-forwarded-host"),
+            (LocationKind::Query, "url"),
+            (LocationKind::Query, "callback"),
+            (LocationKind::Json, "$.webhook_url"),
+            (LocationKind::Json, "$.redirects"),
+            (LocationKind::Query, "image_url"),
+            (LocationKind::Path, ""),
+            (LocationKind::Body, ""),
+        ] {
+            assert!(!ssrf_exempt(&loc(kind, name)), "{kind:?} {name}");
+        }
+    }
+
 }

@@ -11,6 +11,58 @@ def _rate(x: float) -> str:
     return f"{100 * x:g} %"
 
 
+def external_section(ext: dict | None, meta: dict) -> list[str]:
+    """The external benchmark (sources no split trains, validates or calibrates on) and the
+    thresholds per location; rendered before any figure of the generated splits."""
+    lines = ["", "## External benchmark (sources training never used)", ""]
+    if not ext or not ext.get("ok"):
+        return lines + ["Not measured in this run" + (f": {ext.get('error')}" if ext else "") + "."]
+    b, a = ext["benign"], ext["attacks"]
+    lines += [
+        "Benign: recorded calls of API client packages whose APIs no split saw, as recorded and again with user "
+        "agents and headers of client families held out of training. Attacks: payload packages training never "
+        "reads, and the test-only sources, injected into those recorded calls. Scored by `apiward eval` with the "
+        "filter's defaults (tract, as served). Nothing here feeds back into training, selection or thresholds.",
+        "",
+        f"Benign FPR at deny **{_pct(b['fpr_deny'])}** (annotate {_pct(b['fpr_annotate'])}, n = {b['n']}); "
+        f"attack recall at deny **{_pct(a['recall'])}** (n = {a['n']}).",
+        "",
+        "| benign family | n | FPR @deny |",
+        "|---|---:|---:|",
+    ]
+    for k, v in b["by_family"].items():
+        lines.append(f"| {k} | {v['n']} | {_pct(v['fpr'])} |")
+    if b.get("denied_at_location_group"):
+        lines += ["", "Benign requests denied, by the location that tripped them: "
+                  + ", ".join(f"{k} {v}" for k, v in sorted(b["denied_at_location_group"].items())) + "."]
+    lines += ["", "| class | n | recall @deny |", "|---|---:|---:|"]
+    for k, v in a["by_class"].items():
+        lines.append(f"| {k} | {v['n']} | {_pct(v['recall'])} |")
+    lines += ["", "| attack placed at | n | recall @deny |", "|---|---:|---:|"]
+    for k, v in a["by_location_group"].items():
+        lines.append(f"| {k} | {v['n']} | {_pct(v['recall'])} |")
+    lines += ["", "| payload source | class | n | recall @deny |", "|---|---|---:|---:|"]
+    for k, v in a["by_source"].items():
+        src, cls = k.split("|", 1)
+        lines.append(f"| {src} | {cls} | {v['n']} | {_pct(v['recall'])} |")
+    lt = meta.get("location_thresholds") or {}
+    per = meta["metrics"].get("calibration", {}).get("per_location", {})
+    if per:
+        lines += ["", "## Thresholds per location", "",
+                  "Calibrated on validation's benign requests (recorded and generated), each location group held to "
+                  "the same per-group FPR, chosen so that all groups together keep the request-level target. The filter "
+                  "maps a value's risk piecewise-linearly so that its group's thresholds land on the global ones "
+                  "(`src/model/calibration.rs`); header and cookie groups never go below the global thresholds. SSRF "
+                  "does not count at `Referer`/`Origin` or at redirect targets (`redirect_uri`, `returnTo`, `next`, ...).",
+                  "", "| location group | benign val requests | annotate | deny |", "|---|---:|---:|---:|"]
+        for k, v in per.items():
+            if not isinstance(v, dict):
+                continue
+            t = lt.get(k)
+            lines.append(f"| {k} | {v.get('benign_requests')} | {t['annotate'] if t else 'global'} | {t['deny'] if t else 'global'} |")
+    return lines
+
+
 def render(meta: dict) -> str:
     m = meta["metrics"]
     dm = meta["data_manifest"]
@@ -73,9 +125,13 @@ def render(meta: dict) -> str:
     c = dm["requests_per_split_and_class"]
     for k in meta["classes"]:
         lines.append(f"| {k} | {c['train'].get(k, 0)} | {c['val'].get(k, 0)} | {c['test'].get(k, 0)} |")
+    lines += external_section(m.get("external"), meta)
     lines += [
         "",
-        "## Results (requests)",
+        "## Results on the generated test split (requests)",
+        "",
+        "The generated splits are made by the same pipeline as the training data: they measure the generator "
+        "as much as the model. The external benchmark above comes first for that reason.",
         "",
         f"Benign request FPR — validation: deny {_pct(val['benign_fpr_deny'])}, annotate {_pct(val['benign_fpr_annotate'])}; "
         f"test: deny **{_pct(test['benign_fpr_deny'])}**, annotate {_pct(test['benign_fpr_annotate'])} "

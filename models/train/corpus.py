@@ -82,7 +82,10 @@ UA_FALLBACK = [
     "PostmanRuntime/7.36.0", "aws-sdk-java/2.21.0 Linux/5.15 OpenJDK_64-Bit_Server_VM/17", "Boto3/1.34.0 Python/3.11.7",
 ]
 
-URL_PARAMS = ["url", "callback", "webhook_url", "redirect_uri", "image_url", "target", "next", "feed", "src", "link", "endpoint", "proxy"]
+# URLs the server fetches (SSRF targets) and URLs the client is sent back to (open redirect;
+# src/request.rs `ssrf_exempt` names the latter, where internal hosts are normal).
+URL_PARAMS = ["url", "callback", "webhook_url", "image_url", "target", "feed", "src", "link", "endpoint", "proxy", "import_url", "avatar_url"]
+REDIRECT_PARAMS = ["redirect_uri", "redirect", "returnTo", "return_to", "next", "continue", "redirect_url", "returnUrl", "success_url", "cancel_url"]
 FILE_PARAMS = ["file", "path", "filename", "template", "page", "doc", "include", "download", "attachment", "dir", "folder", "lang"]
 ANY_PARAMS = ["q", "search", "id", "filter", "name", "query", "sort", "user", "username", "email", "category", "comment", "title", "ref", "type", "host", "ip", "cmd", "token"]
 
@@ -142,10 +145,15 @@ _HEADER_UNSENDABLE = re.compile(r"[\r\n\x00]")
 
 
 class RequestFactory:
-    def __init__(self, rng: random.Random, vg: ValueGen, user_agents: list[str]):
+    def __init__(self, rng: random.Random, vg: ValueGen, user_agents: list[str], header_gen=None):
         self.rng = rng
         self.vg = vg
         self.uas = user_agents or UA_FALLBACK
+        # Real clients' headers (models/train/clients.py): called with the rng, returns headers.
+        self.header_gen = header_gen
+        # Draws a user agent by source, then family, then string (so one browser's thousands of
+        # versions do not drown the SDK families); None: uniform over `uas`.
+        self.ua_draw = None
 
     # -- benign pieces
     def _scalar(self, p: Param):
@@ -158,7 +166,7 @@ class RequestFactory:
 
     def headers(self) -> dict:
         rng, fake = self.rng, self.vg.fake
-        h = {"user-agent": rng.choice(self.uas), "accept": rng.choice(["application/json", "*/*", "application/json, text/plain, */*"])}
+        h = {"user-agent": self.ua_draw(rng) if self.ua_draw else rng.choice(self.uas), "accept": rng.choice(["application/json", "*/*", "application/json, text/plain, */*"])}
         if rng.random() < 0.35:
             h["referer"] = benign_url(rng, fake)
         if rng.random() < 0.3:
@@ -178,7 +186,34 @@ class RequestFactory:
             if rng.random() < 0.2:
                 parts.append("jwt=" + fake_jwt(rng, fake))
             h["cookie"] = "; ".join(parts)
+        if self.header_gen is not None and rng.random() < 0.6:
+            h.update({k.lower(): str(v) for k, v in self.header_gen(rng).items() if k.lower() != "user-agent"})
         return h
+
+    @staticmethod
+    def state_from_record(rec: dict) -> dict:
+        """A recorded request as the builder's state, so payloads can be injected into real
+        traffic: path, decoded query pairs, headers, and the body as JSON, form or raw text."""
+        uri = rec["uri"]
+        path, _, qs = uri.partition("?")
+        query = [[k, v] for k, v in urllib.parse.parse_qsl(qs, keep_blank_values=True)]
+        headers = {k.lower(): v for k, v in rec.get("headers", {}).items()}
+        body = rec.get("body")
+        ct = headers.get("content-type", "").lower()
+        kind, obj = "", None
+        if body:
+            if "json" in ct:
+                try:
+                    obj, kind = json.loads(body), "json"
+                except ValueError:
+                    kind, obj = "raw", body
+            elif "x-www-form-urlencoded" in ct:
+                kind, obj = "form", dict(urllib.parse.parse_qsl(body, keep_blank_values=True))
+            else:
+                kind, obj = "raw", body
+        path = path or "/"
+        return {"method": rec.get("method", "GET"), "path": path, "segs": [i for i, s in enumerate(path.split("/")) if s],
+                "query": query, "headers": headers, "body_kind": kind, "body_obj": obj}
 
     def build(self, ep: Endpoint) -> dict:
         """A benign request for `ep`, plus slot bookkeeping used to inject payloads."""
@@ -210,6 +245,8 @@ class RequestFactory:
         for p in ep.query:
             if p.name not in fixed_names and rng.random() < 0.75:
                 query.append([p.name, self._scalar(p)])
+        if rng.random() < 0.04:
+            query.append([rng.choice(REDIRECT_PARAMS), benign_return_url(rng, self.vg.fake)])
         headers = self.headers()
         for k, v in ep.extra_headers.items():
             if not k.startswith("_"):
@@ -243,6 +280,8 @@ class RequestFactory:
         elif bk == "xml":
             rec["body"] = bo if isinstance(bo, str) else '<?xml version="1.0" encoding="UTF-8"?>' + _xml_from(bo)
             rec["headers"]["content-type"] = rng_choice(enc_rng, ["application/xml", "text/xml"])
+        elif bk == "raw" and bo:
+            rec["body"] = bo
         return rec
 
     # -- attacks
@@ -258,8 +297,11 @@ class RequestFactory:
             kinds = ["header"] * 5 + ["cookie", "query", "json"]
         elif hint == "cookie":
             kinds = ["cookie"] * 3 + ["header", "json", "query", "form"]
+        elif hint == "redirect":
+            kinds = ["query"] * 6 + ["json"] * 2 + ["form", "cookie"]
         else:
             kinds = ["query"] * 5 + ["json"] * 4 + ["form"] * 2 + ["path"] * (3 if hint == "file" else 2) + ["header", "cookie"]
+            kinds += ["query_key", "json_key", "cookie_name", "multipart", "multipart"]
             if p.label in ("sqli", "xss", "cmdi", "path_traversal"):
                 kinds += ["path"]
         kind = rng.choice(kinds)
@@ -267,6 +309,8 @@ class RequestFactory:
             kind = "query"
         if hint == "url":
             names = URL_PARAMS
+        elif hint == "redirect":
+            names = REDIRECT_PARAMS
         elif hint == "file":
             names = FILE_PARAMS
         else:
@@ -280,6 +324,11 @@ class RequestFactory:
         st = json.loads(json.dumps(st))  # deep copy
         target = ""
         raw_query = None
+        if kind in ("query_key", "json_key", "cookie_name", "multipart"):
+            rec, target = self._inject_name(st, p, kind, names)
+            if rec is not None:
+                return rec, target
+            kind = "query"
         if kind == "query":
             q = st["query"]
             if q and rng.random() < 0.5:
@@ -394,12 +443,71 @@ class RequestFactory:
         rec = self.render(st, rng)
         return rec, self._json_target(rec, f"json:{_json_loc(path)}")
 
+    def _inject_name(self, st: dict, p: Payload, kind: str, names: list) -> tuple[dict | None, str | None]:
+        """Payloads where attackers put them besides values: a query parameter, JSON key or
+        cookie name, or a multipart part (its value, its name or its file name). The target is
+        left to payload matching (None) where the extractor names the location after the payload."""
+        rng, text = self.rng, p.text
+        if "\n" in text or "\r" in text or len(text) > 300:
+            return None, None
+        if kind == "query_key":
+            raw_query = [[urllib.parse.quote_plus(k, safe="[]$"), urllib.parse.quote_plus(str(v), safe="")] for k, v in st["query"]]
+            raw_query.insert(rng.randint(0, len(raw_query)), [_enc(rng, text), rng.choice(["1", "true", "", "x"])])
+            return self.render(st, rng, raw_query), None
+        if kind == "cookie_name":
+            existing = st["headers"].get("cookie", "")
+            name = urllib.parse.quote(text, safe="") if rng.random() < 0.8 else text.replace(";", "%3B").replace("=", "%3D")
+            st["headers"]["cookie"] = (existing + "; " if existing else "") + f"{name}={rng.choice(['1', 'yes', _b64(rng, 12)])}"
+            return self.render(st, rng), None
+        if kind == "json_key":
+            st["method"] = "POST" if st["method"] in ("GET", "DELETE") else st["method"]
+            if st["body_kind"] != "json" or not isinstance(st["body_obj"], dict):
+                st["body_kind"], st["body_obj"] = "json", {n: self.vg.by_name(n) for n in rng.sample(ANY_PARAMS, rng.randint(1, 3))}
+            st["body_obj"][text] = rng.choice([1, "x", True, {"a": 1}])
+            return self.render(st, rng), None
+        # multipart
+        st["method"] = "POST" if st["method"] in ("GET", "DELETE") else st["method"]
+        boundary = "----apiward" + _b64(rng, 12).replace("/", "x").replace("+", "y").replace("=", "")
+        fields = [(n, str(self.vg.by_name(n))) for n in rng.sample(ANY_PARAMS, rng.randint(1, 3))]
+        where = rng.choice(["value", "value", "name", "filename"])
+        parts, target = [], None
+        for n, v in fields:
+            parts.append(f'Content-Disposition: form-data; name="{n}"\r\n\r\n{v}')
+        field = rng.choice(names)
+        fname = rng.choice(["report.pdf", "avatar.png", "data.csv", "notes.txt"])
+        safe = text.replace('"', "%22")
+        if where == "value":
+            parts.append(f'Content-Disposition: form-data; name="{field}"\r\n\r\n{text}')
+            target = f"multipart:{field}"
+        elif where == "name":
+            parts.append(f'Content-Disposition: form-data; name="{safe}"\r\n\r\n{rng.choice(["1", "on", "x"])}')
+        else:
+            parts.append(f'Content-Disposition: form-data; name="file"; filename="{safe}"\r\nContent-Type: application/octet-stream\r\n\r\n{_b64(rng, 24)}')
+        rng.shuffle(parts)
+        body = "".join(f"--{boundary}\r\n{part}\r\n" for part in parts) + f"--{boundary}--\r\n"
+        st["body_kind"], st["body_obj"] = "", None
+        rec = self.render(st, rng)
+        rec["body"] = body
+        rec["headers"]["content-type"] = f"multipart/form-data; boundary={boundary}"
+        return rec, target
+
     @staticmethod
     def _json_target(rec: dict, target: str) -> str:
         ct = rec["headers"].get("content-type", "").split(";")[0].strip().lower()
         if "json" in ct:  # the extractor flattens every JSON media type (incl. x-amz-json-1.1)
             return target
         return "body"
+
+
+def benign_return_url(rng: random.Random, fake) -> str:
+    """Where real clients ask to be sent back to: loopback callbacks of native apps (RFC 8252),
+    dev servers, intranet apps and their own public front ends."""
+    host = rng.choice(["localhost", "127.0.0.1", "[::1]", f"10.{rng.randint(0, 255)}.{rng.randint(0, 255)}.{rng.randint(1, 254)}",
+                       f"192.168.{rng.randint(0, 255)}.{rng.randint(1, 254)}", "intranet.corp.local", fake.domain_name(), fake.domain_name()])
+    port = rng.choice(["", "", f":{rng.choice([3000, 4200, 5173, 8000, 8080, 8443, rng.randint(1024, 65535)])}"])
+    path = rng.choice(["/callback", "/oauth/callback", "/auth/redirect", "/", "/cart", "/dashboard?tab=billing", "/login/return"])
+    url = f"{rng.choice(['http', 'https'])}://{host}{port}{path}"
+    return url if rng.random() < 0.8 else path
 
 
 def _flatten_form(obj, prefix: str = "") -> dict:

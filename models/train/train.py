@@ -22,6 +22,7 @@ the one with the best validation objective is kept, so an unlucky seed is not sh
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import time
 
@@ -31,7 +32,48 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.neural_network import MLPClassifier
 
 CLASSES = ["benign", "sqli", "nosqli", "xss", "cmdi", "path_traversal", "ssrf", "xxe", "ssti",
-           "jndi", "crlf", "deserialization", "ldap"]
+           "jndi", "crlf", "deserialization", "ldap", "open_redirect"]
+SSRF = CLASSES.index("ssrf")
+
+# Location groups and the SSRF exemption, as src/request.rs defines them (LocationGroup,
+# ssrf_exempt); `apiward eval` parity in parity_and_eval holds the two implementations equal.
+GROUPS = ["path", "query", "json", "form", "body", "multipart", "cookie", "header:user-agent",
+          "header:referrer", "header"]
+RETURN_TARGETS = {"redirect", "redirecturi", "redirecturl", "redirectto", "postlogoutredirecturi", "returnto",
+                  "returnurl", "returnuri", "returnpath", "next", "continue", "successurl", "cancelurl", "backurl"}
+MIN_GROUP_REQUESTS = 2000
+RELAX_ONLY = {"cookie", "header:user-agent", "header:referrer", "header"}  # benign validation requests a group needs for thresholds of its own
+
+
+def split_loc(loc: str) -> tuple[str, str]:
+    kind, _, name = loc.partition(":")
+    return kind, name
+
+
+def location_group(loc: str) -> int:
+    kind, name = split_loc(loc)
+    if kind == "header":
+        return GROUPS.index({"user-agent": "header:user-agent", "referer": "header:referrer",
+                             "origin": "header:referrer"}.get(name, "header"))
+    return GROUPS.index(kind)
+
+
+def _last_segment(name: str) -> str:
+    t = name.rstrip("]0123456789[").rstrip('"')
+    cut = max(t.rfind(c) for c in '.["#')
+    return t[cut + 1:]
+
+
+def ssrf_exempt(loc: str) -> bool:
+    kind, name = split_loc(loc)
+    if kind == "header":
+        return name in ("referer", "origin")
+    if kind in ("path", "body"):
+        return False
+    seg = _last_segment(name)
+    if len(seg) > 40:
+        return False
+    return seg.replace("_", "").replace("-", "").lower() in RETURN_TARGETS
 FOUNDATION = ("sqli", "xss", "path_traversal", "cmdi")
 DENY_FPR = 0.0005      # calibration target on validation
 DENY_FPR_BOUND = 0.001  # what the deny threshold must hold on benign traffic it was not calibrated on
@@ -42,14 +84,18 @@ MLP_SEEDS = {32: (0, 1, 2), 64: (0, 1)}  # hidden units -> seeds (initialisation
 
 def load_split(svm: str, rows: str, dim: int) -> dict:
     X, y = load_svmlight_file(svm, n_features=dim, zero_based=True, dtype=np.float32)
-    req = []
+    req, group, exempt = [], [], []
     with open(rows) as f:
         for line in f:
-            req.append(json.loads(line)["line"])
+            j = json.loads(line)
+            req.append(j["line"])
+            group.append(location_group(j["loc"]))
+            exempt.append(ssrf_exempt(j["loc"]))
     req = np.asarray(req, dtype=np.int64)
     assert len(req) == X.shape[0], "rows metadata does not match svm rows"
     y = y.astype(np.int64)
-    return {"X": X.tocsr(), "y": y, "req": req}
+    return {"X": X.tocsr(), "y": y, "req": req, "group": np.asarray(group, dtype=np.int64),
+            "exempt": np.asarray(exempt, dtype=bool)}
 
 
 def request_labels(jsonl: str) -> np.ndarray:
@@ -60,21 +106,111 @@ def request_labels(jsonl: str) -> np.ndarray:
     return np.asarray(out, dtype=np.int64)
 
 
-def request_scores(P: np.ndarray, model_classes: np.ndarray, req: np.ndarray, n_req: int):
-    """Per request (0-based index = line - 1): max row risk and that row's top attack class."""
+def row_risks(P: np.ndarray, model_classes: np.ndarray, exempt: np.ndarray):
+    """Per row: risk (1 - P(benign), less P(ssrf) where SSRF is exempt) and top counting class."""
     cls = np.asarray(model_classes)
     bi = int(np.where(cls == 0)[0][0])
+    si = np.where(cls == SSRF)[0]
     risk = 1.0 - P[:, bi]
     Pa = P.copy()
     Pa[:, bi] = -1
+    if len(si):
+        risk = risk - np.where(exempt, P[:, si[0]], 0.0)
+        Pa[exempt, si[0]] = -1
     top = cls[np.argmax(Pa, axis=1)]
+    return np.clip(risk, 0.0, 1.0), top
+
+
+def calibrate(raw: np.ndarray, group: np.ndarray, cal: dict | None, glob: dict | None) -> np.ndarray:
+    """src/model/calibration.rs: per group, piecewise linear through (0,0), (a_g, A), (d_g, D), (1,1)."""
+    if not cal:
+        return raw
+    out = raw.astype(np.float64).copy()
+    for name, t in cal.items():
+        m = group == GROUPS.index(name)
+        if not m.any():
+            continue
+        xs = [0.0, t["annotate"], t["deny"], 1.0]
+        ys = [0.0, glob["annotate"], glob["deny"], 1.0]
+        out[m] = np.interp(raw[m], xs, ys)
+    return out
+
+
+def request_scores(P: np.ndarray, model_classes: np.ndarray, split: dict, n_req: int, cal=None, glob=None):
+    """Per request (0-based index = line - 1): max calibrated row risk and that row's top class."""
+    risk, top = row_risks(P, model_classes, split["exempt"])
+    risk = calibrate(risk, split["group"], cal, glob)
     r_risk = np.zeros(n_req, dtype=np.float64)
     r_cls = np.zeros(n_req, dtype=np.int64)
-    idx = req - 1
+    idx = split["req"] - 1
     order = np.argsort(risk, kind="stable")  # ascending: later writes (higher risk) win
     r_risk[idx[order]] = risk[order]
     r_cls[idx[order]] = top[order]
     return r_risk, r_cls
+
+
+def group_maxima(P: np.ndarray, model_classes: np.ndarray, split: dict, n_req: int, g: int):
+    """Per request: the highest raw risk among its rows of group g (-1 where it has none)."""
+    risk, _ = row_risks(P, model_classes, split["exempt"])
+    m = split["group"] == g
+    out = np.full(n_req, -1.0)
+    np.maximum.at(out, split["req"][m] - 1, risk[m])
+    return out
+
+
+def location_thresholds(P: np.ndarray, model_classes: np.ndarray, split: dict, labels: np.ndarray, glob: dict):
+    """Deny/annotate thresholds per location group, calibrated on validation's benign requests.
+
+    Each group with at least MIN_GROUP_REQUESTS benign requests gets the threshold that holds its
+    own benign requests to a per-group FPR q; q is the largest value (bisection) at which the
+    request-level FPR over all groups together stays within the global target. Noisy locations
+    (real user agents, cookies) thus get higher thresholds and quiet ones lower: value groups
+    (path, query, JSON, form, body, multipart) never below half the global threshold, header and
+    cookie groups never below it. Groups with too few benign requests keep the global thresholds."""
+    ben = labels == 0
+    n = len(labels)
+    maxima = {g: group_maxima(P, model_classes, split, n, g) for g in range(len(GROUPS))}
+    own = {g: ben & (mx >= 0) for g, mx in maxima.items()}
+    calibrated = [g for g in maxima if int(own[g].sum()) >= MIN_GROUP_REQUESTS]
+
+    def floor(g: int, key: str) -> float:
+        # Headers and cookies vary by client more than by API, and the clients of validation are
+        # a sample: their thresholds may rise above the global one, never fall below it.
+        return glob[key] if GROUPS[g] in RELAX_ONLY else max(0.5 * glob[key], 0.05)
+
+    def thresholds(q: float, key: str) -> dict:
+        return {g: max(threshold_for_fpr(maxima[g][own[g]], q), floor(g, key)) for g in calibrated}
+
+    def fpr(th: dict, key: str) -> float:
+        hit = np.zeros(n, dtype=bool)
+        for g, mx in maxima.items():
+            hit |= mx >= th.get(g, glob[key])
+        return float(hit[ben].mean())
+
+    def search(target: float, key: str) -> dict:
+        lo, hi = target / 50, target
+        if fpr(thresholds(hi, key), key) <= target:
+            return thresholds(hi, key)
+        for _ in range(14):
+            mid = (lo + hi) / 2
+            lo, hi = (mid, hi) if fpr(thresholds(mid, key), key) <= target else (lo, mid)
+        return thresholds(lo, key)
+
+    deny = search(DENY_FPR, "deny")
+    ann = search(ANNOTATE_FPR, "annotate")
+    out, report = {}, {}
+    for g, name in enumerate(GROUPS):
+        nb = int(own[g].sum())
+        if g not in deny:
+            report[name] = {"benign_requests": nb, "thresholds": "global"}
+            continue
+        d = min(deny[g], 0.999)
+        a = min(ann[g], d)
+        report[name] = {"benign_requests": nb, "annotate": round(a, 4), "deny": round(d, 4)}
+        if abs(d - glob["deny"]) > 1e-4 or abs(a - glob["annotate"]) > 1e-4:
+            out[name] = {"annotate": round(a, 4), "deny": round(d, 4)}
+    report["request_fpr_deny"] = fpr({GROUPS.index(k): v["deny"] for k, v in out.items()}, "deny")
+    return out, report
 
 
 def threshold_for_fpr(benign_scores: np.ndarray, fpr: float) -> float:
@@ -164,9 +300,9 @@ def _oversampled(y: np.ndarray, seed: int) -> np.ndarray:
     return idx
 
 
-def score_model(model, split: dict, labels: np.ndarray):
+def score_model(model, split: dict, labels: np.ndarray, cal=None, glob=None):
     P = model.predict_proba(split["X"])
-    return request_scores(P, model.classes_, split["req"], len(labels))
+    return request_scores(P, model.classes_, split, len(labels), cal, glob)
 
 
 def objective(m: dict) -> float:
@@ -206,10 +342,14 @@ def train_and_select(data: dict, schema: dict, with_mlp: bool, log=print, labels
     best = None
     scores, cand_thresholds = [], []
     for name, hp, model, secs in cands:
-        vr, vc = score_model(model, data["val"], labels["val"])
+        P = model.predict_proba(data["val"]["X"])
+        vr, vc = request_scores(P, model.classes_, data["val"], len(labels["val"]))
         ben = labels["val"] == 0
         t_deny = threshold_for_fpr(vr[ben], DENY_FPR)
         t_ann = min(threshold_for_fpr(vr[ben], ANNOTATE_FPR), t_deny)
+        glob = {"annotate": t_ann, "deny": t_deny}
+        cal, cal_report = location_thresholds(P, model.classes_, data["val"], labels["val"], glob)
+        vr, vc = request_scores(P, model.classes_, data["val"], len(labels["val"]), cal, glob)
         m = metrics_at(vr, vc, labels["val"], t_deny, t_ann)
         obj = objective(m)
         scores.append(obj)
@@ -222,20 +362,22 @@ def train_and_select(data: dict, schema: dict, with_mlp: bool, log=print, labels
         margin = 0.002 if best is not None and size > best["size"] else 0.0
         if best is None or obj > best["objective"] + margin:
             best = {"name": name, "hp": hp, "model": model, "objective": obj, "train_seconds": secs, "size": size,
-                    "thresholds": {"annotate": round(t_ann, 4), "deny": round(t_deny, 4)}, "val": m}
+                    "thresholds": {"annotate": round(t_ann, 4), "deny": round(t_deny, 4)}, "val": m,
+                    "location_thresholds": cal, "location_report": cal_report}
     spread = None
     meta_path = os.path.join(work, "val.meta.jsonl")
     if os.path.exists(meta_path):
         with open(meta_path) as f:
             providers = np.asarray([json.loads(line)["provider"] for line in f])
-        vr, _ = score_model(best["model"], data["val"], labels["val"])
+        vr, _ = score_model(best["model"], data["val"], labels["val"], best["location_thresholds"], best["thresholds"])
         ben = labels["val"] == 0
         spread = deny_threshold_spread(vr[ben], providers[ben])
         log(f"deny threshold {best['thresholds']['deny']:.3f}; over provider resamples of validation: "
             f"threshold p10/50/90 {spread['deny_p10_p50_p90']}, FPR on left-out providers p10/50/90 "
             f"{spread['left_out_fpr_p10_p50_p90']} (above {DENY_FPR_BOUND:.1%} in {spread['left_out_fpr_above_bound']:.0%})")
-    tr, tc = score_model(best["model"], data["test"], labels["test"])
     th = best["thresholds"]
+    log("location thresholds: " + ", ".join(f"{k} {v['deny']:.3f}" for k, v in best["location_thresholds"].items()))
+    tr, tc = score_model(best["model"], data["test"], labels["test"], best["location_thresholds"], th)
     test_m = metrics_at(tr, tc, labels["test"], th["deny"], th["annotate"])
     log(f"selected {best['name']} {best['hp']}; test: benign FPR deny={test_m['benign_fpr_deny']:.4%} "
         f"annotate={test_m['benign_fpr_annotate']:.4%}; "
@@ -249,7 +391,7 @@ def train_and_select(data: dict, schema: dict, with_mlp: bool, log=print, labels
         "validation": best["val"],
         "test": test_m,
         "calibration": {"deny_target_fpr": DENY_FPR, "deny_bound_fpr": DENY_FPR_BOUND, "annotate_target_fpr": ANNOTATE_FPR,
-                        "level": "request", "split": "val",
+                        "level": "request", "split": "val", "per_location": best["location_report"],
                         "deny_over_provider_resamples": spread},
     }
     best["test_scores"] = (tr, tc)
@@ -311,7 +453,7 @@ def parity_and_eval(cli: str, onnx_path: str, meta_path: str, test_jsonl: str, r
 
 def second_benign_metrics(result: dict, split: dict, n_req: int, metas: list) -> dict:
     """FPR of the selected model on the held-out benign set, with the APIs that trip it."""
-    r, c = score_model(result["model"], split, np.zeros(n_req, dtype=np.int64))
+    r, c = score_model(result["model"], split, np.zeros(n_req, dtype=np.int64), result["location_thresholds"], result["thresholds"])
     th = result["thresholds"]
     flagged = np.where(r >= th["deny"])[0]
     worst = {}
@@ -338,3 +480,76 @@ def recall_by_source(result: dict, meta_jsonl: str) -> dict:
         n, k = out.get(key, (0, 0))
         out[key] = (n + 1, k + int(r[i] >= t))
     return {key: {"n": n, "recall_deny": round(k / n, 4)} for key, (n, k) in sorted(out.items())}
+
+
+_AT_LOCATION = re.compile(r"^model:\S+ p=\S+ at (.+)$")
+
+
+def external_report(cli: str, onnx_path: str, meta_path: str, bench_jsonl: str, bench_meta: str, log=print) -> dict:
+    """The external benchmark through `apiward eval` as served (tract, the filter's defaults):
+    benign FPR by recorded API family and by the location that tripped it, recall by class, by
+    payload source and by location group. Nothing here feeds back into training or thresholds."""
+    out_path = bench_jsonl + ".eval.jsonl"
+    p = subprocess.run([cli, "eval", "--in", bench_jsonl, "--model", onnx_path, "--metadata", meta_path,
+                        "--out", out_path, "--json"], capture_output=True, text=True)
+    if p.returncode != 0:
+        log(f"external benchmark: apiward eval failed: {p.stderr.strip()[-400:]}")
+        return {"ok": False, "error": p.stderr.strip()[-400:]}
+    with open(bench_meta) as f:
+        metas = [json.loads(line) for line in f]
+    with open(bench_jsonl) as f:
+        targets = [json.loads(line).get("target") for line in f]
+    rows = {}
+    with open(out_path) as f:
+        for line in f:
+            j = json.loads(line)
+            rows[j["line"]] = j
+    ben = {"n": 0, "denied": 0, "annotated": 0, "by_family": {}, "denied_at_group": {}, "examples": []}
+    att = {"n": 0, "denied": 0, "by_class": {}, "by_source": {}, "by_group": {}}
+
+    def bump(d, k, hit):
+        n, h = d.get(k, (0, 0))
+        d[k] = (n + 1, h + int(hit))
+
+    for i, m in enumerate(metas):
+        j = rows.get(i + 1)
+        if j is None:
+            continue
+        denied = j["action"] == "deny"
+        loc = None
+        for r in j.get("reasons", []):
+            mm = _AT_LOCATION.match(r.split(";")[0])
+            if mm:
+                loc = mm.group(1)
+                break
+        if j["label"] == "benign":
+            ben["n"] += 1
+            ben["denied"] += denied
+            ben["annotated"] += j["action"] in ("annotate", "deny")
+            bump(ben["by_family"], m["family"], denied)
+            if denied and loc:
+                g = GROUPS[location_group(loc)]
+                ben["denied_at_group"][g] = ben["denied_at_group"].get(g, 0) + 1
+                if len(ben["examples"]) < 20:
+                    ben["examples"].append({"provider": m["provider"], "class": j["class"], "score": round(j["score"], 3), "at": loc})
+        else:
+            att["n"] += 1
+            att["denied"] += denied
+            bump(att["by_class"], j["label"], denied)
+            bump(att["by_source"], f"{m['source']}|{j['label']}", denied)
+            t = targets[i]
+            bump(att["by_group"], GROUPS[location_group(t)] if t else "name or payload match", denied)
+    fmt = lambda d: {k: {"n": n, "recall" if d is not ben["by_family"] else "fpr": round(h / n, 4)} for k, (n, h) in sorted(d.items())}  # noqa: E731
+    res = {
+        "ok": True,
+        "benign": {"n": ben["n"], "fpr_deny": round(ben["denied"] / max(1, ben["n"]), 5),
+                   "fpr_annotate": round(ben["annotated"] / max(1, ben["n"]), 5),
+                   "by_family": {k: {"n": n, "fpr": round(h / n, 5)} for k, (n, h) in sorted(ben["by_family"].items())},
+                   "denied_at_location_group": ben["denied_at_group"], "denied_examples": ben["examples"]},
+        "attacks": {"n": att["n"], "recall": round(att["denied"] / max(1, att["n"]), 4),
+                    "by_class": fmt(att["by_class"]), "by_source": fmt(att["by_source"]), "by_location_group": fmt(att["by_group"])},
+    }
+    log(f"external benchmark (as served): benign FPR {res['benign']['fpr_deny']:.3%} (n = {ben['n']}), "
+        f"attack recall {res['attacks']['recall']:.2%} (n = {att['n']}); "
+        + " ".join(f"{k}={v['recall']:.2f}" for k, v in res["attacks"]["by_class"].items()))
+    return res

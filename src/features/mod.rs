@@ -12,16 +12,16 @@ pub use inert::{is_inert, MAX_INERT_BYTES};
 
 use crate::decode;
 use crate::hash::{hash64, hash64_parts};
-use crate::request::{InspectedValue, LocationKind};
+use crate::request::{ssrf_exempt, InspectedValue, LocationGroup, LocationKind};
 
 /// Version of the feature schema; models record the version they were trained on.
-pub const SCHEMA_VERSION: u32 = 3;
+pub const SCHEMA_VERSION: u32 = 4;
 
 /// Buckets of the hashed n-gram block.
 pub const NGRAM_BUCKETS: usize = 4096;
 
 /// Classes the detector knows, in label-index order (`apiward featurize` writes these indices).
-pub const CLASSES: [&str; 13] = [
+pub const CLASSES: [&str; 14] = [
     "benign",
     "sqli",
     "nosqli",
@@ -35,6 +35,7 @@ pub const CLASSES: [&str; 13] = [
     "crlf",
     "deserialization",
     "ldap",
+    "open_redirect",
 ];
 
 /// Characters counted individually (after decoding).
@@ -97,8 +98,11 @@ const CHARS_OFFSET: usize = STATS_OFFSET + GENERAL_STATS.len();
 const KEYWORDS_OFFSET: usize = CHARS_OFFSET + COUNTED_CHARS.len();
 const LOCATION_OFFSET: usize = KEYWORDS_OFFSET + keywords::FAMILIES.len();
 
+/// Set when the value sits where the client is sent back to (`redirect_uri`, `returnTo`, ...).
+const RETURN_TARGET_OFFSET: usize = LOCATION_OFFSET + LocationGroup::ALL.len();
+
 /// Length of a feature vector.
-pub const FEATURE_DIM: usize = LOCATION_OFFSET + LocationKind::ALL.len();
+pub const FEATURE_DIM: usize = RETURN_TARGET_OFFSET + 1;
 
 /// Index of a class name in [`CLASSES`].
 pub fn class_index(name: &str) -> Option<usize> {
@@ -112,10 +116,11 @@ pub fn feature_names() -> Vec<String> {
     names.extend(COUNTED_CHARS.iter().map(|(_, n)| format!("count_{n}")));
     names.extend(keywords::FAMILIES.iter().map(|f| format!("kw_{}", f.name)));
     names.extend(
-        LocationKind::ALL
+        LocationGroup::ALL
             .iter()
-            .map(|k| format!("loc_{}", k.as_str())),
+            .map(|g| format!("loc_{}", g.as_str())),
     );
+    names.push("loc_return_target".to_string());
     names
 }
 
@@ -242,11 +247,10 @@ pub fn extract_sparse(value: &InspectedValue) -> SparseRow {
     for (i, hits) in keywords::family_hits(&lower).into_iter().enumerate() {
         row.push(KEYWORDS_OFFSET + i, hits.min(4) as f32 / 4.0);
     }
-    if let Some(i) = LocationKind::ALL
-        .iter()
-        .position(|k| *k == value.location.kind)
+    row.push(LOCATION_OFFSET + LocationGroup::of(&value.location) as usize, 1.0);
+    if value.location.kind != LocationKind::Header && ssrf_exempt(&value.location)
     {
-        row.push(LOCATION_OFFSET + i, 1.0);
+        row.push(RETURN_TARGET_OFFSET, 1.0);
     }
     row
 }
@@ -512,16 +516,17 @@ mod tests {
     }
 
     #[test]
-    fn location_is_one_hot() {
+    fn location_group_is_one_hot() {
         let f = features(LocationKind::Cookie, "a b");
         assert_eq!(named(&f, "loc_cookie"), 1.0);
         assert_eq!(
-            LocationKind::ALL
+            LocationGroup::ALL
                 .iter()
-                .map(|k| named(&f, &format!("loc_{}", k.as_str())))
+                .map(|g| named(&f, &format!("loc_{}", g.as_str())))
                 .sum::<f32>(),
             1.0
         );
+        assert_eq!(named(&f, "loc_return_target"), 0.0);
     }
 
     #[test]

