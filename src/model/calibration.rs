@@ -25,6 +25,7 @@ pub use crate::request::{ssrf_exempt, LocationGroup};
 
 /// Deny and annotate thresholds calibrated for one location group, as written in metadata.
 #[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct GroupThresholds {
     /// Raw risk from which a value of this group is as suspicious as `annotate` globally.
