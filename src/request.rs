@@ -477,7 +477,12 @@ fn multipart_values(body: &str, boundary: &str, values: &mut Vec<InspectedValue>
                     match k.trim().to_ascii_lowercase().as_str() {
                         "name" => {
                             if !is_plain_name(&v) {
-                                push(values, LocationKind::Multipart, &format!("{v}#key"), v.clone());
+                                push(
+                                    values,
+                                    LocationKind::Multipart,
+                                    &format!("{v}#key"),
+                                    v.clone(),
+                                );
                             }
                             name = v
                         }
@@ -945,5 +950,4 @@ mod tests {
             assert!(!ssrf_exempt(&loc(kind, name)), "{kind:?} {name}");
         }
     }
-
 }

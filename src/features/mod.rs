@@ -247,9 +247,11 @@ pub fn extract_sparse(value: &InspectedValue) -> SparseRow {
     for (i, hits) in keywords::family_hits(&lower).into_iter().enumerate() {
         row.push(KEYWORDS_OFFSET + i, hits.min(4) as f32 / 4.0);
     }
-    row.push(LOCATION_OFFSET + LocationGroup::of(&value.location) as usize, 1.0);
-    if value.location.kind != LocationKind::Header && ssrf_exempt(&value.location)
-    {
+    row.push(
+        LOCATION_OFFSET + LocationGroup::of(&value.location) as usize,
+        1.0,
+    );
+    if value.location.kind != LocationKind::Header && ssrf_exempt(&value.location) {
         row.push(RETURN_TARGET_OFFSET, 1.0);
     }
     row
