@@ -248,7 +248,6 @@ def recorded_traffic(scale: float) -> dict:
         if key in seen or not r.get("uri", "").startswith("/"):
             continue
         seen.add(key)
-        _PROVIDERS_BY_SOURCE.setdefault(r.get("source", "recorded"), set()).add(r["provider"])
         split = real_split(r["provider"])
         if per_api[(split, r["provider"])] >= cap:
             continue
@@ -257,14 +256,6 @@ def recorded_traffic(scale: float) -> dict:
         rec["provider"], rec["source"] = r["provider"], r.get("source", "recorded")
         out[split].append(rec)
     return out
-
-
-_PROVIDERS_BY_SOURCE: dict = {}
-
-
-def traffic_providers(src) -> set:
-    """APIs (providers) recorded by one traffic source, as recorded_traffic saw them."""
-    return _PROVIDERS_BY_SOURCE.get(src.name, set())
 
 
 def client_headers(split: str):
@@ -556,7 +547,7 @@ def main() -> None:
                         for s in srcs.values()],
             "recorded_traffic": [{"name": s.name, "registry": s.registry, "version": s.used_version or s.version,
                                   "licence": s.licence, "api": s.api,
-                                  "split": sorted({real_split(p) for p in traffic_providers(s)})}
+                                  "split": sorted({split for split, recs in real.items() for r in recs if r["source"] == s.name})}
                                  for s in traffic_srcs],
             "client_headers": [{"name": s.name, "registry": s.kind, "version": s.used_version or s.version,
                                 "licence": s.licence, "what": s.what, "split": s.split}

@@ -151,9 +151,9 @@ def request_scores(P: np.ndarray, model_classes: np.ndarray, split: dict, n_req:
     return r_risk, r_cls
 
 
-def group_maxima(P: np.ndarray, model_classes: np.ndarray, split: dict, n_req: int, g: int):
-    """Per request: the highest raw risk among its rows of group g (-1 where it has none)."""
-    risk, _ = row_risks(P, model_classes, split["exempt"])
+def group_maxima(risk: np.ndarray, split: dict, n_req: int, g: int):
+    """Per request: the highest of the rows' raw `risk` among its rows of group g (-1 where it
+    has none)."""
     m = split["group"] == g
     out = np.full(n_req, -1.0)
     np.maximum.at(out, split["req"][m] - 1, risk[m])
@@ -171,7 +171,8 @@ def location_thresholds(P: np.ndarray, model_classes: np.ndarray, split: dict, l
     cookie groups never below it. Groups with too few benign requests keep the global thresholds."""
     ben = labels == 0
     n = len(labels)
-    maxima = {g: group_maxima(P, model_classes, split, n, g) for g in range(len(GROUPS))}
+    risk, _ = row_risks(P, model_classes, split["exempt"])
+    maxima = {g: group_maxima(risk, split, n, g) for g in range(len(GROUPS))}
     own = {g: ben & (mx >= 0) for g, mx in maxima.items()}
     calibrated = [g for g in maxima if int(own[g].sum()) >= MIN_GROUP_REQUESTS]
 
