@@ -8,6 +8,7 @@
 //! [`SecurityEvent::build`] and hands the encoded records to its VM's outboxes.
 
 pub mod ecs;
+pub mod lease;
 pub mod ocsf;
 pub mod outbox;
 pub mod privacy;
