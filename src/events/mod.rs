@@ -14,7 +14,7 @@ pub mod outbox;
 pub mod privacy;
 pub mod sink;
 
-use crate::config::{Mode, PrivacyConfig, Schema};
+use crate::config::{ClientIpMode, Mode, PrivacyConfig, Schema};
 use crate::dlp::Kind;
 use crate::policy::{Action, Decision};
 
@@ -150,6 +150,21 @@ impl SecurityEvent {
             Some(ip) => privacy::client_ip(ip, privacy),
             None => (None, None),
         };
+        // What stands for the client's address in free text (reasons name the client).
+        let stand_in = match privacy.client_ip {
+            ClientIpMode::Full => None,
+            ClientIpMode::Truncate => Some(
+                client_ip
+                    .clone()
+                    .unwrap_or_else(|| "[REDACTED:ip]".to_string()),
+            ),
+            ClientIpMode::Hash => client_hash.as_ref().map(|h| format!("ip:{h}")),
+            ClientIpMode::Omit => Some("[REDACTED:ip]".to_string()),
+        };
+        let unaddressed = |text: &str| match (record.client_ip, &stand_in) {
+            (Some(ip), Some(with)) => privacy::replace_address(text, ip, with),
+            _ => text.to_string(),
+        };
         SecurityEvent {
             time_ms: record.time_ms,
             action: decision.action,
@@ -161,7 +176,7 @@ impl SecurityEvent {
             reasons: decision
                 .reasons
                 .iter()
-                .map(|r| privacy::redact_text(r, MAX_REASON))
+                .map(|r| privacy::redact_text(&unaddressed(r), MAX_REASON))
                 .collect(),
             signals: {
                 let mut s: Vec<String> = decision

@@ -60,6 +60,35 @@ pub fn client_ip(ip: &str, p: &PrivacyConfig) -> (Option<String>, Option<String>
     }
 }
 
+/// `text` with every occurrence of the client address `ip` (as received, and in canonical form)
+/// replaced by `with`: behaviour reasons name the client (`rate: … from client 203.0.113.9`), so
+/// under `truncate`, `hash` or `omit` they must not carry the address either. An occurrence
+/// must stand alone (not inside a longer address or number).
+pub fn replace_address(text: &str, ip: &str, with: &str) -> String {
+    let ip = ip.trim();
+    let mut forms = vec![ip.to_string()];
+    if let Ok(a) = ip.parse::<IpAddr>() {
+        forms.push(a.to_string());
+    }
+    let part = |c: char| c.is_ascii_hexdigit() || c == '.' || c == ':';
+    let mut out = text.to_string();
+    for form in forms.iter().filter(|f| !f.is_empty()) {
+        let mut result = String::with_capacity(out.len());
+        let mut rest = out.as_str();
+        while let Some(i) = rest.find(form.as_str()) {
+            let before = rest[..i].chars().next_back();
+            let after = rest[i + form.len()..].chars().next();
+            let alone = !before.is_some_and(part) && !after.is_some_and(part);
+            result.push_str(&rest[..i]);
+            result.push_str(if alone { with } else { form });
+            rest = &rest[i + form.len()..];
+        }
+        result.push_str(rest);
+        out = result;
+    }
+    out
+}
+
 /// IPv4 to its /24, IPv6 to its /48 (an IPv4-mapped IPv6 address as IPv4).
 pub fn truncate(addr: IpAddr) -> IpAddr {
     match addr {
