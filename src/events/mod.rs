@@ -299,11 +299,40 @@ impl SecurityEvent {
                 m.push_str(&format!(": response exposes {}", kinds.join(", ")));
             }
         }
-        if let Some(first) = self.reasons.first() {
+        if self.rule_type() == "dlp" {
+            // The request's own reason (the model found nothing) says nothing about the response.
+            if let Some(why) = self.response.as_ref().and_then(|r| r.skipped.as_ref()) {
+                m.push_str(": response not inspected: ");
+                m.push_str(why);
+            }
+        } else if let Some(first) = self.reasons.first() {
             m.push_str(": ");
             m.push_str(first);
         }
         m
+    }
+
+    /// What matched, for the rule's condition / description: the response finding for a DLP
+    /// event, else the first reason.
+    pub fn condition(&self) -> Option<String> {
+        if self.rule_type() == "dlp" {
+            if let Some(r) = &self.response {
+                if let Some(why) = &r.skipped {
+                    return Some(format!("response not inspected: {why}"));
+                }
+                let kinds: Vec<String> = r
+                    .counts
+                    .iter()
+                    .map(|(k, n)| format!("{}={n}", k.as_str()))
+                    .collect();
+                return Some(format!(
+                    "response exposes {} ({})",
+                    kinds.join(","),
+                    r.applied
+                ));
+            }
+        }
+        self.reasons.first().cloned()
     }
 
     /// The encoded records of this event in `schema` (OCSF: the HTTP Activity, then a Detection

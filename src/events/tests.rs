@@ -158,6 +158,30 @@ fn a_plain_allow_is_not_notable_and_a_masked_response_is_an_alert() {
         a["unmapped"]["apiward"]["response_inspection"]["counts"]["card"],
         50
     );
+    // The rule says what the response exposed, not the request's (empty) model verdict.
+    assert_eq!(
+        a["firewall_rule"]["condition"],
+        "response exposes card=50 (mask)"
+    );
+    assert_eq!(
+        a["message"],
+        "apiward allow POST /a: response exposes 50 card"
+    );
+    let doc = &e.encode(Schema::Ecs)[0];
+    assert_eq!(
+        doc["rule"]["description"],
+        "response exposes card=50 (mask)"
+    );
+    let skipped = ResponseFindings {
+        counts: vec![],
+        applied: "annotate",
+        skipped: Some("content-encoding gzip not inspected".into()),
+    };
+    let e = SecurityEvent::build(&d, &r, Some(skipped), &privacy());
+    assert_eq!(
+        e.condition().as_deref(),
+        Some("response not inspected: content-encoding gzip not inspected")
+    );
 }
 
 #[test]
