@@ -6,7 +6,7 @@ PIP := .venv/bin/pip
 WASM := target/wasm32-wasip1/release/apiward.wasm
 CLI := target/release/apiward
 
-.PHONY: ecs-fields oci dist test-dist dist-deps bench bench-native bench-quick bench-detect model-check all build wasm cli target venv run demo test test-native test-e2e validate model lint fmt clean
+.PHONY: event-samples ecs-fields oci dist test-dist dist-deps bench bench-native bench-quick bench-detect model-check all build wasm cli target venv run demo test test-native test-e2e validate model lint fmt clean
 
 all: build
 
@@ -93,6 +93,12 @@ ecs-fields: $(ECS_FIELDS)
 $(ECS_FIELDS): tests/e2e/ecs/package.json
 	cd tests/e2e/ecs && npm install --no-package-lock --no-audit --no-fund --loglevel=error
 	touch $@
+
+# One security event of each kind and encoding (OCSF HTTP Activity and Detection Finding, ECS; a
+# deny and a DLP finding) from a real Envoy, validated like the e2e tests validate events, into
+# examples/events/.
+event-samples: wasm venv ecs-fields
+	$(PY) examples/event_samples.py
 
 # envoy/envoy.yaml (and the filter's on_configure) as Envoy loads it.
 validate: wasm venv

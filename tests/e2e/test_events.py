@@ -845,3 +845,14 @@ def test_a_compressed_leaking_report_passes_unread_and_the_skip_is_reported(live
     assert e, "the skip became an event"
     assert e["unmapped"]["apiward"]["response_inspection"]["skipped"] == "content-encoding gzip not inspected"
     assert e["http_request"]["url"]["path"] == "/api/reports/payments" and ocsf_errors(e) == []
+
+
+# ---------------------------------------------------------------------------------------------
+# The committed samples (make event-samples regenerates them from a real Envoy)
+
+
+def test_the_committed_event_samples_are_valid():
+    import event_samples
+
+    found = event_samples.check(event_samples.HERE / "events")
+    assert found == {name: [] for name in event_samples.SAMPLES}, found
