@@ -199,37 +199,74 @@ pub fn redact_query(query: &str, max: usize) -> String {
     clip(&out.join("&"), max)
 }
 
-/// A JSON value with sensitive keys' values replaced and every string redacted.
-fn redact_json(v: &mut serde_json::Value) {
+/// Writes `v` as compact JSON (serde_json's layout) into `out` with sensitive keys' values
+/// replaced and every string, keys included, redacted, and stops once `out` is longer than
+/// `max`: an excerpt keeps only its first `max` bytes, so the rest of a large body is neither
+/// scanned nor written. Returns false when it stopped early.
+fn write_redacted_json(v: &serde_json::Value, out: &mut String, max: usize) -> bool {
+    use serde_json::Value;
+    fn string(s: &str, out: &mut String) {
+        let redacted = if dlp::scan(s, KindSet::ALL).is_empty() {
+            Value::String(s.to_string())
+        } else {
+            Value::String(dlp::redact(s, KindSet::ALL))
+        };
+        out.push_str(&redacted.to_string());
+    }
+    if out.len() > max {
+        return false;
+    }
     match v {
-        serde_json::Value::Object(map) => {
-            for (k, val) in map.iter_mut() {
+        Value::Object(map) => {
+            out.push('{');
+            for (i, (k, val)) in map.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                string(k, out);
+                out.push(':');
                 if dlp::is_sensitive_name(k) {
-                    *val = serde_json::Value::String(REDACTED.to_string());
-                } else {
-                    redact_json(val);
+                    out.push_str(&Value::String(REDACTED.to_string()).to_string());
+                } else if !write_redacted_json(val, out, max) {
+                    return false;
+                }
+                if out.len() > max {
+                    return false;
                 }
             }
+            out.push('}');
         }
-        serde_json::Value::Array(items) => items.iter_mut().for_each(redact_json),
-        serde_json::Value::String(s) if !dlp::scan(s, KindSet::ALL).is_empty() => {
-            *s = dlp::redact(s, KindSet::ALL);
+        Value::Array(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                if !write_redacted_json(item, out, max) {
+                    return false;
+                }
+            }
+            out.push(']');
         }
-        _ => {}
+        Value::String(s) => string(s, out),
+        other => out.push_str(&other.to_string()),
     }
+    out.len() <= max
 }
 
 /// A redacted excerpt of a request body, at most `max` bytes: JSON with sensitive fields and
 /// personal data removed, a form as a query, anything else as redacted text. Redaction happens
-/// on the whole body read, before it is cut, so a secret is never cut in half and half sent.
+/// before the cut, so a secret is never cut in half and half sent; JSON is redacted value by
+/// value only as far as the excerpt reaches (a 10 KB body costs what its first `max` bytes do).
 pub fn excerpt(body: &[u8], max: usize) -> Option<String> {
     if max == 0 || body.is_empty() {
         return None;
     }
     let text = match serde_json::from_slice::<serde_json::Value>(body) {
-        Ok(mut v) => {
-            redact_json(&mut v);
-            v.to_string()
+        Ok(v) => {
+            let mut out = String::new();
+            write_redacted_json(&v, &mut out, max);
+            out
         }
         Err(_) => {
             let s = String::from_utf8_lossy(body);
@@ -329,6 +366,31 @@ mod tests {
             r#"{"card":"[REDACTED:card]","nested":{"client_secret":"[REDACTED]"},"password":"[REDACTED]","user":"bob"}"#
         );
         assert!(excerpt(body, 10).unwrap().len() <= 10);
+        // Keys are personal data too; the excerpt of a large body is its redacted prefix.
+        let e = excerpt(br#"{"alice@example.org":{"nr":"123-45-6789"}}"#, 4096).unwrap();
+        assert_eq!(e, r#"{"[REDACTED:email]":{"nr":"[REDACTED:ssn]"}}"#);
+        let items: Vec<String> = (0..400)
+            .map(|i| {
+                format!(r#"{{"id":{i},"note":"mail u{i}@example.org","tags":[true,null,1.5]}}"#)
+            })
+            .collect();
+        let big = format!(r#"{{"items":[{}],"token":"t"}}"#, items.join(","));
+        let whole = {
+            let mut out = String::new();
+            assert!(write_redacted_json(
+                &serde_json::from_str(&big).unwrap(),
+                &mut out,
+                usize::MAX
+            ));
+            out
+        };
+        assert!(whole.starts_with(
+            r#"{"items":[{"id":0,"note":"mail [REDACTED:email]","tags":[true,null,1.5]},"#
+        ));
+        assert!(whole.ends_with(r#""token":"[REDACTED]"}"#));
+        for max in [1, 37, 256, 4096] {
+            assert_eq!(excerpt(big.as_bytes(), max).unwrap(), clip(&whole, max));
+        }
         assert_eq!(excerpt(body, 0), None);
         assert_eq!(
             excerpt(b"user=bob&pass=hunter2", 100).unwrap(),
