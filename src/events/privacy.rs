@@ -199,76 +199,158 @@ pub fn redact_query(query: &str, max: usize) -> String {
     clip(&out.join("&"), max)
 }
 
-/// Writes `v` as compact JSON (serde_json's layout) into `out` with sensitive keys' values
-/// replaced and every string, keys included, redacted, and stops once `out` is longer than
-/// `max`: an excerpt keeps only its first `max` bytes, so the rest of a large body is neither
-/// scanned nor written. Returns false when it stopped early.
-fn write_redacted_json(v: &serde_json::Value, out: &mut String, max: usize) -> bool {
-    use serde_json::Value;
-    fn string(s: &str, out: &mut String) {
-        let redacted = if dlp::scan(s, KindSet::ALL).is_empty() {
-            Value::String(s.to_string())
+/// Marks the early stop of [`JsonExcerpt`] (not a syntax error).
+const EXCERPT_FULL: &str = "apiward: excerpt full";
+
+/// Streams a JSON document into a compact redacted copy (sensitive keys' values replaced,
+/// every string, keys included, redacted), in document order, and stops with
+/// [`EXCERPT_FULL`] once the copy is longer than `max`: an excerpt keeps only its first `max`
+/// bytes, so the rest of a large body is neither parsed into memory, scanned nor written.
+struct JsonExcerpt<'a> {
+    out: &'a mut String,
+    max: usize,
+}
+
+impl JsonExcerpt<'_> {
+    fn string(&mut self, s: &str) {
+        let value = if dlp::scan(s, KindSet::ALL).is_empty() {
+            serde_json::Value::String(s.to_string())
         } else {
-            Value::String(dlp::redact(s, KindSet::ALL))
+            serde_json::Value::String(dlp::redact(s, KindSet::ALL))
         };
-        out.push_str(&redacted.to_string());
+        self.out.push_str(&value.to_string());
     }
-    if out.len() > max {
-        return false;
-    }
-    match v {
-        Value::Object(map) => {
-            out.push('{');
-            for (i, (k, val)) in map.iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                string(k, out);
-                out.push(':');
-                if dlp::is_sensitive_name(k) {
-                    out.push_str(&Value::String(REDACTED.to_string()).to_string());
-                } else if !write_redacted_json(val, out, max) {
-                    return false;
-                }
-                if out.len() > max {
-                    return false;
-                }
-            }
-            out.push('}');
+
+    fn check<E: serde::de::Error>(&self) -> Result<(), E> {
+        if self.out.len() > self.max {
+            Err(E::custom(EXCERPT_FULL))
+        } else {
+            Ok(())
         }
-        Value::Array(items) => {
-            out.push('[');
-            for (i, item) in items.iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                if !write_redacted_json(item, out, max) {
-                    return false;
-                }
-            }
-            out.push(']');
-        }
-        Value::String(s) => string(s, out),
-        other => out.push_str(&other.to_string()),
     }
-    out.len() <= max
+}
+
+impl<'de> serde::de::DeserializeSeed<'de> for JsonExcerpt<'_> {
+    type Value = ();
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for JsonExcerpt<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("JSON")
+    }
+
+    fn visit_bool<E: serde::de::Error>(self, v: bool) -> Result<(), E> {
+        self.out.push_str(if v { "true" } else { "false" });
+        self.check()
+    }
+
+    fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<(), E> {
+        self.out.push_str(&v.to_string());
+        self.check()
+    }
+
+    fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<(), E> {
+        self.out.push_str(&v.to_string());
+        self.check()
+    }
+
+    fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<(), E> {
+        self.out.push_str(&serde_json::Value::from(v).to_string());
+        self.check()
+    }
+
+    fn visit_str<E: serde::de::Error>(mut self, v: &str) -> Result<(), E> {
+        self.string(v);
+        self.check()
+    }
+
+    fn visit_unit<E: serde::de::Error>(self) -> Result<(), E> {
+        self.out.push_str("null");
+        self.check()
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        let max = self.max;
+        self.out.push('[');
+        let mut first = true;
+        loop {
+            let mark = self.out.len();
+            if !first {
+                self.out.push(',');
+            }
+            let seed = JsonExcerpt {
+                out: &mut *self.out,
+                max,
+            };
+            if seq.next_element_seed(seed)?.is_none() {
+                self.out.truncate(mark);
+                break;
+            }
+            first = false;
+        }
+        self.out.push(']');
+        self.check()
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(mut self, mut map: A) -> Result<(), A::Error> {
+        let max = self.max;
+        self.out.push('{');
+        let mut first = true;
+        while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+            if !first {
+                self.out.push(',');
+            }
+            first = false;
+            self.string(&key);
+            self.out.push(':');
+            if dlp::is_sensitive_name(&key) {
+                map.next_value::<serde::de::IgnoredAny>()?;
+                self.out
+                    .push_str(&serde_json::Value::String(REDACTED.to_string()).to_string());
+            } else {
+                map.next_value_seed(JsonExcerpt {
+                    out: &mut *self.out,
+                    max,
+                })?;
+            }
+            self.check()?;
+        }
+        self.out.push('}');
+        self.check()
+    }
+}
+
+/// The redacted JSON excerpt of `body`, or `None` if `body` is not JSON (as far as read).
+fn json_excerpt(body: &[u8], max: usize) -> Option<String> {
+    use serde::de::DeserializeSeed;
+    let mut out = String::new();
+    let mut de = serde_json::Deserializer::from_slice(body);
+    let seed = JsonExcerpt { out: &mut out, max };
+    match seed.deserialize(&mut de) {
+        Ok(()) => de.end().ok().map(|()| out),
+        Err(e) if e.to_string().starts_with(EXCERPT_FULL) => Some(out),
+        Err(_) => None,
+    }
 }
 
 /// A redacted excerpt of a request body, at most `max` bytes: JSON with sensitive fields and
 /// personal data removed, a form as a query, anything else as redacted text. Redaction happens
-/// before the cut, so a secret is never cut in half and half sent; JSON is redacted value by
-/// value only as far as the excerpt reaches (a 10 KB body costs what its first `max` bytes do).
+/// before the cut, so a secret is never cut in half and half sent; JSON is streamed and
+/// redacted value by value only as far as the excerpt reaches (a 10 KB body costs about what
+/// its first `max` bytes do), in document order.
 pub fn excerpt(body: &[u8], max: usize) -> Option<String> {
     if max == 0 || body.is_empty() {
         return None;
     }
-    let text = match serde_json::from_slice::<serde_json::Value>(body) {
-        Ok(v) => {
-            let mut out = String::new();
-            write_redacted_json(&v, &mut out, max);
-            out
-        }
-        Err(_) => {
+    let text = match json_excerpt(body, max) {
+        Some(json) => json,
+        None => {
             let s = String::from_utf8_lossy(body);
             let looks_form = !s.contains(char::is_whitespace) && s.contains('=');
             if looks_form {
@@ -363,7 +445,7 @@ mod tests {
         let e = excerpt(body, 4096).unwrap();
         assert_eq!(
             e,
-            r#"{"card":"[REDACTED:card]","nested":{"client_secret":"[REDACTED]"},"password":"[REDACTED]","user":"bob"}"#
+            r#"{"user":"bob","password":"[REDACTED]","card":"[REDACTED:card]","nested":{"client_secret":"[REDACTED]"}}"#
         );
         assert!(excerpt(body, 10).unwrap().len() <= 10);
         // Keys are personal data too; the excerpt of a large body is its redacted prefix.
@@ -375,22 +457,23 @@ mod tests {
             })
             .collect();
         let big = format!(r#"{{"items":[{}],"token":"t"}}"#, items.join(","));
-        let whole = {
-            let mut out = String::new();
-            assert!(write_redacted_json(
-                &serde_json::from_str(&big).unwrap(),
-                &mut out,
-                usize::MAX
-            ));
-            out
-        };
-        assert!(whole.starts_with(
-            r#"{"items":[{"id":0,"note":"mail [REDACTED:email]","tags":[true,null,1.5]},"#
-        ));
-        assert!(whole.ends_with(r#""token":"[REDACTED]"}"#));
+        let whole = json_excerpt(big.as_bytes(), usize::MAX).unwrap();
         for max in [1, 37, 256, 4096] {
             assert_eq!(excerpt(big.as_bytes(), max).unwrap(), clip(&whole, max));
         }
+        // Compact, like serde_json writes it; not JSON (or JSON with trailing bytes) is text.
+        assert_eq!(
+            json_excerpt(br#" { "a" : [ 1 , -2 , 2.5e3 , "x" , [ ] , { } ] } "#, 4096).as_deref(),
+            Some(r#"{"a":[1,-2,2500.0,"x",[],{}]}"#)
+        );
+        assert_eq!(json_excerpt(br#"{"a":1} trailing"#, 4096), None);
+        assert_eq!(json_excerpt(br#"{"a":"#, 4096), None);
+        let deep = "[".repeat(10_000);
+        assert_eq!(
+            json_excerpt(deep.as_bytes(), 4096),
+            None,
+            "recursion limit, no panic"
+        );
         assert_eq!(excerpt(body, 0), None);
         assert_eq!(
             excerpt(b"user=bob&pass=hunter2", 100).unwrap(),
