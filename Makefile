@@ -39,11 +39,14 @@ demo: build venv
 bench-quick: wasm venv
 	$(PY) examples/bench_quick.py
 
-# Throughput, latency, start-up and memory: Envoy, Envoy + apiward (monitor, enforce), nginx and
-# nginx + ModSecurity v3 + CRS PL1 in front of one upstream, interleaved rounds of wrk, then a
-# fixed-count run of 1 M requests for memory (about 15 minutes; results in BENCHMARKS.md).
+# Throughput, latency, start-up and memory: Envoy, Envoy + apiward (monitor, enforce, enforce with
+# security events to a loopback NDJSON sink: notable requests only, and sample_allow 1), nginx
+# and nginx + ModSecurity v3 + CRS PL1 in front of one upstream, interleaved rounds of wrk, then
+# a fixed-count run of 1 M requests for memory (about 18 minutes; results in BENCHMARKS.md).
 # Installs nginx / ModSecurity / CRS / wrk when missing. PERF_ARGS passes options, e.g.
-# make bench PERF_ARGS=--quick (a ~2-minute smoke run), PERF_ARGS='--rounds 3 --no-memory-run'.
+# make bench PERF_ARGS=--quick (a ~2-minute smoke run), PERF_ARGS='--rounds 3 --no-memory-run';
+# the events cost alone: PERF_ARGS='--quick --rounds 4 --proxies envoy,apiward-enforce,apiward-events,apiward-events-all
+# --no-memory-run --cold-starts 0 --out bench/results-perf-events.json'.
 PERF_ARGS ?=
 bench: wasm venv
 	bench/install-deps.sh
