@@ -6,7 +6,7 @@ PIP := .venv/bin/pip
 WASM := target/wasm32-wasip1/release/apiward.wasm
 CLI := target/release/apiward
 
-.PHONY: ecs-fields oci dist test-dist dist-deps bench bench-native bench-quick bench-detect model-check all build wasm cli target venv run demo test test-native test-e2e validate model lint fmt clean
+.PHONY: event-samples ecs-fields oci dist test-dist dist-deps bench bench-native bench-quick bench-detect model-check all build wasm cli target venv run demo test test-native test-e2e validate model lint fmt clean
 
 all: build
 
@@ -39,11 +39,14 @@ demo: build venv
 bench-quick: wasm venv
 	$(PY) examples/bench_quick.py
 
-# Throughput, latency, start-up and memory: Envoy, Envoy + apiward (monitor, enforce), nginx and
-# nginx + ModSecurity v3 + CRS PL1 in front of one upstream, interleaved rounds of wrk, then a
-# fixed-count run of 1 M requests for memory (about 15 minutes; results in BENCHMARKS.md).
+# Throughput, latency, start-up and memory: Envoy, Envoy + apiward (monitor, enforce, enforce with
+# security events to a loopback NDJSON sink: notable requests only, and sample_allow 1), nginx
+# and nginx + ModSecurity v3 + CRS PL1 in front of one upstream, interleaved rounds of wrk, then
+# a fixed-count run of 1 M requests for memory (about 18 minutes; results in BENCHMARKS.md).
 # Installs nginx / ModSecurity / CRS / wrk when missing. PERF_ARGS passes options, e.g.
-# make bench PERF_ARGS=--quick (a ~2-minute smoke run), PERF_ARGS='--rounds 3 --no-memory-run'.
+# make bench PERF_ARGS=--quick (a ~2-minute smoke run), PERF_ARGS='--rounds 3 --no-memory-run';
+# the events cost alone: PERF_ARGS='--quick --rounds 4 --proxies envoy,apiward-enforce,apiward-events,apiward-events-all
+# --no-memory-run --cold-starts 0 --out bench/results-perf-events.json'.
 PERF_ARGS ?=
 bench: wasm venv
 	bench/install-deps.sh
@@ -93,6 +96,12 @@ ecs-fields: $(ECS_FIELDS)
 $(ECS_FIELDS): tests/e2e/ecs/package.json
 	cd tests/e2e/ecs && npm install --no-package-lock --no-audit --no-fund --loglevel=error
 	touch $@
+
+# One security event of each kind and encoding (OCSF HTTP Activity and Detection Finding, ECS; a
+# deny and a DLP finding) from a real Envoy, validated like the e2e tests validate events, into
+# examples/events/.
+event-samples: wasm venv ecs-fields
+	$(PY) examples/event_samples.py
 
 # envoy/envoy.yaml (and the filter's on_configure) as Envoy loads it.
 validate: wasm venv

@@ -16,6 +16,11 @@ that are stopped by PID on exit, Ctrl-C, SIGTERM or failure.
 3. Memory: Envoy's VmRSS with the filter minus plain Envoy's, per wasm VM, after warm-up and
    after the enforce Envoy served 1 M requests (a wrk run stopped when Envoy's own request
    counter passes the count).
+4. Events cost: apiward enforce with security events sent to a loopback NDJSON receiver (an
+   nginx worker that accepts and discards the batches), once with the defaults (only notable
+   requests become events: none of the benchmark's benign traffic) and once with
+   `sample_allow: 1` (every request built, encoded as OCSF and sent: the worst case), against
+   apiward enforce without events: the Envoy CPU time each adds per request.
 
 nginx, the ModSecurity module and the CRS are found as bench/detect.py finds them (dpkg, or
 BENCH_NGINX, BENCH_MODSEC_MODULE, BENCH_CRS_RULES, BENCH_CRS_SETUP); bench/install-deps.sh
@@ -69,9 +74,23 @@ ENVOY_RQ_TOTAL = "http.api_ingress.downstream_rq_total"  # stat_prefix of envoy/
 # route is out of warm-up (600 s) the benchmark client is not throttled. Every other setting is
 # the default: behaviour on, model on every request.
 BEHAVIOUR = {"signals": {"rate": {"min_requests": 10_000_000}}}
+# Security events to one NDJSON sink on loopback (the `bench_siem` cluster, an nginx worker);
+# everything else at its default (batches of 100 events / 256 KiB, 200 ms tick, 2000-event
+# buffer for the whole proxy).
+SINK_CLUSTER = "bench_siem"
+EVENTS = {
+    "sinks": [{"type": "ndjson", "name": "siem", "cluster": SINK_CLUSTER, "path": "/events"}],
+    "privacy": {"hash_key": "bench-only-pseudonym-key"},
+}
 PLUGIN_CONFIGS = {
     "apiward-monitor": {"mode": "monitor", "behaviour": BEHAVIOUR},
     "apiward-enforce": {"mode": "enforce", "behaviour": BEHAVIOUR},
+    "apiward-events": {"mode": "enforce", "behaviour": BEHAVIOUR, "events": EVENTS},
+    "apiward-events-all": {
+        "mode": "enforce",
+        "behaviour": BEHAVIOUR,
+        "events": {**EVENTS, "sample_allow": 1.0},
+    },
     # Diagnostics (not in the default run): where apiward's cost goes.
     "apiward-model": {"mode": "enforce", "behaviour": {"enabled": False}},
     "apiward-skip": {"mode": "enforce", "routes": [{"prefix": "/", "skip": True}]},
@@ -99,6 +118,10 @@ PROXIES = [
     ProxyKind("wasm-null-body", "Envoy + null Wasm filter reading the body", "envoy", "envoy", "null"),
     ProxyKind("apiward-monitor", "Envoy + apiward monitor", "envoy", "envoy", "apiward", True),
     ProxyKind("apiward-enforce", "Envoy + apiward enforce", "envoy", "envoy", "apiward", True),
+    ProxyKind("apiward-events", "Envoy + apiward enforce, events (notable only)", "envoy", "envoy", "apiward", True),
+    ProxyKind(
+        "apiward-events-all", "Envoy + apiward enforce, events sample_allow 1", "envoy", "envoy", "apiward", True
+    ),
     ProxyKind("apiward-model", "Envoy + apiward enforce, behaviour off", "envoy", "envoy", "apiward", True, False),
     ProxyKind("apiward-skip", "Envoy + apiward, every route skipped", "envoy", "envoy", "apiward", False, False),
     ProxyKind("nginx", "nginx", "nginx", None),
@@ -506,9 +529,11 @@ def start_proxy(
     if kind.server == "envoy":
         cls = PlainEnvoy if kind.module is None else harness.Envoy
         plugin = PLUGIN_CONFIGS.get(kind.name, {})
+        clusters = {SINK_CLUSTER: ("127.0.0.1", args.sink_port)} if "events" in plugin else {}
         envoy = cls(
             plugin_config=plugin,
             upstream_port=up_port,
+            clusters=clusters,
             module=args.null_module if kind.module == "null" else args.module,
             concurrency=args.workers,
             log_level="warning",
@@ -523,6 +548,7 @@ def start_proxy(
             + (", without the apiward filter" if kind.module is None else "")
             + (", bench/null-filter in place of apiward" if kind.module == "null" else "")
             + (f", plugin configuration `{harness.plugin_config_text(plugin)}`" if plugin else "")
+            + (f", cluster `{SINK_CLUSTER}` = the loopback NDJSON receiver" if clusters else "")
         )
         return proxy
     modsec = kind.name == "nginx-modsec"
@@ -943,6 +969,8 @@ def text_report(report: dict) -> str:
         out += [""] + aligned([MEMORY_HEADER] + mem)
     if report.get("million_run"):
         out.append(million_line(report))
+    if rows := events_cost(report):
+        out += ["", "events cost (Envoy CPU per request):"] + aligned([EVENTS_HEADER] + rows)
     for name, s in report.get("apiward_stats", {}).items():
         out.append(f"{name}: {s['note']}")
     if "modsec_audit_entries" in report:
@@ -1067,6 +1095,17 @@ def markdown(report: dict) -> str:
         out.append(f"- {million_line(report)}.")
     for name, st in report.get("apiward_stats", {}).items():
         out.append(f"- {KINDS[name].title}, filter counters: {st['note']}.")
+    if rows := events_cost(report):
+        out += [
+            "",
+            "Events cost: Envoy's CPU time per request (user + system over the measured runs) "
+            "of apiward enforce with security events sent to a loopback NDJSON receiver, minus "
+            "the same without events. With the defaults only notable requests become events "
+            "(none of this benign traffic); `sample_allow: 1` builds, encodes (OCSF) and sends "
+            "every request: the worst case.",
+            "",
+        ]
+        out += md_table(EVENTS_HEADER, rows, left=1)
     if "modsec_audit_entries" in report:
         out.append(f"- {modsec_line(report)}.")
     if mem := memory_rows(report):
@@ -1108,9 +1147,45 @@ def apiward_check(proxy: Proxy) -> dict:
             f"; the filter's own decision time (histogram `apiward_inference_us`, every request "
             f"of the run): p50 {decision_us['p50']:.0f} µs, p99 {decision_us['p99']:.0f} µs"
         )
+    events = None
+    if "events" in PLUGIN_CONFIGS.get(proxy.kind.name, {}):
+        events = {
+            what: sum(v for k, v in stats.items() if k.startswith(f"wasmcustom.apiward_events_{what}_total"))
+            for what in ("emitted", "dropped", "retried", "failed")
+        }
+        note += "; events: " + ", ".join(f"{k} {v}" for k, v in events.items())
+        sampled = PLUGIN_CONFIGS[proxy.kind.name]["events"].get("sample_allow", 0)
+        if sampled and not events["emitted"]:
+            ok = False
     if not ok:
         note += " ⚠"
-    return {"ok": ok, "note": note, "stats": stats, "decision_us": decision_us}
+    return {"ok": ok, "note": note, "stats": stats, "decision_us": decision_us, "events": events}
+
+
+def events_cost(report: dict) -> list[list[str]]:
+    """Per payload: Envoy CPU µs per request of apiward enforce without events, with events
+    (notable only) and with sample_allow 1, and what events add."""
+    rows = []
+    for pname, proxies in report["summary"].items():
+        off = proxies.get("apiward-enforce", {}).get("cpu_us_per_request")
+        if off is None:
+            continue
+        cells = [report["payloads"][pname]["title"], f"{off:.0f}"]
+        for name in ("apiward-events", "apiward-events-all"):
+            on = proxies.get(name, {}).get("cpu_us_per_request")
+            cells += ["—", "—"] if on is None else [f"{on:.0f}", f"{on - off:+.0f}"]
+        rows.append(cells)
+    return rows
+
+
+EVENTS_HEADER = [
+    "payload",
+    "events off µs/req",
+    "events on (notable only) µs/req",
+    "added",
+    "sample_allow 1 µs/req",
+    "added",
+]
 
 
 def inference_percentiles(envoy: harness.Envoy) -> dict | None:
@@ -1270,6 +1345,14 @@ def main() -> int:
         running.append(upstream)
         upstream.start()
         print(f"upstream: nginx, 1 worker, on :{upstream.port}", file=sys.stderr)
+        args.sink_port = 0
+        if any("events" in PLUGIN_CONFIGS.get(n, {}) for n in names):
+            # The event sink: another nginx worker accepting the NDJSON batches.
+            sink = NginxInstance("siem", files.nginx, UPSTREAM_TEMPLATE, {"BODY": "{}"}, workdir / "siem")
+            running.append(sink)
+            sink.start()
+            args.sink_port = sink.port
+            print(f"event sink: nginx, 1 worker, on :{sink.port}", file=sys.stderr)
 
         # Cold start first, while nothing else runs.
         for i in range(args.cold_starts):

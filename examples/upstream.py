@@ -11,6 +11,7 @@ Usage: upstream.py [PORT]   (or UPSTREAM_PORT; default 8080). Binds 127.0.0.1.
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
 import re
@@ -48,7 +49,9 @@ def luhn_card(n: int, prefix: str = "400000") -> str:
 
 # Reports are static documents (no request echo), so their bytes can be compared end to end.
 # /api/reports/payments leaks 50 card numbers (an over-broad query: excessive data exposure);
-# /api/reports/summary is an ordinary report with no personal data.
+# /api/reports/summary is an ordinary report with no personal data. The legacy API version serves
+# the same documents under /api/legacy/reports/. A request that accepts gzip gets the report
+# gzip-compressed (deterministic bytes: no name, no time), as many production APIs answer.
 REPORTS = {
     "payments": {
         "report": "payments",
@@ -173,6 +176,10 @@ class ApiHandler(BaseHTTPRequestHandler):
             data = json.dumps(payload, separators=(",", ":")).encode()
             self.send_response(status)
             self.send_header("content-type", "application/json")
+            if accepts_gzip(self.headers.get("accept-encoding", "")):
+                data = gzip_bytes(data)
+                self.send_header("content-encoding", "gzip")
+                self.send_header("vary", "accept-encoding")
             self.send_header("content-length", str(len(data)))
             self.end_headers()
             if self.command != "HEAD":
@@ -208,7 +215,7 @@ class ApiHandler(BaseHTTPRequestHandler):
             return 404, {"error": "user not found", "id": raw_id}
         if path == "/api/users":
             return 200, {"users": list(USERS.values())}
-        m = re.fullmatch(r"/api/reports/([a-z]+)", path)
+        m = re.fullmatch(r"/api/(?:legacy/)?reports/([a-z]+)", path)
         if m and m.group(1) in REPORTS:
             return 200, {**REPORTS[m.group(1)], "__document__": True}
         if path == "/api/orders":
@@ -248,6 +255,21 @@ class ApiHandler(BaseHTTPRequestHandler):
             with STATE.lock:
                 return 200, {"comments": list(STATE.comments)}
         return 404, {"error": HTTPStatus.NOT_FOUND.phrase}
+
+
+def accepts_gzip(accept_encoding: str) -> bool:
+    """`gzip` listed in Accept-Encoding with a non-zero q."""
+    for item in accept_encoding.lower().split(","):
+        coding, _, params = item.strip().partition(";")
+        if coding.strip() == "gzip":
+            q = params.strip()
+            return not (q.startswith("q=") and q[2:].strip() in ("0", "0.0", "0.00", "0.000"))
+    return False
+
+
+def gzip_bytes(data: bytes) -> bytes:
+    """gzip with a fixed header (mtime 0, no file name): the same bytes every time."""
+    return gzip.compress(data, compresslevel=6, mtime=0)
 
 
 def _headers_dict(headers) -> dict[str, str]:

@@ -8,7 +8,7 @@ use crate::dlp::{Kind, KindSet};
 
 /// Largest number of sinks.
 pub const MAX_SINKS: usize = 4;
-/// Largest buffer per sink and worker VM, in bytes.
+/// Largest buffer per sink (process-wide, all worker VMs together), in bytes.
 pub const MAX_BUFFER_BYTES: usize = 16 * 1024 * 1024;
 /// Largest response body inspected.
 pub const MAX_DLP_BYTES: usize = 1024 * 1024;
@@ -84,13 +84,18 @@ pub struct BatchLimits {
     pub max_age_ms: u64,
 }
 
-/// Bound of the buffer of each sink in each worker VM.
+/// Bound of the buffer of each sink, process-wide: the events waiting and the batches in
+/// flight of every worker VM together (each VM holds a lease on part of it:
+/// [`crate::events::lease`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct BufferLimits {
-    /// Events waiting.
+    /// Events held.
     pub max_events: usize,
-    /// Bytes waiting.
+    /// Bytes held.
     pub max_bytes: usize,
+    /// A VM's lease on part of the buffer lapses this long after its last renewal (a VM renews
+    /// at every flush tick; a VM that died gives its part back this way).
+    pub lease_ttl_ms: u64,
 }
 
 /// Retries of a batch the sink failed (5xx, 429, timeout, connection failure).
@@ -164,7 +169,7 @@ pub struct EventsConfig {
     pub sample_allow: f64,
     /// Batch limits.
     pub batch: BatchLimits,
-    /// Buffer bound per sink and worker VM.
+    /// Buffer bound per sink, across worker VMs.
     pub buffer: BufferLimits,
     /// Retries.
     pub retry: RetryPolicy,
@@ -255,6 +260,7 @@ struct RawBatch {
 struct RawBuffer {
     max_events: Option<usize>,
     max_bytes: Option<usize>,
+    lease_ttl_ms: Option<u64>,
 }
 
 #[derive(Deserialize)]
@@ -472,9 +478,17 @@ impl RawEvents {
                 &format!("{field}.batch.max_age_ms"),
             )?,
         };
+        let flush_interval_ms = in_range(
+            self.flush_interval_ms,
+            200,
+            10,
+            1000,
+            &format!("{field}.flush_interval_ms"),
+        )?;
         let u = self.buffer.unwrap_or(RawBuffer {
             max_events: None,
             max_bytes: None,
+            lease_ttl_ms: None,
         });
         let buffer = BufferLimits {
             max_events: in_range(
@@ -491,7 +505,23 @@ impl RawEvents {
                 MAX_BUFFER_BYTES,
                 &format!("{field}.buffer.max_bytes"),
             )?,
+            lease_ttl_ms: in_range(
+                u.lease_ttl_ms,
+                10_000,
+                1000,
+                600_000,
+                &format!("{field}.buffer.lease_ttl_ms"),
+            )?,
         };
+        if buffer.lease_ttl_ms < 5 * flush_interval_ms {
+            return Err(ConfigError::new(
+                format!("{field}.buffer.lease_ttl_ms"),
+                format!(
+                    "must be at least 5 x flush_interval_ms ({} ms): a live worker renews its lease at every flush tick",
+                    5 * flush_interval_ms
+                ),
+            ));
+        }
         let r = self.retry.unwrap_or(RawRetry {
             max_attempts: None,
             backoff_ms: None,
@@ -526,13 +556,6 @@ impl RawEvents {
                 format!("must not be below backoff_ms ({})", retry.backoff_ms),
             ));
         }
-        let flush_interval_ms = in_range(
-            self.flush_interval_ms,
-            200,
-            10,
-            1000,
-            &format!("{field}.flush_interval_ms"),
-        )?;
         let p = self.privacy.unwrap_or(RawPrivacy {
             client_ip: None,
             principal: None,
@@ -739,6 +762,24 @@ mod tests {
                     r#"{{"sinks":[{SINK}],"buffer":{{"max_bytes":1}},{key}}}"#
                 )),
                 "events.buffer.max_bytes",
+            ),
+            (
+                events(&format!(
+                    r#"{{"sinks":[{SINK}],"buffer":{{"max_events":100001}},{key}}}"#
+                )),
+                "events.buffer.max_events",
+            ),
+            (
+                events(&format!(
+                    r#"{{"sinks":[{SINK}],"buffer":{{"lease_ttl_ms":999}},{key}}}"#
+                )),
+                "events.buffer.lease_ttl_ms",
+            ),
+            (
+                events(&format!(
+                    r#"{{"sinks":[{SINK}],"flush_interval_ms":1000,"buffer":{{"lease_ttl_ms":4000}},{key}}}"#
+                )),
+                "events.buffer.lease_ttl_ms",
             ),
             (
                 events(&format!(

@@ -102,7 +102,7 @@ pub fn document(e: &SecurityEvent) -> Value {
             "category": e.rule_type(),
             "id": format!("apiward.{}.{}", e.rule_type(), e.rule_name()),
             "ruleset": "apiward",
-            "description": e.reasons.first().cloned().unwrap_or_default(),
+            "description": e.condition().unwrap_or_default(),
         }),
     );
     let mut source = Map::new();

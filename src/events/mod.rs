@@ -8,12 +8,13 @@
 //! [`SecurityEvent::build`] and hands the encoded records to its VM's outboxes.
 
 pub mod ecs;
+pub mod lease;
 pub mod ocsf;
 pub mod outbox;
 pub mod privacy;
 pub mod sink;
 
-use crate::config::{Mode, PrivacyConfig, Schema};
+use crate::config::{ClientIpMode, Mode, PrivacyConfig, Schema};
 use crate::dlp::Kind;
 use crate::policy::{Action, Decision};
 
@@ -149,6 +150,21 @@ impl SecurityEvent {
             Some(ip) => privacy::client_ip(ip, privacy),
             None => (None, None),
         };
+        // What stands for the client's address in free text (reasons name the client).
+        let stand_in = match privacy.client_ip {
+            ClientIpMode::Full => None,
+            ClientIpMode::Truncate => Some(
+                client_ip
+                    .clone()
+                    .unwrap_or_else(|| "[REDACTED:ip]".to_string()),
+            ),
+            ClientIpMode::Hash => client_hash.as_ref().map(|h| format!("ip:{h}")),
+            ClientIpMode::Omit => Some("[REDACTED:ip]".to_string()),
+        };
+        let unaddressed = |text: &str| match (record.client_ip, &stand_in) {
+            (Some(ip), Some(with)) => privacy::replace_address(text, ip, with),
+            _ => text.to_string(),
+        };
         SecurityEvent {
             time_ms: record.time_ms,
             action: decision.action,
@@ -160,7 +176,7 @@ impl SecurityEvent {
             reasons: decision
                 .reasons
                 .iter()
-                .map(|r| privacy::redact_text(r, MAX_REASON))
+                .map(|r| privacy::redact_text(&unaddressed(r), MAX_REASON))
                 .collect(),
             signals: {
                 let mut s: Vec<String> = decision
@@ -283,11 +299,40 @@ impl SecurityEvent {
                 m.push_str(&format!(": response exposes {}", kinds.join(", ")));
             }
         }
-        if let Some(first) = self.reasons.first() {
+        if self.rule_type() == "dlp" {
+            // The request's own reason (the model found nothing) says nothing about the response.
+            if let Some(why) = self.response.as_ref().and_then(|r| r.skipped.as_ref()) {
+                m.push_str(": response not inspected: ");
+                m.push_str(why);
+            }
+        } else if let Some(first) = self.reasons.first() {
             m.push_str(": ");
             m.push_str(first);
         }
         m
+    }
+
+    /// What matched, for the rule's condition / description: the response finding for a DLP
+    /// event, else the first reason.
+    pub fn condition(&self) -> Option<String> {
+        if self.rule_type() == "dlp" {
+            if let Some(r) = &self.response {
+                if let Some(why) = &r.skipped {
+                    return Some(format!("response not inspected: {why}"));
+                }
+                let kinds: Vec<String> = r
+                    .counts
+                    .iter()
+                    .map(|(k, n)| format!("{}={n}", k.as_str()))
+                    .collect();
+                return Some(format!(
+                    "response exposes {} ({})",
+                    kinds.join(","),
+                    r.applied
+                ));
+            }
+        }
+        self.reasons.first().cloned()
     }
 
     /// The encoded records of this event in `schema` (OCSF: the HTTP Activity, then a Detection

@@ -176,8 +176,8 @@ fn firewall_rule(e: &SecurityEvent) -> Value {
     if let Some(loc) = &e.location {
         r["match_location"] = Value::String(loc.clone());
     }
-    if let Some(first) = e.reasons.first() {
-        r["condition"] = Value::String(first.clone());
+    if let Some(c) = e.condition() {
+        r["condition"] = Value::String(c);
     }
     r
 }

@@ -2,12 +2,14 @@
 //! count, bytes and age, one batch in flight at a time, retried with exponential backoff up to
 //! a bound. Time is injected (`now_ms`), so every transition is tested natively.
 //!
-//! Memory: at most `buffer.max_events` records and `buffer.max_bytes` bytes wait, plus the
-//! batch in flight (at most `batch.max_events` / `batch.max_bytes`). A record that does not fit
-//! is dropped and counted; pushing never blocks and never fails the request.
+//! Memory: the records waiting and the batch in flight together stay within the outbox's limit
+//! (`buffer.max_events` / `buffer.max_bytes`, or the VM's lease on the process-wide buffer:
+//! [`super::lease`]). A record that does not fit is dropped and counted; pushing never blocks
+//! and never fails the request.
 
 use std::collections::VecDeque;
 
+use super::lease::Amount;
 use crate::config::{BatchLimits, BufferLimits, RetryPolicy};
 
 /// Counters of one outbox since it was created (the glue turns their increase into metrics).
@@ -37,6 +39,7 @@ pub struct Batch {
 #[derive(Debug)]
 struct InFlight {
     records: Vec<Vec<u8>>,
+    bytes: usize,
     attempt: u32,
     sent_ms: u64,
 }
@@ -59,7 +62,7 @@ pub enum Outcome {
 #[derive(Debug)]
 pub struct Outbox {
     batch: BatchLimits,
-    buffer: BufferLimits,
+    limit: Amount,
     retry: RetryPolicy,
     queue: VecDeque<Vec<u8>>,
     queued_bytes: usize,
@@ -71,11 +74,11 @@ pub struct Outbox {
 }
 
 impl Outbox {
-    /// An empty outbox.
+    /// An empty outbox holding at most `buffer` (queued and in flight together).
     pub fn new(batch: BatchLimits, buffer: BufferLimits, retry: RetryPolicy) -> Outbox {
         Outbox {
             batch,
-            buffer,
+            limit: buffer.into(),
             retry,
             queue: VecDeque::new(),
             queued_bytes: 0,
@@ -102,6 +105,25 @@ impl Outbox {
         self.queued_bytes
     }
 
+    /// What the outbox holds: the records waiting and the batch in flight.
+    pub fn held(&self) -> Amount {
+        let (n, b) = self
+            .in_flight
+            .as_ref()
+            .map_or((0, 0), |f| (f.records.len(), f.bytes));
+        Amount::new(self.queue.len() + n, self.queued_bytes + b)
+    }
+
+    /// The most it may hold from now on (its lease); what it holds already is kept.
+    pub fn set_limit(&mut self, limit: Amount) {
+        self.limit = limit;
+    }
+
+    /// Largest record a batch takes.
+    pub fn max_record_bytes(&self) -> usize {
+        self.batch.max_bytes
+    }
+
     /// A batch is being sent.
     pub fn in_flight(&self) -> bool {
         self.in_flight.is_some()
@@ -111,8 +133,10 @@ impl Outbox {
     /// waiting for the batch to fill or age. Returns false (and counts a drop) when it does not
     /// fit.
     pub fn push(&mut self, record: Vec<u8>, urgent: bool, now_ms: u64) -> bool {
-        let fits = self.queue.len() < self.buffer.max_events
-            && self.queued_bytes + record.len() <= self.buffer.max_bytes
+        let fits = self
+            .held()
+            .plus(Amount::new(1, record.len()))
+            .within(self.limit)
             && record.len() <= self.batch.max_bytes;
         if !fits {
             self.stats.dropped += 1;
@@ -193,6 +217,7 @@ impl Outbox {
         };
         self.in_flight = Some(InFlight {
             records,
+            bytes,
             attempt: 1,
             sent_ms: now_ms.max(1),
         });
@@ -251,6 +276,7 @@ mod tests {
             BufferLimits {
                 max_events: 5,
                 max_bytes: 200,
+                lease_ttl_ms: 10_000,
             },
             RetryPolicy {
                 max_attempts: 3,

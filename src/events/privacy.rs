@@ -60,6 +60,35 @@ pub fn client_ip(ip: &str, p: &PrivacyConfig) -> (Option<String>, Option<String>
     }
 }
 
+/// `text` with every occurrence of the client address `ip` (as received, and in canonical form)
+/// replaced by `with`: behaviour reasons name the client (`rate: … from client 203.0.113.9`), so
+/// under `truncate`, `hash` or `omit` they must not carry the address either. An occurrence
+/// must stand alone (not inside a longer address or number).
+pub fn replace_address(text: &str, ip: &str, with: &str) -> String {
+    let ip = ip.trim();
+    let mut forms = vec![ip.to_string()];
+    if let Ok(a) = ip.parse::<IpAddr>() {
+        forms.push(a.to_string());
+    }
+    let part = |c: char| c.is_ascii_hexdigit() || c == '.' || c == ':';
+    let mut out = text.to_string();
+    for form in forms.iter().filter(|f| !f.is_empty()) {
+        let mut result = String::with_capacity(out.len());
+        let mut rest = out.as_str();
+        while let Some(i) = rest.find(form.as_str()) {
+            let before = rest[..i].chars().next_back();
+            let after = rest[i + form.len()..].chars().next();
+            let alone = !before.is_some_and(part) && !after.is_some_and(part);
+            result.push_str(&rest[..i]);
+            result.push_str(if alone { with } else { form });
+            rest = &rest[i + form.len()..];
+        }
+        result.push_str(rest);
+        out = result;
+    }
+    out
+}
+
 /// IPv4 to its /24, IPv6 to its /48 (an IPv4-mapped IPv6 address as IPv4).
 pub fn truncate(addr: IpAddr) -> IpAddr {
     match addr {
@@ -170,39 +199,158 @@ pub fn redact_query(query: &str, max: usize) -> String {
     clip(&out.join("&"), max)
 }
 
-/// A JSON value with sensitive keys' values replaced and every string redacted.
-fn redact_json(v: &mut serde_json::Value) {
-    match v {
-        serde_json::Value::Object(map) => {
-            for (k, val) in map.iter_mut() {
-                if dlp::is_sensitive_name(k) {
-                    *val = serde_json::Value::String(REDACTED.to_string());
-                } else {
-                    redact_json(val);
-                }
+/// Marks the early stop of [`JsonExcerpt`] (not a syntax error).
+const EXCERPT_FULL: &str = "apiward: excerpt full";
+
+/// Streams a JSON document into a compact redacted copy (sensitive keys' values replaced,
+/// every string, keys included, redacted), in document order, and stops with
+/// [`EXCERPT_FULL`] once the copy is longer than `max`: an excerpt keeps only its first `max`
+/// bytes, so the rest of a large body is neither parsed into memory, scanned nor written.
+struct JsonExcerpt<'a> {
+    out: &'a mut String,
+    max: usize,
+}
+
+impl JsonExcerpt<'_> {
+    fn string(&mut self, s: &str) {
+        let value = if dlp::scan(s, KindSet::ALL).is_empty() {
+            serde_json::Value::String(s.to_string())
+        } else {
+            serde_json::Value::String(dlp::redact(s, KindSet::ALL))
+        };
+        self.out.push_str(&value.to_string());
+    }
+
+    fn check<E: serde::de::Error>(&self) -> Result<(), E> {
+        if self.out.len() > self.max {
+            Err(E::custom(EXCERPT_FULL))
+        } else {
+            Ok(())
+        }
+    }
+}
+
+impl<'de> serde::de::DeserializeSeed<'de> for JsonExcerpt<'_> {
+    type Value = ();
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for JsonExcerpt<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("JSON")
+    }
+
+    fn visit_bool<E: serde::de::Error>(self, v: bool) -> Result<(), E> {
+        self.out.push_str(if v { "true" } else { "false" });
+        self.check()
+    }
+
+    fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<(), E> {
+        self.out.push_str(&v.to_string());
+        self.check()
+    }
+
+    fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<(), E> {
+        self.out.push_str(&v.to_string());
+        self.check()
+    }
+
+    fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<(), E> {
+        self.out.push_str(&serde_json::Value::from(v).to_string());
+        self.check()
+    }
+
+    fn visit_str<E: serde::de::Error>(mut self, v: &str) -> Result<(), E> {
+        self.string(v);
+        self.check()
+    }
+
+    fn visit_unit<E: serde::de::Error>(self) -> Result<(), E> {
+        self.out.push_str("null");
+        self.check()
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        let max = self.max;
+        self.out.push('[');
+        let mut first = true;
+        loop {
+            let mark = self.out.len();
+            if !first {
+                self.out.push(',');
             }
+            let seed = JsonExcerpt {
+                out: &mut *self.out,
+                max,
+            };
+            if seq.next_element_seed(seed)?.is_none() {
+                self.out.truncate(mark);
+                break;
+            }
+            first = false;
         }
-        serde_json::Value::Array(items) => items.iter_mut().for_each(redact_json),
-        serde_json::Value::String(s) if !dlp::scan(s, KindSet::ALL).is_empty() => {
-            *s = dlp::redact(s, KindSet::ALL);
+        self.out.push(']');
+        self.check()
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(mut self, mut map: A) -> Result<(), A::Error> {
+        let max = self.max;
+        self.out.push('{');
+        let mut first = true;
+        while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+            if !first {
+                self.out.push(',');
+            }
+            first = false;
+            self.string(&key);
+            self.out.push(':');
+            if dlp::is_sensitive_name(&key) {
+                map.next_value::<serde::de::IgnoredAny>()?;
+                self.out
+                    .push_str(&serde_json::Value::String(REDACTED.to_string()).to_string());
+            } else {
+                map.next_value_seed(JsonExcerpt {
+                    out: &mut *self.out,
+                    max,
+                })?;
+            }
+            self.check()?;
         }
-        _ => {}
+        self.out.push('}');
+        self.check()
+    }
+}
+
+/// The redacted JSON excerpt of `body`, or `None` if `body` is not JSON (as far as read).
+fn json_excerpt(body: &[u8], max: usize) -> Option<String> {
+    use serde::de::DeserializeSeed;
+    let mut out = String::new();
+    let mut de = serde_json::Deserializer::from_slice(body);
+    let seed = JsonExcerpt { out: &mut out, max };
+    match seed.deserialize(&mut de) {
+        Ok(()) => de.end().ok().map(|()| out),
+        Err(e) if e.to_string().starts_with(EXCERPT_FULL) => Some(out),
+        Err(_) => None,
     }
 }
 
 /// A redacted excerpt of a request body, at most `max` bytes: JSON with sensitive fields and
 /// personal data removed, a form as a query, anything else as redacted text. Redaction happens
-/// on the whole body read, before it is cut, so a secret is never cut in half and half sent.
+/// before the cut, so a secret is never cut in half and half sent; JSON is streamed and
+/// redacted value by value only as far as the excerpt reaches (a 10 KB body costs about what
+/// its first `max` bytes do), in document order.
 pub fn excerpt(body: &[u8], max: usize) -> Option<String> {
     if max == 0 || body.is_empty() {
         return None;
     }
-    let text = match serde_json::from_slice::<serde_json::Value>(body) {
-        Ok(mut v) => {
-            redact_json(&mut v);
-            v.to_string()
-        }
-        Err(_) => {
+    let text = match json_excerpt(body, max) {
+        Some(json) => json,
+        None => {
             let s = String::from_utf8_lossy(body);
             let looks_form = !s.contains(char::is_whitespace) && s.contains('=');
             if looks_form {
@@ -297,9 +445,35 @@ mod tests {
         let e = excerpt(body, 4096).unwrap();
         assert_eq!(
             e,
-            r#"{"card":"[REDACTED:card]","nested":{"client_secret":"[REDACTED]"},"password":"[REDACTED]","user":"bob"}"#
+            r#"{"user":"bob","password":"[REDACTED]","card":"[REDACTED:card]","nested":{"client_secret":"[REDACTED]"}}"#
         );
         assert!(excerpt(body, 10).unwrap().len() <= 10);
+        // Keys are personal data too; the excerpt of a large body is its redacted prefix.
+        let e = excerpt(br#"{"alice@example.org":{"nr":"123-45-6789"}}"#, 4096).unwrap();
+        assert_eq!(e, r#"{"[REDACTED:email]":{"nr":"[REDACTED:ssn]"}}"#);
+        let items: Vec<String> = (0..400)
+            .map(|i| {
+                format!(r#"{{"id":{i},"note":"mail u{i}@example.org","tags":[true,null,1.5]}}"#)
+            })
+            .collect();
+        let big = format!(r#"{{"items":[{}],"token":"t"}}"#, items.join(","));
+        let whole = json_excerpt(big.as_bytes(), usize::MAX).unwrap();
+        for max in [1, 37, 256, 4096] {
+            assert_eq!(excerpt(big.as_bytes(), max).unwrap(), clip(&whole, max));
+        }
+        // Compact, like serde_json writes it; not JSON (or JSON with trailing bytes) is text.
+        assert_eq!(
+            json_excerpt(br#" { "a" : [ 1 , -2 , 2.5e3 , "x" , [ ] , { } ] } "#, 4096).as_deref(),
+            Some(r#"{"a":[1,-2,2500.0,"x",[],{}]}"#)
+        );
+        assert_eq!(json_excerpt(br#"{"a":1} trailing"#, 4096), None);
+        assert_eq!(json_excerpt(br#"{"a":"#, 4096), None);
+        let deep = "[".repeat(10_000);
+        assert_eq!(
+            json_excerpt(deep.as_bytes(), 4096),
+            None,
+            "recursion limit, no panic"
+        );
         assert_eq!(excerpt(body, 0), None);
         assert_eq!(
             excerpt(b"user=bob&pass=hunter2", 100).unwrap(),

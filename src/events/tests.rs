@@ -158,6 +158,30 @@ fn a_plain_allow_is_not_notable_and_a_masked_response_is_an_alert() {
         a["unmapped"]["apiward"]["response_inspection"]["counts"]["card"],
         50
     );
+    // The rule says what the response exposed, not the request's (empty) model verdict.
+    assert_eq!(
+        a["firewall_rule"]["condition"],
+        "response exposes card=50 (mask)"
+    );
+    assert_eq!(
+        a["message"],
+        "apiward allow POST /a: response exposes 50 card"
+    );
+    let doc = &e.encode(Schema::Ecs)[0];
+    assert_eq!(
+        doc["rule"]["description"],
+        "response exposes card=50 (mask)"
+    );
+    let skipped = ResponseFindings {
+        counts: vec![],
+        applied: "annotate",
+        skipped: Some("content-encoding gzip not inspected".into()),
+    };
+    let e = SecurityEvent::build(&d, &r, Some(skipped), &privacy());
+    assert_eq!(
+        e.condition().as_deref(),
+        Some("response not inspected: content-encoding gzip not inspected")
+    );
 }
 
 #[test]
@@ -224,4 +248,47 @@ fn samples_of_each_kind_and_encoding() {
         }
     }
     std::fs::write(path, serde_json::to_string_pretty(&out).unwrap()).unwrap();
+}
+
+#[test]
+fn reasons_never_carry_the_client_address_unless_it_is_shown_in_full() {
+    let mut d = sqli_deny();
+    d.reasons = vec![
+        "rate: 46/min from client 203.0.113.9, no baseline yet (limit 20)".into(),
+        "not this one: 203.0.113.91 or 1203.0.113.9".into(),
+    ];
+    let r = record("/api/users/1", b"");
+    let mut p = privacy();
+    let e = SecurityEvent::build(&d, &r, None, &p);
+    assert_eq!(
+        e.reasons[0],
+        "rate: 46/min from client 203.0.113.0, no baseline yet (limit 20)"
+    );
+    assert_eq!(e.reasons[1], "not this one: 203.0.113.91 or 1203.0.113.9");
+    p.client_ip = ClientIpMode::Hash;
+    let e = SecurityEvent::build(&d, &r, None, &p);
+    let hash = e.client_hash.clone().unwrap();
+    assert_eq!(
+        e.reasons[0],
+        format!("rate: 46/min from client ip:{hash}, no baseline yet (limit 20)")
+    );
+    p.client_ip = ClientIpMode::Omit;
+    let e = SecurityEvent::build(&d, &r, None, &p);
+    assert!(e.reasons[0].contains("client [REDACTED:ip],"));
+    for schema in [Schema::Ocsf, Schema::Ecs] {
+        for doc in e.encode(schema) {
+            assert!(!doc.to_string().contains("203.0.113.9,"), "{doc}");
+        }
+    }
+    p.client_ip = ClientIpMode::Full;
+    let e = SecurityEvent::build(&d, &r, None, &p);
+    assert!(e.reasons[0].contains("client 203.0.113.9,"));
+    let v6 = RequestRecord {
+        client_ip: Some("2001:db8:85a3::8a2e:370:7334"),
+        ..record("/", b"")
+    };
+    d.reasons = vec!["bola: 60 ids by client 2001:db8:85a3::8a2e:370:7334".into()];
+    p.client_ip = ClientIpMode::Truncate;
+    let e = SecurityEvent::build(&d, &v6, None, &p);
+    assert_eq!(e.reasons[0], "bola: 60 ids by client 2001:db8:85a3::");
 }

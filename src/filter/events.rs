@@ -3,14 +3,20 @@
 //! every tick with `dispatch_http_call` (a call made from an HTTP context whose stream ended
 //! with a local reply never gets its callback, so events leave from the root context).
 //!
-//! Each worker VM has its own pipeline and flushes its own buffers: the memory bound is
-//! `buffer.max_bytes` × sinks × workers, and a request never waits for a sink.
+//! Each worker VM has its own pipeline and flushes its own buffers, within its lease on each
+//! sink's process-wide buffer (`crate::events::lease`, in shared data): the memory bound is
+//! `buffer.max_bytes` × sinks for the whole proxy, and a request never waits for a sink.
+//! Shared data is touched on the request path only when an event does not fit the VM's lease.
 
+use std::collections::hash_map::RandomState;
+use std::hash::{BuildHasher, Hasher};
 use std::time::Duration;
 
 use super::abi::{self, Buffer, Level, Map, MetricKind};
+use super::store::HostStore;
 use crate::config::EventsConfig;
 use crate::config::SinkConfig;
+use crate::events::lease::{BufferLease, LeasedOutbox};
 use crate::events::outbox::{Outbox, OutboxStats, Outcome};
 use crate::events::sink::{self, Reply};
 use crate::events::SecurityEvent;
@@ -40,7 +46,8 @@ fn add(id: Option<u32>, delta: u64) {
 
 struct SinkState {
     config: SinkConfig,
-    outbox: Outbox,
+    buffer: LeasedOutbox,
+    store_errors: u64,
     metrics: SinkMetrics,
     reported: OutboxStats,
     token: Option<u32>,
@@ -50,13 +57,49 @@ struct SinkState {
 impl SinkState {
     /// Turns the outbox counters' increase into metric increments.
     fn report(&mut self) {
-        let now = self.outbox.stats();
+        let now = self.buffer.outbox.stats();
         let was = self.reported;
         add(self.metrics.emitted, now.emitted - was.emitted);
         add(self.metrics.dropped, now.dropped - was.dropped);
         add(self.metrics.retried, now.retried - was.retried);
         add(self.metrics.failed, now.failed - was.failed);
         self.reported = now;
+    }
+}
+
+impl SinkState {
+    /// Dispatches the batch that is due, if any (one in flight at a time).
+    fn send_due(&mut self, now_ms: u64) {
+        let Some(batch) = self.buffer.outbox.poll(now_ms) else {
+            return;
+        };
+        let headers = sink::headers(&self.config, batch.body.len());
+        let pairs: Vec<(&str, &str)> = headers
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        match proxy_wasm::hostcalls::dispatch_http_call(
+            &self.config.cluster,
+            pairs,
+            Some(&batch.body),
+            Vec::new(),
+            Duration::from_millis(self.config.timeout_ms),
+        ) {
+            Ok(token) => {
+                self.token = Some(token);
+                self.sent_ms = now_ms;
+            }
+            Err(status) => {
+                abi::log(
+                    Level::Warn,
+                    &format!(
+                        "apiward: events: cannot send to cluster {:?} ({status:?}); batch of {} retried",
+                        self.config.cluster, batch.events
+                    ),
+                );
+                self.buffer.outbox.complete(Outcome::Retry, now_ms);
+            }
+        }
     }
 }
 
@@ -69,6 +112,10 @@ pub struct EventPipeline {
 impl EventPipeline {
     /// A pipeline for `config`, with its metrics defined and its tick started.
     pub fn new(config: &EventsConfig) -> EventPipeline {
+        // Random id of this VM for its buffer leases.
+        let mut h = RandomState::new().build_hasher();
+        h.write_u64(abi::now_ns().unwrap_or(0));
+        let me = h.finish();
         let sinks = config
             .sinks
             .iter()
@@ -76,7 +123,16 @@ impl EventPipeline {
                 let m = |what: &str| format!("apiward_events_{what}.sink.{}", s.name);
                 SinkState {
                     config: s.clone(),
-                    outbox: Outbox::new(config.batch, config.buffer, config.retry),
+                    buffer: LeasedOutbox::new(
+                        Outbox::new(config.batch, config.buffer, config.retry),
+                        BufferLease::new(
+                            &s.name,
+                            me,
+                            config.buffer.into(),
+                            config.buffer.lease_ttl_ms,
+                        ),
+                    ),
+                    store_errors: 0,
                     metrics: SinkMetrics {
                         emitted: define(MetricKind::Counter, &m("emitted_total")),
                         dropped: define(MetricKind::Counter, &m("dropped_total")),
@@ -123,51 +179,44 @@ impl EventPipeline {
             if let Some((_, docs)) = encoded.iter().find(|(k, _)| *k == schema) {
                 for doc in docs {
                     let record = sink::record(&s.config, doc, event.time_ms);
-                    s.outbox.push(record, urgent, now_ms);
+                    s.buffer.push(&HostStore, record, urgent, now_ms);
                 }
             }
             s.report();
         }
     }
 
-    /// Sends what is due (called on every tick).
+    /// Renews the buffer leases and sends what is due (called on every tick).
     pub fn flush(&mut self, now_ms: u64) {
         for s in &mut self.sinks {
             // The host's timeout answers first; this only guards against a lost callback.
-            s.outbox.expire(now_ms, s.config.timeout_ms + 1000);
-            if s.token.is_some() && !s.outbox.in_flight() {
+            s.buffer.outbox.expire(now_ms, s.config.timeout_ms + 1000);
+            if s.token.is_some() && !s.buffer.outbox.in_flight() {
                 s.token = None;
             }
-            if let Some(batch) = s.outbox.poll(now_ms) {
-                let headers = sink::headers(&s.config, batch.body.len());
-                let pairs: Vec<(&str, &str)> = headers
-                    .iter()
-                    .map(|(k, v)| (k.as_str(), v.as_str()))
-                    .collect();
-                match proxy_wasm::hostcalls::dispatch_http_call(
-                    &s.config.cluster,
-                    pairs,
-                    Some(&batch.body),
-                    Vec::new(),
-                    Duration::from_millis(s.config.timeout_ms),
-                ) {
-                    Ok(token) => {
-                        s.token = Some(token);
-                        s.sent_ms = now_ms;
-                    }
-                    Err(status) => {
-                        abi::log(
-                            Level::Warn,
-                            &format!(
-                                "apiward: events: cannot send to cluster {:?} ({status:?}); batch of {} retried",
-                                s.config.cluster, batch.events
-                            ),
-                        );
-                        s.outbox.complete(Outcome::Retry, now_ms);
-                    }
+            s.send_due(now_ms);
+            s.buffer.tick(&HostStore, now_ms);
+            let errors = s.buffer.lease.stats().store_errors;
+            if errors > s.store_errors {
+                if s.store_errors == 0 {
+                    abi::log(
+                        Level::Warn,
+                        &format!(
+                            "apiward: events: shared data refused the buffer lease of sink {} (events that do not fit are dropped and counted)",
+                            s.config.name
+                        ),
+                    );
                 }
+                s.store_errors = errors;
             }
             s.report();
+        }
+    }
+
+    /// Gives every buffer lease back (the root context is going away).
+    pub fn release(&mut self, now_ms: u64) {
+        for s in &mut self.sinks {
+            s.buffer.lease.release(&HostStore, now_ms);
         }
     }
 
@@ -216,7 +265,11 @@ impl EventPipeline {
         if let Some(id) = s.metrics.latency_ms {
             let _ = abi::record_metric(id, now_ms.saturating_sub(s.sent_ms));
         }
-        s.outbox.complete(outcome, now_ms);
+        s.buffer.outbox.complete(outcome, now_ms);
+        // A full queue need not wait for the next tick (a retry waits for its backoff).
+        if matches!(outcome, Outcome::Delivered { .. } | Outcome::Rejected) {
+            s.send_due(now_ms);
+        }
         s.report();
     }
 }

@@ -393,11 +393,8 @@ impl ApiwardHttp {
     }
 
     /// Feeds the upstream's status and body size to behaviour.
-    fn observe_response(&self) {
+    fn observe_response(&self, pairs: &[(String, Vec<u8>)]) {
         let Some(facts) = self.facts.as_ref() else {
-            return;
-        };
-        let Ok(pairs) = abi::header_pairs(Map::ResponseHeaders) else {
             return;
         };
         let field = |name: &str| {
@@ -487,14 +484,15 @@ impl HttpContext for ApiwardHttp {
         if self.replied_locally {
             return HostAction::Continue;
         }
-        self.observe_response();
         let dlp = self.policy.and_then(|p| p.dlp);
-        if self.events.is_none() && dlp.is_none() {
+        if self.facts.is_none() && self.events.is_none() && dlp.is_none() {
             return HostAction::Continue;
         }
+        // One read of the response headers serves behaviour, events and response inspection.
         let Ok(pairs) = abi::header_pairs(Map::ResponseHeaders) else {
             return HostAction::Continue;
         };
+        self.observe_response(&pairs);
         let field = |name: &str| {
             pairs
                 .iter()

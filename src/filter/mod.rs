@@ -52,6 +52,17 @@ fn now_ms() -> u64 {
 }
 
 impl Context for ApiwardRoot {
+    fn on_done(&mut self) -> bool {
+        // The plugin is going away (configuration replaced, proxy draining): give the buffer
+        // leases back now rather than when they lapse.
+        if let Some(events) = &self.events {
+            if let Ok(mut p) = events.try_borrow_mut() {
+                p.release(now_ms());
+            }
+        }
+        true
+    }
+
     fn on_http_call_response(
         &mut self,
         token_id: u32,
@@ -108,6 +119,11 @@ impl RootContext for ApiwardRoot {
                     ),
                 );
                 let engine = Rc::new(engine);
+                if let Some(old) = self.events.take() {
+                    if let Ok(mut p) = old.try_borrow_mut() {
+                        p.release(now_ms());
+                    }
+                }
                 self.events = engine
                     .config()
                     .events
