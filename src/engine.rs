@@ -147,6 +147,16 @@ pub struct Engine {
 impl Engine {
     /// Loads the configured model and resolves thresholds against its calibrated defaults.
     pub fn new(config: Config) -> Result<Engine, EngineError> {
+        Engine::new_timed(config, &|| None).map(|(engine, _)| engine)
+    }
+
+    /// [`Engine::new`], also telling how long the model took to load (checksum, weights, the
+    /// tract graph and its probe) by `now_ns` (the host's clock in the filter): the start-up
+    /// breakdown's figure (`make bench-start`). `None` where the clock cannot tell.
+    pub fn new_timed(
+        config: Config,
+        now_ns: &dyn Fn() -> Option<u64>,
+    ) -> Result<(Engine, Option<u64>), EngineError> {
         let (onnx, metadata): (&[u8], ModelMetadata) = match &config.model {
             ModelSource::Embedded => (
                 EMBEDDED_ONNX,
@@ -154,6 +164,7 @@ impl Engine {
             ),
             ModelSource::Inline { onnx, metadata } => (onnx.as_slice(), (**metadata).clone()),
         };
+        let started = now_ns();
         let model_sha256 = crate::model::sha256_hex(onnx);
         let defaults: Thresholds = metadata.thresholds.into();
         let model_error = |e: ModelError| match &config.model {
@@ -164,9 +175,10 @@ impl Engine {
         };
         let calibration = metadata.calibration().map_err(model_error)?;
         let scorer = TractScorer::load(onnx, metadata).map_err(model_error)?;
+        let model_ns = started.zip(now_ns()).map(|(a, b)| b.saturating_sub(a));
         let mut engine = Engine::with_scorer(config, Box::new(scorer), defaults, model_sha256)?;
         engine.calibration = calibration;
-        Ok(engine)
+        Ok((engine, model_ns))
     }
 
     /// Builds an engine around any scorer (used by tests and the CLI's `--model`).
