@@ -12,7 +12,7 @@ use crate::decode;
 use crate::features::{self, SparseRow};
 use crate::model::calibration::{self, Calibration, LocationGroup};
 use crate::model::{
-    ModelError, ModelMetadata, Scorer, TractScorer, EMBEDDED_METADATA, EMBEDDED_ONNX,
+    ModelError, ModelMetadata, Scorer, TractScorer, EMBEDDED_METADATA, EMBEDDED_ONNX_SHA256,
 };
 use crate::policy::{self, Decision, Evidence, ModelVerdict};
 use crate::request::{InspectOptions, InspectedValue, InspectionNote, RequestView};
@@ -157,15 +157,17 @@ impl Engine {
         config: Config,
         now_ns: &dyn Fn() -> Option<u64>,
     ) -> Result<(Engine, Option<u64>), EngineError> {
-        let (onnx, metadata): (&[u8], ModelMetadata) = match &config.model {
-            ModelSource::Embedded => (
-                EMBEDDED_ONNX,
-                ModelMetadata::from_json(EMBEDDED_METADATA).map_err(EngineError::Model)?,
-            ),
-            ModelSource::Inline { onnx, metadata } => (onnx.as_slice(), (**metadata).clone()),
+        let metadata = match &config.model {
+            ModelSource::Embedded => {
+                ModelMetadata::from_json(EMBEDDED_METADATA).map_err(EngineError::Model)?
+            }
+            ModelSource::Inline { metadata, .. } => (**metadata).clone(),
         };
         let started = now_ns();
-        let model_sha256 = crate::model::sha256_hex(onnx);
+        let model_sha256 = match &config.model {
+            ModelSource::Embedded => EMBEDDED_ONNX_SHA256.to_string(),
+            ModelSource::Inline { onnx, .. } => crate::model::sha256_hex(onnx),
+        };
         let defaults: Thresholds = metadata.thresholds.into();
         let model_error = |e: ModelError| match &config.model {
             ModelSource::Inline { .. } => {
@@ -174,7 +176,11 @@ impl Engine {
             ModelSource::Embedded => EngineError::Model(e),
         };
         let calibration = metadata.calibration().map_err(model_error)?;
-        let scorer = TractScorer::load(onnx, metadata).map_err(model_error)?;
+        let scorer = match &config.model {
+            ModelSource::Embedded => TractScorer::embedded(metadata),
+            ModelSource::Inline { onnx, .. } => TractScorer::load(onnx, metadata),
+        }
+        .map_err(model_error)?;
         let model_ns = started.zip(now_ns()).map(|(a, b)| b.saturating_sub(a));
         let mut engine = Engine::with_scorer(config, Box::new(scorer), defaults, model_sha256)?;
         engine.calibration = calibration;

@@ -17,8 +17,33 @@ use crate::hash::to_hex;
 pub use self::calibration::{Calibration, GroupThresholds, LocationGroup};
 pub use self::tract::TractScorer;
 
-/// The model shipped inside the module.
+/// The model shipped inside the module, as the ONNX file of record. The filter does not read it:
+/// it runs [`EMBEDDED_LAYERS`], the same weights read from this file at build time.
 pub const EMBEDDED_ONNX: &[u8] = include_bytes!("../../models/apiward.onnx");
+
+/// One layer of the shipped MLP as build.rs wrote it: `y = x · weights + bias`.
+#[derive(Debug)]
+pub struct EmbeddedLayer {
+    /// Input width.
+    pub inputs: usize,
+    /// Output width.
+    pub outputs: usize,
+    /// Row-major `inputs × outputs`.
+    pub weights: &'static [f32],
+    /// `outputs` values.
+    pub bias: &'static [f32],
+}
+
+mod embedded {
+    use super::EmbeddedLayer;
+    include!(concat!(env!("OUT_DIR"), "/embedded_mlp.rs"));
+}
+
+/// The shipped MLP's layers, input first, read from [`EMBEDDED_ONNX`] at build time (build.rs):
+/// in the module's data, used where they are.
+pub static EMBEDDED_LAYERS: &[EmbeddedLayer] = &embedded::LAYERS;
+/// sha256 of [`EMBEDDED_ONNX`], computed at build time (build.rs checks it against the metadata).
+pub const EMBEDDED_ONNX_SHA256: &str = embedded::ONNX_SHA256;
 /// Metadata of the shipped model.
 pub const EMBEDDED_METADATA: &str = include_str!("../../models/apiward.json");
 
@@ -123,6 +148,12 @@ impl ModelMetadata {
 
     /// Checks the metadata against this build's feature schema and the model bytes.
     pub fn verify(&self, onnx: &[u8]) -> Result<(), ModelError> {
+        self.verify_sha256(&sha256_hex(onnx))
+    }
+
+    /// [`ModelMetadata::verify`] for the ONNX file whose sha256 is `onnx_sha256` (the embedded
+    /// model's is computed at build time).
+    pub fn verify_sha256(&self, onnx_sha256: &str) -> Result<(), ModelError> {
         if self.schema_version != features::SCHEMA_VERSION {
             return Err(ModelError::Schema(format!(
                 "trained on feature schema {}, this build extracts schema {}",
@@ -161,11 +192,10 @@ impl ModelMetadata {
         }
         self.calibration()?;
         if let Some(expected) = &self.onnx_sha256 {
-            let actual = sha256_hex(onnx);
-            if !expected.eq_ignore_ascii_case(&actual) {
+            if !expected.eq_ignore_ascii_case(onnx_sha256) {
                 return Err(ModelError::Checksum {
                     expected: expected.clone(),
-                    actual,
+                    actual: onnx_sha256.to_string(),
                 });
             }
         }

@@ -17,7 +17,7 @@ use tract_core::ops::math;
 use tract_core::ops::nn::{Softmax, SoftmaxKind};
 
 use super::onnx::{read_mlp, Layer, Mlp};
-use super::{ModelError, ModelMetadata, Scorer};
+use super::{ModelError, ModelMetadata, Scorer, EMBEDDED_LAYERS, EMBEDDED_ONNX_SHA256};
 use crate::features::{SparseRow, FEATURE_DIM};
 
 /// An MLP run by tract over sparse rows, with symbolic rows (`N`) and nonzeros (`T`).
@@ -247,7 +247,26 @@ impl TractScorer {
     /// probes the tract graph.
     pub fn load(onnx: &[u8], metadata: ModelMetadata) -> Result<TractScorer, ModelError> {
         metadata.verify(onnx)?;
-        let mlp = read_mlp(onnx)?;
+        TractScorer::from_mlp(&read_mlp(onnx)?, metadata)
+    }
+
+    /// The shipped model ([`EMBEDDED_LAYERS`], read from the ONNX file at build time) with its
+    /// metadata, checked against the file's sha256 computed at build time.
+    pub fn embedded(metadata: ModelMetadata) -> Result<TractScorer, ModelError> {
+        metadata.verify_sha256(EMBEDDED_ONNX_SHA256)?;
+        let layers = EMBEDDED_LAYERS
+            .iter()
+            .map(|l| Layer {
+                inputs: l.inputs,
+                outputs: l.outputs,
+                weights: l.weights.to_vec(),
+                bias: l.bias.to_vec(),
+            })
+            .collect();
+        TractScorer::from_mlp(&Mlp { layers }, metadata)
+    }
+
+    fn from_mlp(mlp: &Mlp, metadata: ModelMetadata) -> Result<TractScorer, ModelError> {
         let first = &mlp.layers[0];
         if first.inputs != FEATURE_DIM {
             return Err(ModelError::Schema(format!(
@@ -262,7 +281,7 @@ impl TractScorer {
                 metadata.classes.len()
             )));
         }
-        let plan = build(&mlp)
+        let plan = build(mlp)
             .and_then(|m| m.into_runnable())
             .map_err(load_err)?;
         let scorer = TractScorer {
