@@ -12,7 +12,7 @@ use crate::decode;
 use crate::features::{self, SparseRow};
 use crate::model::calibration::{self, Calibration, LocationGroup};
 use crate::model::{
-    ModelError, ModelMetadata, Scorer, TractScorer, EMBEDDED_METADATA, EMBEDDED_ONNX_SHA256,
+    MlpScorer, ModelError, ModelMetadata, Scorer, EMBEDDED_METADATA, EMBEDDED_ONNX_SHA256,
 };
 use crate::policy::{self, Decision, Evidence, ModelVerdict};
 use crate::request::{InspectOptions, InspectedValue, InspectionNote, RequestView};
@@ -177,8 +177,8 @@ impl Engine {
         };
         let calibration = metadata.calibration().map_err(model_error)?;
         let scorer = match &config.model {
-            ModelSource::Embedded => TractScorer::embedded(metadata),
-            ModelSource::Inline { onnx, .. } => TractScorer::load(onnx, metadata),
+            ModelSource::Embedded => MlpScorer::embedded(metadata),
+            ModelSource::Inline { onnx, .. } => MlpScorer::load(onnx, metadata),
         }
         .map_err(model_error)?;
         let model_ns = started.zip(now_ns()).map(|(a, b)| b.saturating_sub(a));
@@ -340,14 +340,8 @@ impl Engine {
                 .iter()
                 .map(|&i| features::extract_sparse(&values[i]))
                 .collect();
-            let scored = self.scorer.score(&rows)?;
-            if scored.len() != misses.len() * k {
-                return Err(ModelError::Inference(format!(
-                    "{} probabilities for {} rows of {k} classes",
-                    scored.len(),
-                    misses.len()
-                )));
-            }
+            let mut scored = vec![0f32; misses.len() * k];
+            self.scorer.score_into(&rows, &mut scored)?;
             for (row, &i) in scored.chunks_exact(k).zip(&misses) {
                 probs[i * k..(i + 1) * k].copy_from_slice(row);
                 cache.put(keys[i], row);

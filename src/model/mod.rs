@@ -1,7 +1,12 @@
-//! The detection model: metadata, the [`Scorer`] trait, and the tract implementation.
+//! The detection model: metadata, the [`Scorer`] trait, the MLP run directly ([`MlpScorer`],
+//! what the filter runs) and as a tract graph (natively, the reference).
 
 pub mod calibration;
+mod mlp;
 mod onnx;
+// The reference runtime, natively only (tests/onnx_parity.rs, benches): the module runs
+// [`MlpScorer`].
+#[cfg(not(target_arch = "wasm32"))]
 mod tract;
 
 use std::collections::BTreeMap;
@@ -15,6 +20,8 @@ use crate::features::{self, SparseRow};
 use crate::hash::to_hex;
 
 pub use self::calibration::{Calibration, GroupThresholds, LocationGroup};
+pub use self::mlp::MlpScorer;
+#[cfg(not(target_arch = "wasm32"))]
 pub use self::tract::TractScorer;
 
 /// The model shipped inside the module, as the ONNX file of record. The filter does not read it:
@@ -133,6 +140,20 @@ pub trait Scorer {
     fn classes(&self) -> &[String];
     /// Scores `rows`; returns `rows.len() × classes().len()` probabilities, row-major.
     fn score(&self, rows: &[SparseRow]) -> Result<Vec<f32>, ModelError>;
+    /// [`Scorer::score`] into `out` (`rows.len() × classes().len()`): a scorer that keeps its
+    /// buffers between runs allocates nothing.
+    fn score_into(&self, rows: &[SparseRow], out: &mut [f32]) -> Result<(), ModelError> {
+        let scored = self.score(rows)?;
+        if scored.len() != out.len() {
+            return Err(ModelError::Inference(format!(
+                "{} probabilities for {} outputs",
+                scored.len(),
+                out.len()
+            )));
+        }
+        out.copy_from_slice(&scored);
+        Ok(())
+    }
 }
 
 /// sha256 of `bytes`, lower-case hex.

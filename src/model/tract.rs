@@ -16,6 +16,7 @@ use tract_core::internal::*;
 use tract_core::ops::math;
 use tract_core::ops::nn::{Softmax, SoftmaxKind};
 
+use super::mlp::axpy;
 use super::onnx::{read_mlp, Layer, Mlp};
 use super::{ModelError, ModelMetadata, Scorer, EMBEDDED_LAYERS, EMBEDDED_ONNX_SHA256};
 use crate::features::{SparseRow, FEATURE_DIM};
@@ -100,36 +101,6 @@ impl EvalOp for SparseLinear {
         Ok(tvec!(
             Tensor::from_shape(&[lens.len(), h], &out)?.into_tvalue()
         ))
-    }
-}
-
-/// `acc += v · x`, four lanes at a time where the host runs Wasm SIMD.
-#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-fn axpy(acc: &mut [f32], v: f32, x: &[f32]) {
-    use core::arch::wasm32::{f32x4, f32x4_add, f32x4_extract_lane, f32x4_mul, f32x4_splat};
-    let vv = f32x4_splat(v);
-    let mut a4 = acc.chunks_exact_mut(4);
-    let mut x4 = x.chunks_exact(4);
-    for (a, x) in (&mut a4).zip(&mut x4) {
-        let sum = f32x4_add(
-            f32x4(a[0], a[1], a[2], a[3]),
-            f32x4_mul(vv, f32x4(x[0], x[1], x[2], x[3])),
-        );
-        a[0] = f32x4_extract_lane::<0>(sum);
-        a[1] = f32x4_extract_lane::<1>(sum);
-        a[2] = f32x4_extract_lane::<2>(sum);
-        a[3] = f32x4_extract_lane::<3>(sum);
-    }
-    for (a, &x) in a4.into_remainder().iter_mut().zip(x4.remainder()) {
-        *a += v * x;
-    }
-}
-
-/// `acc += v · x`.
-#[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
-fn axpy(acc: &mut [f32], v: f32, x: &[f32]) {
-    for (a, &x) in acc.iter_mut().zip(x) {
-        *a += v * x;
     }
 }
 
