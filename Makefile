@@ -15,33 +15,9 @@ target:
 
 build: wasm cli
 
-# The shipped module is cargo's output optimised for size by binaryen's wasm-opt (npm `binaryen`,
-# installed into .work/ when missing; Debian's binaryen is too old for current Rust Wasm). Cargo
-# writes deps/apiward.wasm and hard-links it to $(WASM) on every build; the optimised module is
-# kept beside it with the sha256 of the input it came from, and copied over $(WASM) (the link
-# removed first, so that cargo's own file stays as it is).
-BINARYEN_VERSION := 132.0.0
-WASM_OPT := .work/binaryen/node_modules/.bin/wasm-opt
-WASM_RAW := target/wasm32-wasip1/release/deps/apiward.wasm
-WASM_OPTIMISED := target/wasm32-wasip1/release/apiward.opt.wasm
-# The features rustc enables for wasm32-wasip1 (+simd128 from .cargo/config.toml).
-WASM_OPT_FLAGS := -Oz --enable-simd --enable-bulk-memory --enable-nontrapping-float-to-int \
-	--enable-sign-ext --enable-mutable-globals --enable-multivalue --enable-reference-types
-
-wasm: target $(WASM_OPT)
+wasm: target
 	$(CARGO) build --release --target wasm32-wasip1 --lib
-	@sum=$$(sha256sum < $(WASM_RAW) | cut -c1-64); \
-	if [ ! -f $(WASM_OPTIMISED) ] || [ "$$(cat $(WASM_OPTIMISED).from 2>/dev/null)" != "$$sum" ]; then \
-		echo "wasm-opt $(WASM_OPT_FLAGS)"; \
-		$(WASM_OPT) $(WASM_OPT_FLAGS) $(WASM_RAW) -o $(WASM_OPTIMISED) && echo $$sum > $(WASM_OPTIMISED).from || exit 1; \
-	fi; \
-	cmp -s $(WASM_OPTIMISED) $(WASM) || { rm -f $(WASM) && cp $(WASM_OPTIMISED) $(WASM); }
-	@ls -l $(WASM_RAW) $(WASM) | awk '{printf "%s: %.2f MB\n", $$9, $$5/1048576}'
-
-$(WASM_OPT):
-	@command -v npm >/dev/null || { echo "npm is needed for binaryen's wasm-opt (Debian: apt-get install npm)"; exit 1; }
-	npm install --prefix .work/binaryen --no-audit --no-fund --no-package-lock --loglevel=error binaryen@$(BINARYEN_VERSION)
-	@test -x $@ && touch $@
+	@ls -l $(WASM) | awk '{printf "module: %s (%.2f MB)\n", $$9, $$5/1048576}'
 
 cli:
 	$(CARGO) build --release --bin apiward --features schema
