@@ -6,7 +6,7 @@ PIP := .venv/bin/pip
 WASM := target/wasm32-wasip1/release/apiward.wasm
 CLI := target/release/apiward
 
-.PHONY: event-samples ecs-fields oci dist test-dist dist-deps bench bench-native bench-quick bench-detect model-check all build wasm cli target venv run demo test test-native test-e2e validate model lint fmt clean
+.PHONY: event-samples ecs-fields oci dist test-dist dist-deps bench bench-native bench-quick bench-start bench-detect model-check all build wasm cli target venv run demo test test-native test-e2e validate model lint fmt clean
 
 all: build
 
@@ -52,6 +52,14 @@ bench: wasm venv
 	bench/install-deps.sh
 	$(CARGO) build --release --target wasm32-wasip1 --manifest-path bench/null-filter/Cargo.toml
 	$(PY) bench/perf.py --markdown --out bench/results-perf.json $(PERF_ARGS)
+
+# Where the cold start and the memory go (issue 12): V8's compile of the module in node with
+# Envoy's flags, each VM's _initialize and on_configure (and the model load in it), Envoy started
+# START_ARGS' times (default 5) to the first scored response, RSS per wasm VM split into code,
+# linear memory and heap. Needs node.
+START_ARGS ?=
+bench-start: wasm venv
+	$(PY) bench/start.py --out bench/results-start.json $(START_ARGS)
 
 # Native microbenchmarks (criterion): decode, inspect + features, model and the whole evaluation
 # by payload size (GET, 1 KB, 10 KB, 100 KB JSON).

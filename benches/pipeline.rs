@@ -8,7 +8,9 @@ use criterion::{black_box, criterion_group, criterion_main, BenchmarkId, Criteri
 use apiward::config::Config;
 use apiward::corpus::RequestRecord;
 use apiward::engine::{request_rows, Engine};
-use apiward::model::{ModelMetadata, Scorer, TractScorer, EMBEDDED_METADATA, EMBEDDED_ONNX};
+use apiward::model::{
+    MlpScorer, ModelMetadata, Scorer, TractScorer, EMBEDDED_METADATA, EMBEDDED_ONNX,
+};
 
 /// A benign JSON order of about `bytes` bytes: nested objects, strings, numbers, a list.
 fn order_json(bytes: usize) -> String {
@@ -56,11 +58,11 @@ fn payloads() -> Vec<(&'static str, RequestRecord)> {
 
 fn bench(c: &mut Criterion) {
     let engine = Engine::new(Config::from_json(br#"{"mode":"enforce"}"#).unwrap()).unwrap();
-    let scorer = TractScorer::load(
-        EMBEDDED_ONNX,
-        ModelMetadata::from_json(EMBEDDED_METADATA).unwrap(),
-    )
-    .unwrap();
+    let metadata = ModelMetadata::from_json(EMBEDDED_METADATA).unwrap();
+    let classes = metadata.classes.len();
+    // What the filter runs, and tract's graph of the same MLP (the runtime before issue 12).
+    let scorer = MlpScorer::embedded(metadata.clone()).unwrap();
+    let tract = TractScorer::load(EMBEDDED_ONNX, metadata).unwrap();
     let opts = engine.inspect_options();
 
     let mut g = c.benchmark_group("decode");
@@ -86,8 +88,12 @@ fn bench(c: &mut Criterion) {
         g.bench_function("inspect+features", |b| {
             b.iter(|| request_rows(black_box(&view), &opts))
         });
+        let mut out = vec![0f32; rows.rows.len() * classes];
         g.bench_function(format!("model ({} rows)", rows.rows.len()), |b| {
-            b.iter(|| scorer.score(black_box(&rows.rows)).unwrap())
+            b.iter(|| scorer.score_into(black_box(&rows.rows), &mut out).unwrap())
+        });
+        g.bench_function(format!("model tract ({} rows)", rows.rows.len()), |b| {
+            b.iter(|| tract.score(black_box(&rows.rows)).unwrap())
         });
         g.bench_function("evaluate", |b| {
             b.iter(|| engine.evaluate(black_box(&view), &policy).unwrap())

@@ -12,7 +12,7 @@ use crate::decode;
 use crate::features::{self, SparseRow};
 use crate::model::calibration::{self, Calibration, LocationGroup};
 use crate::model::{
-    ModelError, ModelMetadata, Scorer, TractScorer, EMBEDDED_METADATA, EMBEDDED_ONNX,
+    MlpScorer, ModelError, ModelMetadata, Scorer, EMBEDDED_METADATA, EMBEDDED_ONNX_SHA256,
 };
 use crate::policy::{self, Decision, Evidence, ModelVerdict};
 use crate::request::{InspectOptions, InspectedValue, InspectionNote, RequestView};
@@ -147,14 +147,27 @@ pub struct Engine {
 impl Engine {
     /// Loads the configured model and resolves thresholds against its calibrated defaults.
     pub fn new(config: Config) -> Result<Engine, EngineError> {
-        let (onnx, metadata): (&[u8], ModelMetadata) = match &config.model {
-            ModelSource::Embedded => (
-                EMBEDDED_ONNX,
-                ModelMetadata::from_json(EMBEDDED_METADATA).map_err(EngineError::Model)?,
-            ),
-            ModelSource::Inline { onnx, metadata } => (onnx.as_slice(), (**metadata).clone()),
+        Engine::new_timed(config, &|| None).map(|(engine, _)| engine)
+    }
+
+    /// [`Engine::new`], also telling how long the model took to load (checksum, weights, the
+    /// tract graph and its probe) by `now_ns` (the host's clock in the filter): the start-up
+    /// breakdown's figure (`make bench-start`). `None` where the clock cannot tell.
+    pub fn new_timed(
+        config: Config,
+        now_ns: &dyn Fn() -> Option<u64>,
+    ) -> Result<(Engine, Option<u64>), EngineError> {
+        let metadata = match &config.model {
+            ModelSource::Embedded => {
+                ModelMetadata::from_json(EMBEDDED_METADATA).map_err(EngineError::Model)?
+            }
+            ModelSource::Inline { metadata, .. } => (**metadata).clone(),
         };
-        let model_sha256 = crate::model::sha256_hex(onnx);
+        let started = now_ns();
+        let model_sha256 = match &config.model {
+            ModelSource::Embedded => EMBEDDED_ONNX_SHA256.to_string(),
+            ModelSource::Inline { onnx, .. } => crate::model::sha256_hex(onnx),
+        };
         let defaults: Thresholds = metadata.thresholds.into();
         let model_error = |e: ModelError| match &config.model {
             ModelSource::Inline { .. } => {
@@ -163,10 +176,15 @@ impl Engine {
             ModelSource::Embedded => EngineError::Model(e),
         };
         let calibration = metadata.calibration().map_err(model_error)?;
-        let scorer = TractScorer::load(onnx, metadata).map_err(model_error)?;
+        let scorer = match &config.model {
+            ModelSource::Embedded => MlpScorer::embedded(metadata),
+            ModelSource::Inline { onnx, .. } => MlpScorer::load(onnx, metadata),
+        }
+        .map_err(model_error)?;
+        let model_ns = started.zip(now_ns()).map(|(a, b)| b.saturating_sub(a));
         let mut engine = Engine::with_scorer(config, Box::new(scorer), defaults, model_sha256)?;
         engine.calibration = calibration;
-        Ok(engine)
+        Ok((engine, model_ns))
     }
 
     /// Builds an engine around any scorer (used by tests and the CLI's `--model`).
@@ -322,14 +340,8 @@ impl Engine {
                 .iter()
                 .map(|&i| features::extract_sparse(&values[i]))
                 .collect();
-            let scored = self.scorer.score(&rows)?;
-            if scored.len() != misses.len() * k {
-                return Err(ModelError::Inference(format!(
-                    "{} probabilities for {} rows of {k} classes",
-                    scored.len(),
-                    misses.len()
-                )));
-            }
+            let mut scored = vec![0f32; misses.len() * k];
+            self.scorer.score_into(&rows, &mut scored)?;
             for (row, &i) in scored.chunks_exact(k).zip(&misses) {
                 probs[i * k..(i + 1) * k].copy_from_slice(row);
                 cache.put(keys[i], row);

@@ -86,6 +86,7 @@ impl Context for ApiwardRoot {
 
 impl RootContext for ApiwardRoot {
     fn on_configure(&mut self, _plugin_configuration_size: usize) -> bool {
+        let started = abi::now_ns().ok();
         let bytes = match abi::buffer(Buffer::PluginConfiguration, 0, usize::MAX) {
             Ok(b) => b.unwrap_or_default(),
             Err(s) => {
@@ -101,21 +102,27 @@ impl RootContext for ApiwardRoot {
         };
         let engine = Config::from_json(&bytes)
             .map_err(EngineError::Config)
-            .and_then(Engine::new);
+            .and_then(|c| Engine::new_timed(c, &|| abi::now_ns().ok()));
         match engine {
-            Ok(engine) => {
+            Ok((engine, model_ns)) => {
                 let c = engine.config();
+                let ms = |ns: Option<u64>| ns.map_or(-1.0, |ns| ns as f64 / 1e6);
+                let configure_ns = started
+                    .zip(abi::now_ns().ok())
+                    .map(|(a, b)| b.saturating_sub(a));
                 abi::log(
                     Level::Info,
                     &format!(
-                        "apiward {} ready: mode={} failure_mode={} max_body_bytes={} routes={} feature_schema=v{} model_sha256={}",
+                        "apiward {} ready: mode={} failure_mode={} max_body_bytes={} routes={} feature_schema=v{} model_sha256={} configure_ms={:.1} model_load_ms={:.1}",
                         env!("CARGO_PKG_VERSION"),
                         c.mode.as_str(),
                         c.failure_mode.as_str(),
                         c.max_body_bytes,
                         c.routes.len(),
                         features::SCHEMA_VERSION,
-                        engine.model_sha256()
+                        engine.model_sha256(),
+                        ms(configure_ns),
+                        ms(model_ns)
                     ),
                 );
                 let engine = Rc::new(engine);

@@ -1,7 +1,12 @@
-//! The detection model: metadata, the [`Scorer`] trait, and the tract implementation.
+//! The detection model: metadata, the [`Scorer`] trait, the MLP run directly ([`MlpScorer`],
+//! what the filter runs) and as a tract graph (natively, the reference).
 
 pub mod calibration;
+mod mlp;
 mod onnx;
+// The reference runtime, natively only (tests/onnx_parity.rs, benches): the module runs
+// [`MlpScorer`].
+#[cfg(not(target_arch = "wasm32"))]
 mod tract;
 
 use std::collections::BTreeMap;
@@ -15,10 +20,37 @@ use crate::features::{self, SparseRow};
 use crate::hash::to_hex;
 
 pub use self::calibration::{Calibration, GroupThresholds, LocationGroup};
+pub use self::mlp::MlpScorer;
+#[cfg(not(target_arch = "wasm32"))]
 pub use self::tract::TractScorer;
 
-/// The model shipped inside the module.
+/// The model shipped inside the module, as the ONNX file of record. The filter does not read it:
+/// it runs [`EMBEDDED_LAYERS`], the same weights read from this file at build time.
 pub const EMBEDDED_ONNX: &[u8] = include_bytes!("../../models/apiward.onnx");
+
+/// One layer of the shipped MLP as build.rs wrote it: `y = x · weights + bias`.
+#[derive(Debug)]
+pub struct EmbeddedLayer {
+    /// Input width.
+    pub inputs: usize,
+    /// Output width.
+    pub outputs: usize,
+    /// Row-major `inputs × outputs`.
+    pub weights: &'static [f32],
+    /// `outputs` values.
+    pub bias: &'static [f32],
+}
+
+mod embedded {
+    use super::EmbeddedLayer;
+    include!(concat!(env!("OUT_DIR"), "/embedded_mlp.rs"));
+}
+
+/// The shipped MLP's layers, input first, read from [`EMBEDDED_ONNX`] at build time (build.rs):
+/// in the module's data, used where they are.
+pub static EMBEDDED_LAYERS: &[EmbeddedLayer] = &embedded::LAYERS;
+/// sha256 of [`EMBEDDED_ONNX`], computed at build time (build.rs checks it against the metadata).
+pub const EMBEDDED_ONNX_SHA256: &str = embedded::ONNX_SHA256;
 /// Metadata of the shipped model.
 pub const EMBEDDED_METADATA: &str = include_str!("../../models/apiward.json");
 
@@ -108,6 +140,20 @@ pub trait Scorer {
     fn classes(&self) -> &[String];
     /// Scores `rows`; returns `rows.len() × classes().len()` probabilities, row-major.
     fn score(&self, rows: &[SparseRow]) -> Result<Vec<f32>, ModelError>;
+    /// [`Scorer::score`] into `out` (`rows.len() × classes().len()`): a scorer that keeps its
+    /// buffers between runs allocates nothing.
+    fn score_into(&self, rows: &[SparseRow], out: &mut [f32]) -> Result<(), ModelError> {
+        let scored = self.score(rows)?;
+        if scored.len() != out.len() {
+            return Err(ModelError::Inference(format!(
+                "{} probabilities for {} outputs",
+                scored.len(),
+                out.len()
+            )));
+        }
+        out.copy_from_slice(&scored);
+        Ok(())
+    }
 }
 
 /// sha256 of `bytes`, lower-case hex.
@@ -123,6 +169,12 @@ impl ModelMetadata {
 
     /// Checks the metadata against this build's feature schema and the model bytes.
     pub fn verify(&self, onnx: &[u8]) -> Result<(), ModelError> {
+        self.verify_sha256(&sha256_hex(onnx))
+    }
+
+    /// [`ModelMetadata::verify`] for the ONNX file whose sha256 is `onnx_sha256` (the embedded
+    /// model's is computed at build time).
+    pub fn verify_sha256(&self, onnx_sha256: &str) -> Result<(), ModelError> {
         if self.schema_version != features::SCHEMA_VERSION {
             return Err(ModelError::Schema(format!(
                 "trained on feature schema {}, this build extracts schema {}",
@@ -161,11 +213,10 @@ impl ModelMetadata {
         }
         self.calibration()?;
         if let Some(expected) = &self.onnx_sha256 {
-            let actual = sha256_hex(onnx);
-            if !expected.eq_ignore_ascii_case(&actual) {
+            if !expected.eq_ignore_ascii_case(onnx_sha256) {
                 return Err(ModelError::Checksum {
                     expected: expected.clone(),
-                    actual,
+                    actual: onnx_sha256.to_string(),
                 });
             }
         }

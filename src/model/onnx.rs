@@ -1,7 +1,8 @@
 //! Reads the weights of a multi-layer perceptron from ONNX bytes, without an ONNX runtime.
 //!
-//! The module carries tract's core only: the ONNX front end would triple its size, and V8
-//! compiles every byte before the first request (DESIGN.md §9). An ONNX file is a protobuf; this
+//! The module carries no ONNX runtime: V8 compiles every byte of it before the first request
+//! (BENCHMARKS.md, issue 12). The shipped model is read by this file at build time (build.rs);
+//! an inline model of the configuration at load. An ONNX file is a protobuf; this
 //! walks the few fields an MLP needs (nodes, initializers, the graph's input) and accepts exactly
 //! the graph scikit-learn's exporter writes for `MLPClassifier`:
 //!

@@ -16,8 +16,9 @@ use tract_core::internal::*;
 use tract_core::ops::math;
 use tract_core::ops::nn::{Softmax, SoftmaxKind};
 
+use super::mlp::axpy;
 use super::onnx::{read_mlp, Layer, Mlp};
-use super::{ModelError, ModelMetadata, Scorer};
+use super::{ModelError, ModelMetadata, Scorer, EMBEDDED_LAYERS, EMBEDDED_ONNX_SHA256};
 use crate::features::{SparseRow, FEATURE_DIM};
 
 /// An MLP run by tract over sparse rows, with symbolic rows (`N`) and nonzeros (`T`).
@@ -100,36 +101,6 @@ impl EvalOp for SparseLinear {
         Ok(tvec!(
             Tensor::from_shape(&[lens.len(), h], &out)?.into_tvalue()
         ))
-    }
-}
-
-/// `acc += v · x`, four lanes at a time where the host runs Wasm SIMD.
-#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-fn axpy(acc: &mut [f32], v: f32, x: &[f32]) {
-    use core::arch::wasm32::{f32x4, f32x4_add, f32x4_extract_lane, f32x4_mul, f32x4_splat};
-    let vv = f32x4_splat(v);
-    let mut a4 = acc.chunks_exact_mut(4);
-    let mut x4 = x.chunks_exact(4);
-    for (a, x) in (&mut a4).zip(&mut x4) {
-        let sum = f32x4_add(
-            f32x4(a[0], a[1], a[2], a[3]),
-            f32x4_mul(vv, f32x4(x[0], x[1], x[2], x[3])),
-        );
-        a[0] = f32x4_extract_lane::<0>(sum);
-        a[1] = f32x4_extract_lane::<1>(sum);
-        a[2] = f32x4_extract_lane::<2>(sum);
-        a[3] = f32x4_extract_lane::<3>(sum);
-    }
-    for (a, &x) in a4.into_remainder().iter_mut().zip(x4.remainder()) {
-        *a += v * x;
-    }
-}
-
-/// `acc += v · x`.
-#[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
-fn axpy(acc: &mut [f32], v: f32, x: &[f32]) {
-    for (a, &x) in acc.iter_mut().zip(x) {
-        *a += v * x;
     }
 }
 
@@ -247,7 +218,26 @@ impl TractScorer {
     /// probes the tract graph.
     pub fn load(onnx: &[u8], metadata: ModelMetadata) -> Result<TractScorer, ModelError> {
         metadata.verify(onnx)?;
-        let mlp = read_mlp(onnx)?;
+        TractScorer::from_mlp(&read_mlp(onnx)?, metadata)
+    }
+
+    /// The shipped model ([`EMBEDDED_LAYERS`], read from the ONNX file at build time) with its
+    /// metadata, checked against the file's sha256 computed at build time.
+    pub fn embedded(metadata: ModelMetadata) -> Result<TractScorer, ModelError> {
+        metadata.verify_sha256(EMBEDDED_ONNX_SHA256)?;
+        let layers = EMBEDDED_LAYERS
+            .iter()
+            .map(|l| Layer {
+                inputs: l.inputs,
+                outputs: l.outputs,
+                weights: l.weights.to_vec(),
+                bias: l.bias.to_vec(),
+            })
+            .collect();
+        TractScorer::from_mlp(&Mlp { layers }, metadata)
+    }
+
+    fn from_mlp(mlp: &Mlp, metadata: ModelMetadata) -> Result<TractScorer, ModelError> {
         let first = &mlp.layers[0];
         if first.inputs != FEATURE_DIM {
             return Err(ModelError::Schema(format!(
@@ -262,7 +252,7 @@ impl TractScorer {
                 metadata.classes.len()
             )));
         }
-        let plan = build(&mlp)
+        let plan = build(mlp)
             .and_then(|m| m.into_runnable())
             .map_err(load_err)?;
         let scorer = TractScorer {
