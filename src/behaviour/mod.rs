@@ -50,7 +50,9 @@ pub use signal::{Baseline, BlockCause, History, Severity, Signal, SignalKind};
 use crate::config::{Allowlist, BehaviourConfig, ConfigError, IdentityConfig};
 use crate::policy::{Action, BlockOrder, Decision};
 use crate::request::RequestView;
-use crate::state::{BlockUntil, PrincipalRouteRecord, SharedStore, StateError, Table, TableConfig};
+use crate::state::{
+    BlockUntil, PrincipalRouteRecord, SharedStore, StateError, Table, TableConfig, WorkerStore,
+};
 
 /// Names of the shared-data tables, for metrics (state errors per table).
 pub const TABLE_NAMES: [&str; 6] = [
@@ -138,6 +140,30 @@ impl Behaviour {
             blocks: table("blocks", "blocks", t.blocks)?,
             revoked: table("revoked", "revoked", t.revoked)?,
         })
+    }
+
+    /// A per-worker store over `inner` for these tables: the counting tables (clients,
+    /// principals, principal-routes, routes) are counted in the VM and merged on
+    /// [`WorkerStore::sync`]; blocks and revocations are written through at once and cached
+    /// per epoch. See [`crate::state::worker`].
+    pub fn worker_store<S: SharedStore>(&self, inner: S) -> WorkerStore<S> {
+        let deferred = vec![
+            (self.clients.key_prefix().to_owned(), self.clients.merger()),
+            (
+                self.principals.key_prefix().to_owned(),
+                self.principals.merger(),
+            ),
+            (
+                self.principal_routes.key_prefix().to_owned(),
+                self.principal_routes.merger(),
+            ),
+            (self.routes.key_prefix().to_owned(), self.routes.merger()),
+        ];
+        let immediate = vec![
+            self.blocks.key_prefix().to_owned(),
+            self.revoked.key_prefix().to_owned(),
+        ];
+        WorkerStore::new(inner, self.config.worker_state, deferred, immediate)
     }
 
     /// The configuration.

@@ -45,6 +45,26 @@ pub trait SharedStore {
     fn set(&self, key: &str, value: &[u8], cas: u32) -> Result<(), StoreError>;
 }
 
+impl<T: SharedStore + ?Sized> SharedStore for &T {
+    fn get(&self, key: &str) -> Result<Option<(Vec<u8>, u32)>, StoreError> {
+        (**self).get(key)
+    }
+
+    fn set(&self, key: &str, value: &[u8], cas: u32) -> Result<(), StoreError> {
+        (**self).set(key, value, cas)
+    }
+}
+
+impl<T: SharedStore + ?Sized> SharedStore for std::sync::Arc<T> {
+    fn get(&self, key: &str) -> Result<Option<(Vec<u8>, u32)>, StoreError> {
+        (**self).get(key)
+    }
+
+    fn set(&self, key: &str, value: &[u8], cas: u32) -> Result<(), StoreError> {
+        (**self).set(key, value, cas)
+    }
+}
+
 /// Hook run after a `get` on the stored value, standing for another worker; returns true if it
 /// wrote (which gives the key a new token, so the reader's token is stale).
 type Interference = Box<dyn FnMut(&str, &mut Vec<u8>) -> bool + Send>;

@@ -365,11 +365,27 @@ def test_request_counts_are_exact_across_both_workers_under_concurrent_load(coun
     def delta(name, **labels):
         return value(after, name, **labels) - value(before, name, **labels)
 
-    # Requests 150..200 of the client are over its limit: exactly 51 rate signals, no lost update.
+    # Each worker counts in its own memory and merges on its tick (behaviour.worker_state): while
+    # the load runs, a worker sees the last merge plus its own requests, so the rate signals may
+    # start up to one tick late, never early; none is lost or made up.
     assert delta("apiward_state_errors_total") == 0
-    assert delta("apiward_signals_total", signal="rate") == total - limit + 1
-    assert delta("apiward_decisions_total", action="annotate") == total - limit + 1
-    assert delta("apiward_decisions_total", action="allow") == limit - 1
+    rate = delta("apiward_signals_total", signal="rate")
+    assert 0 < rate <= total - limit + 1, rate
+    assert delta("apiward_decisions_total", action="annotate") == rate
+    assert delta("apiward_decisions_total", action="allow") == total - rate
+    assert delta("apiward_worker_state_total", event="merged") > 0
+
+    # After the merge the totals are exact: the next request of the client is its 201st, and
+    # once that one is merged too, the one after is the 202nd, whichever worker serves them.
+    def nth_request() -> int | None:
+        ann = assert_annotated(get(counting_envoy, "/api/users/1", "203.0.113.70"))
+        found = re.search(r"rate: (\d+)/h from client 203\.0\.113\.70", ann["reasons"])
+        return int(found.group(1)) if found else None
+
+    time.sleep(0.5)  # several merge periods (100 ms), not a timing assertion
+    assert nth_request() == total + 1
+    time.sleep(0.5)
+    assert nth_request() == total + 2
 
 
 def test_monitor_mode_blocks_nothing_and_annotates_what_enforce_would_do(
