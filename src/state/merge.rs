@@ -131,16 +131,27 @@ impl Merge for PrincipalRouteRecord {
             return *theirs;
         }
         let baseline = Ewma::merge(&base.baseline, &mine.baseline, &theirs.baseline);
-        let objects = if mine.window_start_ms == theirs.window_start_ms {
-            DistinctSketch::merge(&base.objects, &mine.objects, &theirs.objects)
-        } else if mine.window_start_ms > theirs.window_start_ms {
-            mine.objects
-        } else {
-            theirs.objects
+        // Windows start at a record's first request, so two workers that start (or roll) one
+        // apart since `base` start it at different times: those are the same window, united
+        // from the earlier start. Only one side having started a window since `base` means the
+        // other side's ids belong to the window that ended.
+        let mine_new = mine.window_start_ms != base.window_start_ms;
+        let theirs_new = theirs.window_start_ms != base.window_start_ms;
+        let (objects, window_start_ms) = match (mine_new, theirs_new) {
+            (false, false) => (
+                DistinctSketch::merge(&base.objects, &mine.objects, &theirs.objects),
+                theirs.window_start_ms,
+            ),
+            (true, false) => (mine.objects, mine.window_start_ms),
+            (false, true) => (theirs.objects, theirs.window_start_ms),
+            (true, true) => (
+                DistinctSketch::merge(&base.objects, &mine.objects, &theirs.objects),
+                mine.window_start_ms.min(theirs.window_start_ms),
+            ),
         };
         PrincipalRouteRecord {
             objects,
-            window_start_ms: mine.window_start_ms.max(theirs.window_start_ms),
+            window_start_ms,
             baseline,
         }
     }
@@ -271,5 +282,29 @@ mod tests {
         let m = PrincipalRouteRecord::merge(&base, &rolled, &b);
         assert_eq!(m.window_start_ms, 1_000 + 2 * W);
         assert!(m.objects.estimate() < 2.0);
+    }
+
+    #[test]
+    fn a_bola_window_two_workers_started_apart_is_one_window() {
+        // Neither worker saw the record in shared data; each started the window at its own
+        // first request.
+        let base = PrincipalRouteRecord::default();
+        let (mut a, mut b) = (base, base);
+        a.roll_window(1_050, W);
+        b.roll_window(1_000, W);
+        (0..10u64).for_each(|i| {
+            a.objects.insert(2 * i);
+            b.objects.insert(2 * i + 1);
+        });
+        let m = PrincipalRouteRecord::merge(&base, &a, &b);
+        assert_eq!(m.window_start_ms, 1_000);
+        assert!(
+            (18.0..22.0).contains(&m.objects.estimate()),
+            "{}",
+            m.objects.estimate()
+        );
+        let m = PrincipalRouteRecord::merge(&base, &b, &a);
+        assert_eq!(m.window_start_ms, 1_000);
+        assert!((18.0..22.0).contains(&m.objects.estimate()));
     }
 }
