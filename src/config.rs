@@ -945,6 +945,8 @@ mod tests {
             (r#"{"behaviour":{"tables":{"max_retries":17}}}"#, "behaviour.tables.max_retries: must be between 0 and 16, got 17"),
             (r#"{"behaviour":{"worker_state":{"sync_ms":5}}}"#, "behaviour.worker_state.sync_ms: must be 0 (no per-worker state) or between 10 and 10000, got 5"),
             (r#"{"behaviour":{"worker_state":{"max_keys":8}}}"#, "behaviour.worker_state.max_keys: must be between 16 and 65536, got 8"),
+            (r#"{"behaviour":{"worker_state":{"hot_fraction":0}}}"#, "behaviour.worker_state.hot_fraction: must be between 0.05 and 1, got 0"),
+            (r#"{"behaviour":{"worker_state":{"hot_keys":300}}}"#, "behaviour.worker_state.hot_keys: must be between 0 and 256, got 300"),
             (r#"{"ladder":{"throttle":{"retry_after_max_s":0}}}"#, "ladder.throttle.retry_after_max_s: must be between 1 and 86400, got 0"),
             (r#"{"ladder":{"block":{"ttl_s":90000}}}"#, "ladder.block.ttl_s: must not be above max_ttl_s (86400), got 90000"),
             (r#"{"ladder":{"block":{"scope":"everyone"}}}"#, "ladder.block.scope: unknown variant `everyone`, expected one of `client`, `principal`, `both` at line 1 column 38"),

@@ -323,6 +323,31 @@ impl Behaviour {
             .fold(0.0f64, f64::max)
             .round() as u32;
 
+        if let Some(hot) = store.hot_fraction() {
+            // Near a limit: from now on every worker counts this bucket through shared data.
+            if let (Some(c), Some(rec)) = (&facts.client, &client) {
+                if self.actor_heat(rec, now_ms) >= hot {
+                    self.clients.mark_hot(store, c.fp);
+                }
+            }
+            if let (Some(p), Some(rec)) = (&facts.principal, &principal) {
+                if self.actor_heat(rec, now_ms) >= hot {
+                    self.principals.mark_hot(store, p.fp);
+                }
+            }
+            if let (Some((rec, _)), Some(fp)) = (&objects, facts.principal_route_fp()) {
+                if self.bola_heat(rec, route.as_ref().map(|r| &r.record)) >= hot {
+                    self.principal_routes.mark_hot(store, fp);
+                }
+            }
+            if route
+                .as_ref()
+                .is_some_and(|r| warm && self.route_heat(&r.record, now_ms) >= hot)
+            {
+                self.routes.mark_hot(store, facts.route_fp);
+            }
+        }
+
         let route_name = format!("{} {}", facts.method, facts.route.template);
 
         if warm && sig.rate.enabled {
@@ -458,10 +483,19 @@ impl Behaviour {
         let window = self.config.signals.model_denies.window_ms;
         let mut errors = Vec::new();
         for (table, fp) in self.actors(facts) {
-            if let Err(e) = table.update(store, fp, now_ms, |rec, _| {
+            match table.update(store, fp, now_ms, |rec, _| {
                 rec.model_denies.add(now_ms, window, 1);
+                *rec
             }) {
-                errors.push(e);
+                Ok((rec, _)) => {
+                    if store
+                        .hot_fraction()
+                        .is_some_and(|hot| self.actor_heat(&rec, now_ms) >= hot)
+                    {
+                        table.mark_hot(store, fp);
+                    }
+                }
+                Err(e) => errors.push(e),
             }
         }
         errors

@@ -897,8 +897,11 @@ fn counters_are_exact_across_workers_under_concurrent_load() {
 fn per_worker_counts_are_exact_in_shared_data_after_the_merge() {
     // As above, each of 4 workers counting in its own memory and merging every 25 answers (its
     // tick): no count is lost, and the merged total is what every worker reads next.
-    let config =
-        Config::from_json(br#"{"behaviour":{"signals":{"auth_failures":{"limit":1}}}}"#).unwrap();
+    // No hot marks here (limit 1 would make the bucket hot at once): the deferred path.
+    let config = Config::from_json(
+        br#"{"behaviour":{"signals":{"auth_failures":{"limit":1}},"worker_state":{"hot_keys":0}}}"#,
+    )
+    .unwrap();
     let store = Arc::new(MemStore::new());
     let mut view = RequestView::new("GET", b"/api/login");
     view.client.ip = Some("192.0.2.78".into());
@@ -994,6 +997,64 @@ fn with_per_worker_state_a_token_walk_is_still_blocked_and_the_block_holds_on_ev
         );
         assert!(a.decision.reasons[0].starts_with("blocked: client 203.0.113.51"));
     }
+}
+
+/// Id of the first request of a token walk that is not allowed, with requests alternating
+/// over `stores` and no merge at all (`sync` never called).
+fn first_stop_of_a_walk<S: SharedStore>(w: &World, stores: &[S], begin: impl Fn(&S, u64)) -> u64 {
+    let start = T0 + 3 * 60_000 + 10_000;
+    for id in 1..=200u64 {
+        let now = start + id * 50;
+        let local = &stores[(id % stores.len() as u64) as usize];
+        begin(local, now);
+        let v = view(
+            "GET",
+            &format!("/api/users/{id}"),
+            "203.0.113.52",
+            Some("walker"),
+        );
+        let facts = w.engine.request_facts(&v);
+        let policy = w.engine.route(&v.path);
+        let a = w.engine.assess(&v, &facts, &policy, local, now).unwrap();
+        assert!(a.errors.is_empty(), "{:?}", a.errors);
+        if a.decision.action != Action::Allow {
+            eprintln!("stop {id}: {}", a.decision);
+            return id;
+        }
+    }
+    panic!("the walk was never stopped");
+}
+
+#[test]
+fn near_a_limit_buckets_go_through_so_two_workers_stop_a_walk_where_one_store_does() {
+    let exact = {
+        let w = world(r#","signals":{"bola":{"min_distinct":20}}"#, "");
+        teach_norm(&w);
+        first_stop_of_a_walk(&w, std::slice::from_ref(&w.store), |_, _| {})
+    };
+    let w = world(r#","signals":{"bola":{"min_distinct":20}}"#, "");
+    teach_norm(&w);
+    let behaviour = w.engine.behaviour().unwrap();
+    let workers = [
+        behaviour.worker_store(w.store.clone()),
+        behaviour.worker_store(w.store.clone()),
+    ];
+    let stop = first_stop_of_a_walk(&w, &workers, |s, now| s.begin_request(now));
+    assert_eq!(stop, exact, "never merged, yet stopped at the same id");
+    assert!(workers.iter().all(|s| s.stats().hot_through > 0));
+    // Without hot marks each worker sees only its own half until a merge.
+    let w = world(
+        r#","signals":{"bola":{"min_distinct":20}},"worker_state":{"hot_keys":0}"#,
+        "",
+    );
+    teach_norm(&w);
+    let behaviour = w.engine.behaviour().unwrap();
+    let workers = [
+        behaviour.worker_store(w.store.clone()),
+        behaviour.worker_store(w.store.clone()),
+    ];
+    let lagging = first_stop_of_a_walk(&w, &workers, |s, now| s.begin_request(now));
+    assert!(lagging > exact, "{lagging} vs {exact}");
 }
 
 #[test]

@@ -422,6 +422,11 @@ struct RawWorkerState {
     sync_ms: Option<u64>,
     /// Buckets kept per worker VM (16–65,536).
     max_keys: Option<usize>,
+    /// Share of a limit (0.05–1.0) from which a client, principal, route or BOLA bucket is
+    /// read and written through on every worker, so that limits are crossed on exact counts.
+    hot_fraction: Option<f64>,
+    /// Hot buckets listed at once (0–256; 0 = none: counts lag up to one sync everywhere).
+    hot_keys: Option<usize>,
 }
 
 #[derive(Deserialize)]
@@ -669,6 +674,12 @@ impl RawBehaviour {
             }
             if let Some(n) = w.max_keys {
                 b.worker_state.max_keys = int_in(n, 16, 65_536, &format!("{f}.max_keys"))?;
+            }
+            if let Some(x) = w.hot_fraction {
+                b.worker_state.hot_fraction = num_in(x, 0.05, 1.0, &format!("{f}.hot_fraction"))?;
+            }
+            if let Some(n) = w.hot_keys {
+                b.worker_state.hot_keys = int_in(n, 0, 256, &format!("{f}.hot_keys"))?;
             }
         }
         Ok(b)

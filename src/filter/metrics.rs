@@ -24,17 +24,19 @@ pub struct Metrics {
     /// `apiward_host_calls_total{phase, call}`, phase-major as [`abi::host_calls`].
     host_calls: Vec<Option<u32>>,
     /// `apiward_worker_state_total{event}`: merged, merge_conflicts, merge_failures, lost,
-    /// epoch_changes.
+    /// epoch_changes, hot_marks, hot_through.
     worker_state: Vec<Option<u32>>,
 }
 
 /// Events of per-worker state, for `apiward_worker_state_total{event}`.
-const WORKER_EVENTS: [&str; 5] = [
+const WORKER_EVENTS: [&str; 7] = [
     "merged",
     "merge_conflicts",
     "merge_failures",
     "lost",
     "epoch_changes",
+    "hot_marks",
+    "hot_through",
 ];
 
 /// Outcomes of response inspection, for `apiward_dlp_responses_total{outcome}`.
@@ -160,6 +162,8 @@ impl Metrics {
             now.merge_failures.saturating_sub(before.merge_failures),
             now.lost.saturating_sub(before.lost),
             now.epoch_changes.saturating_sub(before.epoch_changes),
+            now.hot_marks.saturating_sub(before.hot_marks),
+            now.hot_through.saturating_sub(before.hot_through),
         ];
         for (id, delta) in self.worker_state.iter().zip(deltas) {
             if let (Some(id), true) = (id, delta > 0) {

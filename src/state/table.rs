@@ -259,6 +259,11 @@ impl<R: Record> Table<R> {
         format!("{}{bucket}", self.key_prefix)
     }
 
+    /// Marks the bucket holding `fp` hot in `store` (see [`SharedStore::mark_hot`]).
+    pub fn mark_hot<S: SharedStore + ?Sized>(&self, store: &S, fp: u64) {
+        store.mark_hot(&self.bucket_key(self.bucket_of(fp)));
+    }
+
     /// Largest bucket value, in bytes.
     pub fn value_bound(&self) -> usize {
         HEADER_SIZE + self.config.entries_per_bucket * Self::ENTRY_SIZE

@@ -21,6 +21,16 @@
 //!   every worker from its next request.
 //! - Anything else passes straight through.
 //!
+//! **Hot keys: exact where a limit is near.** The behaviour marks a deferred bucket *hot* when
+//! one of its measures reaches `hot_fraction` of its limit ([`SharedStore::mark_hot`]). Hot keys
+//! are listed (64-bit key hash, expiry) in the same shared-data value as the epoch, which every
+//! worker reads at the start of each request anyway; so from its next request every worker
+//! folds its pending counts for that bucket in and reads and writes it through (one get, one
+//! CAS set: the cost of earlier versions) until the mark lapses ([`HOT_TTL_MS`] after the last
+//! request that found it hot). With `hot_fraction` 0.25 and counts spread over N workers, a
+//! worker's own view reaches the mark while the true count is below N/4 of the limit: with up to
+//! four workers a limit is crossed on exact counts, whatever the tick.
+//!
 //! **Bounds.** At most `max_keys` deferred buckets (two copies each) and `max_keys` cached
 //! immediate values live in a VM. A new bucket in a full VM evicts the least recently used clean
 //! one, or merges the least recently used changed one first (counted as lost if that merge
@@ -44,14 +54,20 @@ pub const EPOCH_KEY: &str = "apiward:v1:epoch";
 pub const MERGE_ATTEMPTS: u32 = 8;
 /// Token handed out for local copies (any set succeeds on them).
 const LOCAL_TOKEN: u32 = 1;
+/// How long a hot mark lasts after the last request that found the bucket hot.
+pub const HOT_TTL_MS: u64 = 5_000;
 
 /// `behaviour.worker_state`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct WorkerConfig {
     /// Merge period (ms); 0: no per-worker state, every call goes to shared data.
     pub sync_ms: u64,
     /// Deferred buckets (and cached immediate values) kept per VM.
     pub max_keys: usize,
+    /// Share of a limit from which a bucket is read and written through (hot).
+    pub hot_fraction: f64,
+    /// Hot marks listed at once (0: none; counts always lag up to a tick).
+    pub hot_keys: usize,
 }
 
 impl Default for WorkerConfig {
@@ -59,6 +75,8 @@ impl Default for WorkerConfig {
         WorkerConfig {
             sync_ms: 100,
             max_keys: 1024,
+            hot_fraction: 0.25,
+            hot_keys: 32,
         }
     }
 }
@@ -82,6 +100,10 @@ pub struct WorkerStats {
     pub lost: u64,
     /// Times the epoch changed under this VM (its cached block list was dropped).
     pub epoch_changes: u64,
+    /// Buckets this VM marked hot (or whose mark it renewed).
+    pub hot_marks: u64,
+    /// Reads and writes of hot buckets made through to shared data.
+    pub hot_through: u64,
 }
 
 /// What one [`WorkerStore::sync`] did.
@@ -102,6 +124,9 @@ struct Local {
     dirty: bool,
     used: u64,
     table: usize,
+    /// CAS token of `base` when it was just read from shared data (a hot bucket): the merge
+    /// then tries one set with it before reading again.
+    cas: Option<u32>,
 }
 
 #[derive(Debug, Default)]
@@ -110,6 +135,8 @@ struct State {
     cached: HashMap<String, Option<(Vec<u8>, u32)>>,
     /// Epoch the cached immediate values belong to; None: unknown, do not cache.
     epoch: Option<u64>,
+    /// Hot marks as of the last epoch read: (key hash, expiry ms).
+    hot: Vec<(u64, u64)>,
     clock: u64,
     now_ms: u64,
     stats: WorkerStats,
@@ -217,7 +244,11 @@ impl<S: SharedStore> WorkerStore<S> {
         st.now_ms = now_ms;
         st.stats.host_gets += 1;
         let epoch = match self.inner.get(EPOCH_KEY) {
-            Ok(v) => Some(v.map_or(0, |(b, _)| read_u64(&b))),
+            Ok(v) => {
+                let (epoch, hot) = v.map_or((0, Vec::new()), |(b, _)| parse_epoch(&b));
+                st.hot = hot;
+                Some(epoch)
+            }
             Err(_) => None,
         };
         if epoch != st.epoch || epoch.is_none() {
@@ -263,14 +294,21 @@ impl<S: SharedStore> WorkerStore<S> {
             return Ok(());
         };
         let mut last = StoreError::CasMismatch;
+        // A base just read (hot bucket): if nobody wrote since, the copy is the merge.
+        let mut known = local.cas.map(|cas| (local.base.clone(), cas));
         for attempt in 0..MERGE_ATTEMPTS {
             if attempt > 0 {
                 st.stats.merge_conflicts += 1;
             }
-            st.stats.host_gets += 1;
-            let (theirs, cas) = match self.inner.get(key)? {
-                Some((v, cas)) => (Some(v), cas),
-                None => (None, 0),
+            let (theirs, cas) = match known.take() {
+                Some(k) => k,
+                None => {
+                    st.stats.host_gets += 1;
+                    match self.inner.get(key)? {
+                        Some((v, cas)) => (Some(v), cas),
+                        None => (None, 0),
+                    }
+                }
             };
             let merged = merger(local.base.as_deref(), mine, theirs.as_deref(), now_ms);
             st.stats.host_sets += 1;
@@ -281,6 +319,7 @@ impl<S: SharedStore> WorkerStore<S> {
                         l.base = Some(merged.clone());
                         l.mine = Some(merged);
                         l.dirty = false;
+                        l.cas = None;
                     }
                     return Ok(());
                 }
@@ -316,18 +355,148 @@ impl<S: SharedStore> WorkerStore<S> {
         }
     }
 
+    /// A hot bucket: this VM's pending counts folded in, then the shared value read fresh
+    /// (its CAS token kept for the write that follows).
+    fn read_through(
+        &self,
+        st: &mut State,
+        key: &str,
+        table: usize,
+        clock: u64,
+    ) -> Result<Option<(Vec<u8>, u32)>, StoreError> {
+        st.stats.hot_through += 1;
+        let now = st.now_ms;
+        if st.local.get(key).is_some_and(|l| l.dirty) && self.merge_key(st, key, now).is_err() {
+            st.stats.merge_failures += 1;
+        }
+        st.stats.host_gets += 1;
+        let fresh = self.inner.get(key)?;
+        if st.local.get(key).is_some_and(|l| l.dirty) {
+            // The merge failed: count on the local copy, merged on the tick.
+            let v = st.local.get(key).and_then(|l| l.mine.clone());
+            return Ok(v.map(|m| (m, LOCAL_TOKEN)));
+        }
+        if !st.local.contains_key(key) {
+            self.make_room(st);
+        }
+        let (v, cas) = match fresh {
+            Some((v, cas)) => (Some(v), Some(cas)),
+            None => (None, None),
+        };
+        st.local.insert(
+            key.to_owned(),
+            Local {
+                base: v.clone(),
+                mine: v.clone(),
+                dirty: false,
+                used: clock,
+                table,
+                cas,
+            },
+        );
+        Ok(v.map(|b| (b, LOCAL_TOKEN)))
+    }
+
+    /// A hot bucket's write: a CAS set against the value [`Self::read_through`] read, so that
+    /// a concurrent write on another worker fails this one with `CasMismatch` and the caller
+    /// reads again, as without per-worker state. A bucket that did not exist when read is
+    /// merged instead (no token to set against).
+    fn write_through(&self, st: &mut State, key: &str, value: &[u8]) -> Result<(), StoreError> {
+        st.stats.hot_through += 1;
+        let now = st.now_ms;
+        let Some(cas) = st.local.get(key).and_then(|l| l.cas) else {
+            if self.merge_key(st, key, now).is_err() {
+                // Kept changed: the tick tries again.
+                st.stats.merge_failures += 1;
+            }
+            return Ok(());
+        };
+        st.stats.host_sets += 1;
+        let result = self.inner.set(key, value, cas);
+        if let Some(l) = st.local.get_mut(key) {
+            match &result {
+                Ok(()) => {
+                    l.base = Some(value.to_vec());
+                    l.mine = Some(value.to_vec());
+                }
+                // Stale: drop the change; the caller's retry reads the bucket again.
+                Err(_) => l.mine.clone_from(&l.base),
+            }
+            l.dirty = false;
+            l.cas = None;
+        }
+        if result.is_ok() {
+            st.stats.merged += 1;
+        }
+        result
+    }
+
+    fn is_hot(&self, st: &State, key: &str) -> bool {
+        if st.hot.is_empty() {
+            return false;
+        }
+        let h = key_hash(key);
+        st.hot.iter().any(|&(k, until)| k == h && until > st.now_ms)
+    }
+
+    /// Lists `key` as hot in the epoch value (CAS, bounded to `hot_keys` marks: expired ones
+    /// go first, then the one closest to expiry) and merges this VM's pending counts for it.
+    fn mark(&self, st: &mut State, key: &str) {
+        let now = st.now_ms;
+        let h = key_hash(key);
+        let fresh = |hot: &[(u64, u64)]| {
+            hot.iter()
+                .any(|&(k, until)| k == h && until >= now + HOT_TTL_MS / 2)
+        };
+        if fresh(&st.hot) {
+            return;
+        }
+        for _ in 0..MERGE_ATTEMPTS {
+            st.stats.host_gets += 1;
+            let ((epoch, mut hot), cas) = match self.inner.get(EPOCH_KEY) {
+                Ok(Some((b, cas))) => (parse_epoch(&b), cas),
+                Ok(None) => ((0, Vec::new()), 0),
+                Err(_) => return,
+            };
+            if fresh(&hot) {
+                st.hot = hot;
+                break;
+            }
+            hot.retain(|&(k, until)| k != h && until > now);
+            if hot.len() >= self.config.hot_keys {
+                hot.sort_by_key(|&(_, until)| std::cmp::Reverse(until));
+                hot.truncate(self.config.hot_keys.saturating_sub(1));
+            }
+            hot.push((h, now + HOT_TTL_MS));
+            st.stats.host_sets += 1;
+            match self.inner.set(EPOCH_KEY, &encode_epoch(epoch, &hot), cas) {
+                Ok(()) => {
+                    st.stats.hot_marks += 1;
+                    st.hot = hot;
+                    break;
+                }
+                Err(StoreError::CasMismatch) => continue,
+                Err(_) => return,
+            }
+        }
+        // Publish what this VM counted so far; from now on the bucket goes through.
+        if st.local.get(key).is_some_and(|l| l.dirty) && self.merge_key(st, key, now).is_err() {
+            st.stats.merge_failures += 1;
+        }
+    }
+
     fn bump_epoch(&self, st: &mut State) {
         for _ in 0..MERGE_ATTEMPTS {
             st.stats.host_gets += 1;
-            let (epoch, cas) = match self.inner.get(EPOCH_KEY) {
-                Ok(Some((b, cas))) => (read_u64(&b), cas),
-                Ok(None) => (0, 0),
+            let ((epoch, hot), cas) = match self.inner.get(EPOCH_KEY) {
+                Ok(Some((b, cas))) => (parse_epoch(&b), cas),
+                Ok(None) => ((0, Vec::new()), 0),
                 Err(_) => break,
             };
             st.stats.host_sets += 1;
             match self
                 .inner
-                .set(EPOCH_KEY, &epoch.wrapping_add(1).to_le_bytes(), cas)
+                .set(EPOCH_KEY, &encode_epoch(epoch.wrapping_add(1), &hot), cas)
             {
                 Err(StoreError::CasMismatch) => continue,
                 _ => break,
@@ -337,6 +506,35 @@ impl<S: SharedStore> WorkerStore<S> {
         st.cached.clear();
         st.epoch = None;
     }
+}
+
+/// The epoch value: epoch (u64 LE), then hot marks (key hash, expiry ms), u64 LE each.
+fn parse_epoch(b: &[u8]) -> (u64, Vec<(u64, u64)>) {
+    let epoch = read_u64(b);
+    let hot = b
+        .get(8..)
+        .unwrap_or_default()
+        .chunks_exact(16)
+        .map(|c| (read_u64(c), read_u64(c.get(8..).unwrap_or_default())))
+        .collect();
+    (epoch, hot)
+}
+
+fn encode_epoch(epoch: u64, hot: &[(u64, u64)]) -> Vec<u8> {
+    let mut v = Vec::with_capacity(8 + hot.len() * 16);
+    v.extend_from_slice(&epoch.to_le_bytes());
+    for (h, until) in hot {
+        v.extend_from_slice(&h.to_le_bytes());
+        v.extend_from_slice(&until.to_le_bytes());
+    }
+    v
+}
+
+/// FNV-1a of a key: what a hot mark names.
+fn key_hash(key: &str) -> u64 {
+    key.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
 }
 
 fn read_u64(b: &[u8]) -> u64 {
@@ -374,6 +572,9 @@ impl<S: SharedStore> SharedStore for WorkerStore<S> {
                 let mut st = self.state.borrow_mut();
                 st.clock += 1;
                 let clock = st.clock;
+                if self.is_hot(&st, key) {
+                    return self.read_through(&mut st, key, table, clock);
+                }
                 if let Some(l) = st.local.get_mut(key) {
                     l.used = clock;
                     let v = l.mine.clone().map(|m| (m, LOCAL_TOKEN));
@@ -391,6 +592,7 @@ impl<S: SharedStore> SharedStore for WorkerStore<S> {
                         dirty: false,
                         used: clock,
                         table,
+                        cas: None,
                     },
                 );
                 Ok(v.map(|b| (b, LOCAL_TOKEN)))
@@ -422,9 +624,26 @@ impl<S: SharedStore> SharedStore for WorkerStore<S> {
                     l.mine = Some(value.to_vec());
                     l.dirty = true;
                 }
+                if self.is_hot(&st, key) {
+                    return self.write_through(&mut st, key, value);
+                }
                 Ok(())
             }
         }
+    }
+
+    fn mark_hot(&self, key: &str) {
+        if self.hot_fraction().is_none() {
+            return;
+        }
+        if let Kind::Deferred(_) = self.kind(key) {
+            let mut st = self.state.borrow_mut();
+            self.mark(&mut st, key);
+        }
+    }
+
+    fn hot_fraction(&self) -> Option<f64> {
+        (self.config.sync_ms != 0 && self.config.hot_keys > 0).then_some(self.config.hot_fraction)
     }
 }
 

@@ -30,6 +30,7 @@ fn worker(shared: &MemStore, max_keys: usize) -> WorkerStore<&MemStore> {
         WorkerConfig {
             sync_ms: 100,
             max_keys,
+            ..WorkerConfig::default()
         },
         vec![(counts.key_prefix().to_owned(), counts.merger())],
         vec![blocks().key_prefix().to_owned()],
@@ -171,6 +172,7 @@ fn memory_stays_bounded_and_evicted_counts_are_merged_first() {
         WorkerConfig {
             sync_ms: 100,
             max_keys: 16,
+            ..WorkerConfig::default()
         },
         vec![(big.key_prefix().to_owned(), big.merger())],
         vec![],
@@ -214,6 +216,7 @@ fn sync_ms_zero_writes_through() {
         WorkerConfig {
             sync_ms: 0,
             max_keys: 16,
+            ..WorkerConfig::default()
         },
         vec![(counts.key_prefix().to_owned(), counts.merger())],
         vec![],
@@ -221,4 +224,107 @@ fn sync_ms_zero_writes_through() {
     add(&a, 1, W);
     assert_eq!(counts.read(&shared, 1).unwrap().unwrap().current, 1);
     assert_eq!(a.held(), 0);
+}
+
+#[test]
+fn a_hot_bucket_is_counted_through_on_every_worker_without_waiting_for_a_merge() {
+    let shared = MemStore::new();
+    let (a, b) = (worker(&shared, 64), worker(&shared, 64));
+    let now = 10 * W + 5;
+    let key = counts().bucket_key(counts().bucket_of(7));
+    for i in 0..10u64 {
+        let w = if i % 2 == 0 { &a } else { &b };
+        w.begin_request(now + i);
+        add(w, 7, now + i);
+    }
+    assert_eq!(shared.key_count(), 0, "cold buckets wait for the tick");
+    // a finds the bucket near a limit: its 5 pending counts are published with the mark.
+    a.begin_request(now + 20);
+    counts().mark_hot(&a, 7);
+    assert_eq!(counts().read(&shared, 7).unwrap().unwrap().current, 5);
+    assert_eq!(a.stats().hot_marks, 1);
+    // b learns of the mark from the epoch read at its next request and folds its 5 in.
+    b.begin_request(now + 21);
+    assert_eq!(add(&b, 7, now + 21).current, 11);
+    a.begin_request(now + 22);
+    assert_eq!(add(&a, 7, now + 22).current, 12);
+    assert_eq!(counts().read(&shared, 7).unwrap().unwrap().current, 12);
+    // Through: one get and one CAS set per count, no merge pending.
+    let (gets, sets) = (a.stats().host_gets, a.stats().host_sets);
+    a.begin_request(now + 23);
+    add(&a, 7, now + 23);
+    assert_eq!(
+        (a.stats().host_gets - gets, a.stats().host_sets - sets),
+        (2, 1)
+    );
+    // 13 so far.
+    assert_eq!(a.pending(), 0);
+    assert_eq!(b.pending(), 0);
+    // Another worker writes between a's read and a's write: a's CAS set fails and the update
+    // reads again, so the count a acts on is exact (15: 13, the other worker's and its own).
+    let current = shared.get(&key).unwrap().unwrap().0;
+    let scratch = MemStore::new();
+    scratch.set(&key, &current, 0).unwrap();
+    add(&scratch, 7, now + 23);
+    let mut theirs = scratch.get(&key).unwrap().map(|(v, _)| v);
+    let hooked = key.clone();
+    a.begin_request(now + 23);
+    shared.interfere_after_get(move |k, v| match (k == hooked, theirs.take()) {
+        (true, Some(t)) => {
+            *v = t;
+            true
+        }
+        (_, t) => {
+            theirs = t;
+            false
+        }
+    });
+    assert_eq!(add(&a, 7, now + 23).current, 15);
+    shared.stop_interfering();
+    assert_eq!(counts().read(&shared, 7).unwrap().unwrap().current, 15);
+    // Another bucket stays local; the mark lapses after HOT_TTL_MS.
+    a.begin_request(now + 24);
+    add(&a, 9, now + 24);
+    assert_eq!(a.pending(), 1);
+    let later = now + 22 + HOT_TTL_MS + 1;
+    a.begin_request(later);
+    add(&a, 7, later);
+    assert_eq!(counts().read(&shared, 7).unwrap().unwrap().current, 15);
+    assert!(a.pending() >= 1, "{key} is deferred again");
+}
+
+#[test]
+fn hot_marks_are_bounded_and_keep_the_block_epoch() {
+    let shared = MemStore::new();
+    let a = WorkerStore::new(
+        &shared,
+        WorkerConfig {
+            hot_keys: 4,
+            ..WorkerConfig::default()
+        },
+        vec![(counts().key_prefix().to_owned(), counts().merger())],
+        vec![blocks().key_prefix().to_owned()],
+    );
+    let now = 10 * W;
+    a.begin_request(now);
+    blocks()
+        .update(&a, 1, now, |b, _| {
+            *b = BlockUntil {
+                until_ms: now + W,
+                ..*b
+            };
+        })
+        .unwrap();
+    for fp in 0..20u64 {
+        a.begin_request(now + fp);
+        a.mark_hot(&format!("{}{fp}", counts().key_prefix()));
+    }
+    let (epoch, hot) = parse_epoch(&shared.get(EPOCH_KEY).unwrap().unwrap().0);
+    assert_eq!(epoch, 1, "marks do not move the block epoch");
+    assert_eq!(hot.len(), 4);
+    assert!(hot.iter().all(|&(_, until)| until > now + HOT_TTL_MS));
+    // Keys outside the deferred tables are never marked.
+    let before = a.stats().hot_marks;
+    a.mark_hot("apiward:v1:other:1");
+    assert_eq!(a.stats().hot_marks, before);
 }
