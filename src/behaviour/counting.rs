@@ -205,6 +205,12 @@ impl Behaviour {
                 *rec
             });
             if let Some(rec) = keep(result, &mut out.errors) {
+                if store
+                    .hot_fraction()
+                    .is_some_and(|hot| self.actor_heat(&rec, now_ms) >= hot)
+                {
+                    table.mark_hot(store, fp);
+                }
                 out.signals
                     .extend(self.burst_signal(kind, &who, &rec, now_ms));
             }

@@ -49,6 +49,44 @@ impl Behaviour {
         (floor, None, "no norm yet")
     }
 
+    /// How near a client's or principal's measures are to their limits (largest value/limit):
+    /// rate, 401/403 and 404 bursts, model denies.
+    pub(super) fn actor_heat(&self, rec: &ActorRecord, now_ms: u64) -> f64 {
+        let (sig, w) = (&self.config.signals, self.config.window_ms);
+        let mut heat = ratio(
+            rec.model_denies.rate(now_ms, sig.model_denies.window_ms),
+            f64::from(sig.model_denies.limit),
+        );
+        if sig.rate.enabled {
+            let (limit, _) = self.rate_limit(&rec.rate_baseline);
+            heat = heat.max(ratio(rec.requests.rate(now_ms, w), limit));
+        }
+        for (counter, cfg) in [
+            (&rec.auth_failures, sig.auth_failures),
+            (&rec.not_found, sig.not_found),
+        ] {
+            if cfg.enabled {
+                heat = heat.max(ratio(counter.rate(now_ms, w), f64::from(cfg.limit)));
+            }
+        }
+        heat
+    }
+
+    /// How near a principal's distinct ids on a route are to the BOLA limit.
+    pub(super) fn bola_heat(&self, rec: &PrincipalRouteRecord, route: Option<&RouteRecord>) -> f64 {
+        let (limit, _, _) = self.bola_limit(&rec.baseline, route.map(|r| &r.distinct_norm));
+        ratio(rec.objects.estimate(), limit)
+    }
+
+    /// How near a route's rate is to its limit.
+    pub(super) fn route_heat(&self, rec: &RouteRecord, now_ms: u64) -> f64 {
+        if !self.config.signals.route_rate.enabled {
+            return 0.0;
+        }
+        let (limit, _) = self.route_rate_limit(&rec.rate_baseline);
+        ratio(rec.requests.rate(now_ms, self.config.window_ms), limit)
+    }
+
     pub(super) fn route_warm(&self, rec: &RouteRecord, now_ms: u64) -> bool {
         let w = &self.config.warmup;
         rec.first_seen_ms != 0
@@ -191,5 +229,14 @@ pub(super) fn size(bytes: f64) -> String {
         format!("{:.1} KB", bytes / 1e3)
     } else {
         format!("{:.0} B", bytes.max(0.0))
+    }
+}
+
+/// value / limit, 0 when either is unusable.
+fn ratio(value: f64, limit: f64) -> f64 {
+    if value.is_finite() && limit > 0.0 {
+        value / limit
+    } else {
+        0.0
     }
 }

@@ -50,7 +50,9 @@ pub use signal::{Baseline, BlockCause, History, Severity, Signal, SignalKind};
 use crate::config::{Allowlist, BehaviourConfig, ConfigError, IdentityConfig};
 use crate::policy::{Action, BlockOrder, Decision};
 use crate::request::RequestView;
-use crate::state::{BlockUntil, PrincipalRouteRecord, SharedStore, StateError, Table, TableConfig};
+use crate::state::{
+    BlockUntil, PrincipalRouteRecord, SharedStore, StateError, Table, TableConfig, WorkerStore,
+};
 
 /// Names of the shared-data tables, for metrics (state errors per table).
 pub const TABLE_NAMES: [&str; 6] = [
@@ -138,6 +140,30 @@ impl Behaviour {
             blocks: table("blocks", "blocks", t.blocks)?,
             revoked: table("revoked", "revoked", t.revoked)?,
         })
+    }
+
+    /// A per-worker store over `inner` for these tables: the counting tables (clients,
+    /// principals, principal-routes, routes) are counted in the VM and merged on
+    /// [`WorkerStore::sync`]; blocks and revocations are written through at once and cached
+    /// per epoch. See [`crate::state::worker`].
+    pub fn worker_store<S: SharedStore>(&self, inner: S) -> WorkerStore<S> {
+        let deferred = vec![
+            (self.clients.key_prefix().to_owned(), self.clients.merger()),
+            (
+                self.principals.key_prefix().to_owned(),
+                self.principals.merger(),
+            ),
+            (
+                self.principal_routes.key_prefix().to_owned(),
+                self.principal_routes.merger(),
+            ),
+            (self.routes.key_prefix().to_owned(), self.routes.merger()),
+        ];
+        let immediate = vec![
+            self.blocks.key_prefix().to_owned(),
+            self.revoked.key_prefix().to_owned(),
+        ];
+        WorkerStore::new(inner, self.config.worker_state, deferred, immediate)
     }
 
     /// The configuration.
@@ -297,6 +323,31 @@ impl Behaviour {
             .fold(0.0f64, f64::max)
             .round() as u32;
 
+        if let Some(hot) = store.hot_fraction() {
+            // Near a limit: from now on every worker counts this bucket through shared data.
+            if let (Some(c), Some(rec)) = (&facts.client, &client) {
+                if self.actor_heat(rec, now_ms) >= hot {
+                    self.clients.mark_hot(store, c.fp);
+                }
+            }
+            if let (Some(p), Some(rec)) = (&facts.principal, &principal) {
+                if self.actor_heat(rec, now_ms) >= hot {
+                    self.principals.mark_hot(store, p.fp);
+                }
+            }
+            if let (Some((rec, _)), Some(fp)) = (&objects, facts.principal_route_fp()) {
+                if self.bola_heat(rec, route.as_ref().map(|r| &r.record)) >= hot {
+                    self.principal_routes.mark_hot(store, fp);
+                }
+            }
+            if route
+                .as_ref()
+                .is_some_and(|r| warm && self.route_heat(&r.record, now_ms) >= hot)
+            {
+                self.routes.mark_hot(store, facts.route_fp);
+            }
+        }
+
         let route_name = format!("{} {}", facts.method, facts.route.template);
 
         if warm && sig.rate.enabled {
@@ -432,10 +483,19 @@ impl Behaviour {
         let window = self.config.signals.model_denies.window_ms;
         let mut errors = Vec::new();
         for (table, fp) in self.actors(facts) {
-            if let Err(e) = table.update(store, fp, now_ms, |rec, _| {
+            match table.update(store, fp, now_ms, |rec, _| {
                 rec.model_denies.add(now_ms, window, 1);
+                *rec
             }) {
-                errors.push(e);
+                Ok((rec, _)) => {
+                    if store
+                        .hot_fraction()
+                        .is_some_and(|hot| self.actor_heat(&rec, now_ms) >= hot)
+                    {
+                        table.mark_hot(store, fp);
+                    }
+                }
+                Err(e) => errors.push(e),
             }
         }
         errors

@@ -2,6 +2,7 @@
 //! records of [`crate::state`]).
 
 use crate::hash::fmix64;
+use crate::state::merge::{add_delta, add_delta_u8, Merge};
 use crate::state::{Ewma, FieldReader, FieldWriter, Record, WindowCounter};
 
 /// Per client address or per principal: request, 401/403, 404 and model-deny windows and a
@@ -45,6 +46,33 @@ impl Record for ActorRecord {
             auth_failures: r.record(),
             not_found: r.record(),
             model_denies: r.record(),
+        }
+    }
+}
+
+impl Merge for ActorRecord {
+    fn merge(base: &Self, mine: &Self, theirs: &Self) -> Self {
+        if mine == base {
+            return *theirs;
+        }
+        ActorRecord {
+            requests: WindowCounter::merge(&base.requests, &mine.requests, &theirs.requests),
+            rate_baseline: Ewma::merge(
+                &base.rate_baseline,
+                &mine.rate_baseline,
+                &theirs.rate_baseline,
+            ),
+            auth_failures: WindowCounter::merge(
+                &base.auth_failures,
+                &mine.auth_failures,
+                &theirs.auth_failures,
+            ),
+            not_found: WindowCounter::merge(&base.not_found, &mine.not_found, &theirs.not_found),
+            model_denies: WindowCounter::merge(
+                &base.model_denies,
+                &mine.model_denies,
+                &theirs.model_denies,
+            ),
         }
     }
 }
@@ -126,6 +154,53 @@ impl RouteRecord {
     }
 }
 
+impl Merge for RouteRecord {
+    fn merge(base: &Self, mine: &Self, theirs: &Self) -> Self {
+        if mine == base {
+            return *theirs;
+        }
+        let first_seen_ms = match (mine.first_seen_ms, theirs.first_seen_ms) {
+            (0, t) => t,
+            (m, 0) => m,
+            (m, t) => m.min(t),
+        };
+        let mut params = theirs.params;
+        for (o, m) in params.bits.iter_mut().zip(mine.params.bits.iter()) {
+            *o |= m;
+        }
+        let mut pending = theirs.pending;
+        for ((o, m), b) in pending
+            .iter_mut()
+            .zip(mine.pending.iter())
+            .zip(base.pending.iter())
+        {
+            *o = add_delta_u8(*b, *m, *o);
+        }
+        RouteRecord {
+            first_seen_ms,
+            seen: add_delta(base.seen, mine.seen, theirs.seen),
+            requests: WindowCounter::merge(&base.requests, &mine.requests, &theirs.requests),
+            rate_baseline: Ewma::merge(
+                &base.rate_baseline,
+                &mine.rate_baseline,
+                &theirs.rate_baseline,
+            ),
+            distinct_norm: Ewma::merge(
+                &base.distinct_norm,
+                &mine.distinct_norm,
+                &theirs.distinct_norm,
+            ),
+            response_size: Ewma::merge(
+                &base.response_size,
+                &mine.response_size,
+                &theirs.response_size,
+            ),
+            params,
+            pending,
+        }
+    }
+}
+
 impl Record for RouteRecord {
     const TAG: u8 = 0x11;
     const SIZE: usize = 8 + 4 + WindowCounter::SIZE + 3 * Ewma::SIZE + 64 + 32;
@@ -185,6 +260,43 @@ mod tests {
         r.encode(&mut buf);
         assert_eq!(RouteRecord::decode(&buf), r);
         assert_eq!(RouteRecord::decode(&[1, 2]), RouteRecord::default());
+    }
+
+    #[test]
+    fn route_records_merge_counts_and_learned_shapes_of_two_workers() {
+        let w = 60_000;
+        let mut base = RouteRecord {
+            first_seen_ms: 500,
+            seen: 10,
+            ..RouteRecord::default()
+        };
+        base.requests.add(w, w, 10);
+        let (mut a, mut b) = (base, base);
+        a.seen += 3;
+        a.requests.add(w + 1, w, 3);
+        a.params.insert(1);
+        a.sighting(7);
+        b.seen += 4;
+        b.requests.add(w + 2, w, 4);
+        b.params.insert(2);
+        b.sighting(7);
+        let shared = RouteRecord::merge(&base, &b, &base);
+        let m = RouteRecord::merge(&base, &a, &shared);
+        assert_eq!(m.seen, 17);
+        assert_eq!(m.requests.current, 17);
+        assert!(m.params.contains(1) && m.params.contains(2));
+        let mut seven = m;
+        assert_eq!(seven.sighting(7), 3, "two sightings merged, plus this one");
+        assert_eq!(m.first_seen_ms, 500);
+
+        let mut actor = ActorRecord::default();
+        actor.not_found.add(w, w, 2);
+        let mut mine = actor;
+        mine.not_found.add(w + 1, w, 5);
+        let mut theirs = actor;
+        theirs.auth_failures.add(w + 1, w, 1);
+        let m = ActorRecord::merge(&actor, &mine, &theirs);
+        assert_eq!((m.not_found.current, m.auth_failures.current), (7, 1));
     }
 
     #[test]

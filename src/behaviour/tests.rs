@@ -894,6 +894,170 @@ fn counters_are_exact_across_workers_under_concurrent_load() {
 }
 
 #[test]
+fn per_worker_counts_are_exact_in_shared_data_after_the_merge() {
+    // As above, each of 4 workers counting in its own memory and merging every 25 answers (its
+    // tick): no count is lost, and the merged total is what every worker reads next.
+    // No hot marks here (limit 1 would make the bucket hot at once): the deferred path.
+    let config = Config::from_json(
+        br#"{"behaviour":{"signals":{"auth_failures":{"limit":1}},"worker_state":{"hot_keys":0}}}"#,
+    )
+    .unwrap();
+    let store = Arc::new(MemStore::new());
+    let mut view = RequestView::new("GET", b"/api/login");
+    view.client.ip = Some("192.0.2.78".into());
+    let workers: Vec<_> = (0..4)
+        .map(|_| {
+            let store = store.clone();
+            let (config, view) = (config.clone(), view.clone());
+            std::thread::spawn(move || {
+                let behaviour = Behaviour::new(&config.behaviour, &config.allowlist).unwrap();
+                let local = behaviour.worker_store(store);
+                let facts = behaviour.facts(&view, &config.identity);
+                let mut failed = 0;
+                for i in 0..250u64 {
+                    local.begin_request(T0 + i);
+                    failed += behaviour
+                        .on_response(&local, &facts, 401, None, T0 + i)
+                        .errors
+                        .len();
+                    if i % 25 == 24 {
+                        failed += local.sync(T0 + i).failed.len();
+                    }
+                }
+                let stats = local.stats();
+                (failed, stats.host_gets + stats.host_sets)
+            })
+        })
+        .collect();
+    let results: Vec<(usize, u64)> = workers.into_iter().map(|h| h.join().unwrap()).collect();
+    assert!(results.iter().all(|r| r.0 == 0), "{results:?}");
+    // 250 answers each: one epoch read per request and a merge (read + write) per tick.
+    assert!(
+        results.iter().all(|r| r.1 <= 250 + 2 * 10 + 5),
+        "{results:?}"
+    );
+    let behaviour = Behaviour::new(&config.behaviour, &config.allowlist).unwrap();
+    let facts = behaviour.facts(&view, &config.identity);
+    let s = behaviour.on_response(&*store, &facts, 401, None, T0 + 300);
+    assert_eq!(s.signals[0].value, 1001.0, "{:?}", s.signals[0]);
+}
+
+#[test]
+fn with_per_worker_state_a_token_walk_is_still_blocked_and_the_block_holds_on_every_worker() {
+    let w = world(r#","signals":{"bola":{"min_distinct":20}}"#, "");
+    teach_norm(&w);
+    let behaviour = w.engine.behaviour().unwrap();
+    let workers = [
+        behaviour.worker_store(w.store.clone()),
+        behaviour.worker_store(w.store.clone()),
+    ];
+    let start = T0 + 3 * 60_000 + 10_000;
+    let mut block = None;
+    for id in 1..=200u64 {
+        let now = start + id * 50;
+        // Requests alternate between the workers; each merges every 100 ms.
+        let local = &workers[(id % 2) as usize];
+        local.begin_request(now);
+        let v = view(
+            "GET",
+            &format!("/api/users/{id}"),
+            "203.0.113.51",
+            Some("walker"),
+        );
+        let facts = w.engine.request_facts(&v);
+        let policy = w.engine.route(&v.path);
+        let a = w.engine.assess(&v, &facts, &policy, local, now).unwrap();
+        assert!(a.errors.is_empty(), "{:?}", a.errors);
+        if id % 2 == 0 {
+            workers.iter().for_each(|s| {
+                s.sync(now);
+            });
+        }
+        if a.decision.action == Action::Block {
+            block = Some(id);
+            break;
+        }
+    }
+    let block = block.expect("the walk was blocked");
+    // Without per-worker state it is blocked between ids 61 and 110; merging every 100 ms
+    // lags by at most one tick's worth of ids.
+    assert!((60..115).contains(&block), "blocked at id {block}");
+    for (i, local) in workers.iter().enumerate() {
+        let now = start + 201 * 50 + i as u64;
+        local.begin_request(now);
+        let v = view("GET", "/api/users/1", "203.0.113.51", Some("walker"));
+        let facts = w.engine.request_facts(&v);
+        let policy = w.engine.route(&v.path);
+        let a = w.engine.assess(&v, &facts, &policy, local, now).unwrap();
+        assert_eq!(
+            a.decision.action,
+            Action::Deny,
+            "worker {i}: {}",
+            a.decision
+        );
+        assert!(a.decision.reasons[0].starts_with("blocked: client 203.0.113.51"));
+    }
+}
+
+/// Id of the first request of a token walk that is not allowed, with requests alternating
+/// over `stores` and no merge at all (`sync` never called).
+fn first_stop_of_a_walk<S: SharedStore>(w: &World, stores: &[S], begin: impl Fn(&S, u64)) -> u64 {
+    let start = T0 + 3 * 60_000 + 10_000;
+    for id in 1..=200u64 {
+        let now = start + id * 50;
+        let local = &stores[(id % stores.len() as u64) as usize];
+        begin(local, now);
+        let v = view(
+            "GET",
+            &format!("/api/users/{id}"),
+            "203.0.113.52",
+            Some("walker"),
+        );
+        let facts = w.engine.request_facts(&v);
+        let policy = w.engine.route(&v.path);
+        let a = w.engine.assess(&v, &facts, &policy, local, now).unwrap();
+        assert!(a.errors.is_empty(), "{:?}", a.errors);
+        if a.decision.action != Action::Allow {
+            eprintln!("stop {id}: {}", a.decision);
+            return id;
+        }
+    }
+    panic!("the walk was never stopped");
+}
+
+#[test]
+fn near_a_limit_buckets_go_through_so_two_workers_stop_a_walk_where_one_store_does() {
+    let exact = {
+        let w = world(r#","signals":{"bola":{"min_distinct":20}}"#, "");
+        teach_norm(&w);
+        first_stop_of_a_walk(&w, std::slice::from_ref(&w.store), |_, _| {})
+    };
+    let w = world(r#","signals":{"bola":{"min_distinct":20}}"#, "");
+    teach_norm(&w);
+    let behaviour = w.engine.behaviour().unwrap();
+    let workers = [
+        behaviour.worker_store(w.store.clone()),
+        behaviour.worker_store(w.store.clone()),
+    ];
+    let stop = first_stop_of_a_walk(&w, &workers, |s, now| s.begin_request(now));
+    assert_eq!(stop, exact, "never merged, yet stopped at the same id");
+    assert!(workers.iter().all(|s| s.stats().hot_through > 0));
+    // Without hot marks each worker sees only its own half until a merge.
+    let w = world(
+        r#","signals":{"bola":{"min_distinct":20}},"worker_state":{"hot_keys":0}"#,
+        "",
+    );
+    teach_norm(&w);
+    let behaviour = w.engine.behaviour().unwrap();
+    let workers = [
+        behaviour.worker_store(w.store.clone()),
+        behaviour.worker_store(w.store.clone()),
+    ];
+    let lagging = first_stop_of_a_walk(&w, &workers, |s, now| s.begin_request(now));
+    assert!(lagging > exact, "{lagging} vs {exact}");
+}
+
+#[test]
 fn memory_stays_within_the_bound_whatever_the_traffic() {
     let w = world(
         r#","tables":{"clients":{"buckets":16,"entries":4},"principals":{"buckets":16,"entries":4},"principal_routes":{"buckets":16,"entries":4},"routes":{"buckets":8,"entries":4},"blocks":{"buckets":4,"entries":4},"revoked":{"buckets":4,"entries":4}}"#,

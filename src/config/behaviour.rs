@@ -160,6 +160,8 @@ pub struct BehaviourConfig {
     pub signals: SignalThresholds,
     /// Table sizes.
     pub tables: Tables,
+    /// Per-worker counting, merged into the shared tables on a tick.
+    pub worker_state: crate::state::WorkerConfig,
 }
 
 impl BehaviourConfig {
@@ -249,6 +251,7 @@ impl Default for BehaviourConfig {
                 blocks: table(1024),
                 revoked: table(1024),
             },
+            worker_state: crate::state::WorkerConfig::default(),
         }
     }
 }
@@ -405,6 +408,25 @@ pub(super) struct RawBehaviour {
     warmup: Option<RawWarmup>,
     signals: Option<RawSignals>,
     tables: Option<RawTables>,
+    worker_state: Option<RawWorkerState>,
+}
+
+/// `behaviour.worker_state`: how often a worker VM merges its counts into the shared tables,
+/// and how many table buckets it keeps in its own memory.
+#[derive(Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
+struct RawWorkerState {
+    /// Merge period in ms (10–10,000); 0 = no per-worker state (every count written through
+    /// to shared data at once, as before).
+    sync_ms: Option<u64>,
+    /// Buckets kept per worker VM (16–65,536).
+    max_keys: Option<usize>,
+    /// Share of a limit (0.05–1.0) from which a client, principal, route or BOLA bucket is
+    /// read and written through on every worker, so that limits are crossed on exact counts.
+    hot_fraction: Option<f64>,
+    /// Hot buckets listed at once (0–256; 0 = none: counts lag up to one sync everywhere).
+    hot_keys: Option<usize>,
 }
 
 #[derive(Deserialize)]
@@ -636,6 +658,29 @@ impl RawBehaviour {
         }
         if let Some(t) = self.tables {
             t.apply(&mut b.tables, &format!("{field}.tables"))?;
+        }
+        if let Some(w) = self.worker_state {
+            let f = format!("{field}.worker_state");
+            if let Some(ms) = w.sync_ms {
+                if ms != 0 && !(10..=10_000).contains(&ms) {
+                    return Err(ConfigError::new(
+                        format!("{f}.sync_ms"),
+                        format!(
+                            "must be 0 (no per-worker state) or between 10 and 10000, got {ms}"
+                        ),
+                    ));
+                }
+                b.worker_state.sync_ms = ms;
+            }
+            if let Some(n) = w.max_keys {
+                b.worker_state.max_keys = int_in(n, 16, 65_536, &format!("{f}.max_keys"))?;
+            }
+            if let Some(x) = w.hot_fraction {
+                b.worker_state.hot_fraction = num_in(x, 0.05, 1.0, &format!("{f}.hot_fraction"))?;
+            }
+            if let Some(n) = w.hot_keys {
+                b.worker_state.hot_keys = int_in(n, 0, 256, &format!("{f}.hot_keys"))?;
+            }
         }
         Ok(b)
     }

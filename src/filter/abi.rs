@@ -6,8 +6,92 @@
 #![allow(unsafe_code)]
 
 use std::ptr::null_mut;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use crate::wire;
+
+/// Kinds of host call, counted for `apiward_host_calls_total` (the benchmark divides them by
+/// requests).
+#[derive(Debug, Clone, Copy)]
+pub enum Call {
+    /// `proxy_get_shared_data`.
+    SharedGet,
+    /// `proxy_set_shared_data`.
+    SharedSet,
+    /// Header map reads.
+    HeaderRead,
+    /// Header writes and removals.
+    HeaderWrite,
+    /// Body reads and writes.
+    Body,
+    /// Properties (`source.address`).
+    Property,
+    /// Metric updates.
+    Metric,
+    /// The clock.
+    Clock,
+    /// Logs, local replies, timers.
+    Other,
+}
+
+impl Call {
+    /// Every kind, in counter order.
+    pub const ALL: [Call; 9] = [
+        Call::SharedGet,
+        Call::SharedSet,
+        Call::HeaderRead,
+        Call::HeaderWrite,
+        Call::Body,
+        Call::Property,
+        Call::Metric,
+        Call::Clock,
+        Call::Other,
+    ];
+
+    /// Label value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Call::SharedGet => "shared_get",
+            Call::SharedSet => "shared_set",
+            Call::HeaderRead => "header_read",
+            Call::HeaderWrite => "header_write",
+            Call::Body => "body",
+            Call::Property => "property",
+            Call::Metric => "metric",
+            Call::Clock => "clock",
+            Call::Other => "other",
+        }
+    }
+}
+
+#[allow(clippy::declare_interior_mutable_const)]
+const ZERO: AtomicU64 = AtomicU64::new(0);
+/// Host calls of this VM by phase (0: streams, 1: the root's tick) and kind.
+static CALLS: [[AtomicU64; 9]; 2] = [[ZERO; 9], [ZERO; 9]];
+static IN_TICK: AtomicBool = AtomicBool::new(false);
+
+fn count(call: Call) {
+    let phase = usize::from(IN_TICK.load(Ordering::Relaxed));
+    if let Some(c) = CALLS.get(phase).and_then(|p| p.get(call as usize)) {
+        c.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+/// Host calls made so far: `[phase][kind]`, phase 0 for streams, 1 for ticks.
+pub fn host_calls() -> [[u64; 9]; 2] {
+    let mut out = [[0u64; 9]; 2];
+    for (o, c) in out.iter_mut().zip(CALLS.iter()) {
+        for (v, a) in o.iter_mut().zip(c.iter()) {
+            *v = a.load(Ordering::Relaxed);
+        }
+    }
+    out
+}
+
+/// Marks the calls made until the next `in_tick(false)` as the root tick's.
+pub fn in_tick(on: bool) {
+    IN_TICK.store(on, Ordering::Relaxed);
+}
 
 /// A non-OK status returned by the host (proxy-wasm ABI numbering).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -160,12 +244,14 @@ fn take_host_buffer(data: *mut u8, size: usize) -> Vec<u8> {
 
 /// Writes a line to the proxy's log; a failing log call is ignored (there is nowhere to report it).
 pub fn log(level: Level, message: &str) {
+    count(Call::Other);
     // SAFETY: pointer and length describe a live &str.
     let _ = unsafe { proxy_log(level as u32, message.as_ptr(), message.len()) };
 }
 
 /// Wall-clock time in nanoseconds since the epoch.
 pub fn now_ns() -> Result<u64, HostStatus> {
+    count(Call::Clock);
     let mut t = 0u64;
     // SAFETY: `t` outlives the call.
     status(unsafe { proxy_get_current_time_nanoseconds(&mut t) })?;
@@ -174,6 +260,7 @@ pub fn now_ns() -> Result<u64, HostStatus> {
 
 /// Up to `max` bytes of a buffer from `start`; `Ok(None)` if the host has no such buffer.
 pub fn buffer(kind: Buffer, start: usize, max: usize) -> Result<Option<Vec<u8>>, HostStatus> {
+    count(Call::Body);
     let mut data = null_mut();
     let mut size = 0usize;
     // SAFETY: out-pointers outlive the call; the returned buffer is taken over below.
@@ -187,6 +274,7 @@ pub fn buffer(kind: Buffer, start: usize, max: usize) -> Result<Option<Vec<u8>>,
 
 /// All pairs of a header map, values as raw bytes.
 pub fn header_pairs(map: Map) -> Result<Vec<(String, Vec<u8>)>, HostStatus> {
+    count(Call::HeaderRead);
     let mut data = null_mut();
     let mut size = 0usize;
     // SAFETY: as in `buffer`.
@@ -198,6 +286,7 @@ pub fn header_pairs(map: Map) -> Result<Vec<(String, Vec<u8>)>, HostStatus> {
 
 /// Sets (replaces) a header.
 pub fn set_header(map: Map, name: &str, value: &str) -> Result<(), HostStatus> {
+    count(Call::HeaderWrite);
     // SAFETY: pointers and lengths describe live &str values.
     status(unsafe {
         proxy_replace_header_map_value(
@@ -212,6 +301,7 @@ pub fn set_header(map: Map, name: &str, value: &str) -> Result<(), HostStatus> {
 
 /// A property such as `source.address`; `Ok(None)` if the host does not have it.
 pub fn property(path: &[&str]) -> Result<Option<Vec<u8>>, HostStatus> {
+    count(Call::Property);
     let mut serialized = Vec::new();
     for part in path {
         serialized.extend_from_slice(part.as_bytes());
@@ -236,6 +326,7 @@ pub fn send_response(
     headers: &[(&str, &[u8])],
     body: &[u8],
 ) -> Result<(), HostStatus> {
+    count(Call::Other);
     let headers = wire::encode_pairs(headers);
     // SAFETY: all pointers describe live buffers for the duration of the call.
     status(unsafe {
@@ -263,6 +354,7 @@ pub enum SharedDataError {
 
 /// The value of a shared-data key and its CAS token; `Ok(None)` if the key was never set.
 pub fn shared_data(key: &str) -> Result<Option<(Vec<u8>, u32)>, SharedDataError> {
+    count(Call::SharedGet);
     let mut data = null_mut();
     let mut size = 0usize;
     let mut cas = 0u32;
@@ -279,6 +371,7 @@ pub fn shared_data(key: &str) -> Result<Option<(Vec<u8>, u32)>, SharedDataError>
 
 /// Writes a shared-data key if `cas` is 0 or still the key's token.
 pub fn set_shared_data(key: &str, value: &[u8], cas: u32) -> Result<(), SharedDataError> {
+    count(Call::SharedSet);
     // SAFETY: pointers and lengths describe live buffers for the duration of the call.
     let code =
         unsafe { proxy_set_shared_data(key.as_ptr(), key.len(), value.as_ptr(), value.len(), cas) };
@@ -291,6 +384,7 @@ pub fn set_shared_data(key: &str, value: &[u8], cas: u32) -> Result<(), SharedDa
 
 /// Defines a metric (idempotent per VM) and returns its id.
 pub fn define_metric(kind: MetricKind, name: &str) -> Result<u32, HostStatus> {
+    count(Call::Other);
     let mut id = 0u32;
     // SAFETY: `name` is live, `id` outlives the call.
     status(unsafe { proxy_define_metric(kind as u32, name.as_ptr(), name.len(), &mut id) })?;
@@ -299,30 +393,35 @@ pub fn define_metric(kind: MetricKind, name: &str) -> Result<u32, HostStatus> {
 
 /// Adds `delta` to a counter.
 pub fn increment_metric(id: u32, delta: i64) -> Result<(), HostStatus> {
+    count(Call::Metric);
     // SAFETY: plain values.
     status(unsafe { proxy_increment_metric(id, delta) })
 }
 
 /// Records a histogram sample.
 pub fn record_metric(id: u32, value: u64) -> Result<(), HostStatus> {
+    count(Call::Metric);
     // SAFETY: plain values.
     status(unsafe { proxy_record_metric(id, value) })
 }
 
 /// Asks the host to call `on_tick` every `ms` milliseconds (0 stops it).
 pub fn set_tick_period(ms: u32) -> Result<(), HostStatus> {
+    count(Call::Other);
     // SAFETY: plain values.
     status(unsafe { proxy_set_tick_period_milliseconds(ms) })
 }
 
 /// Replaces `size` bytes from `start` of a buffer with `data` (the whole body: 0, its size).
 pub fn set_buffer(kind: Buffer, start: usize, size: usize, data: &[u8]) -> Result<(), HostStatus> {
+    count(Call::Body);
     // SAFETY: `data` is live for the duration of the call.
     status(unsafe { proxy_set_buffer_bytes(kind as u32, start, size, data.as_ptr(), data.len()) })
 }
 
 /// Removes a header (absent is fine).
 pub fn remove_header(map: Map, name: &str) -> Result<(), HostStatus> {
+    count(Call::HeaderWrite);
     // SAFETY: `name` is live for the duration of the call.
     let code = unsafe { proxy_remove_header_map_value(map as u32, name.as_ptr(), name.len()) };
     match code {

@@ -12,7 +12,7 @@ use super::abi::{self, Buffer, Level, Map};
 use super::events::EventPipeline;
 use super::fleet::Fleet;
 use super::metrics::Metrics;
-use super::store::HostStore;
+use super::VmStore;
 use crate::behaviour::{RequestFacts, Standing};
 use crate::config::{DlpAction, DlpConfig, FailureMode, Mode};
 use crate::dlp;
@@ -31,6 +31,8 @@ pub struct ApiwardHttp {
     metrics: Rc<Metrics>,
     /// CrowdSec decisions and outgoing alerts/revocations, when configured.
     fleet: Option<Rc<Fleet>>,
+    /// This VM's behaviour tables (present when behaviour is on).
+    store: Option<Rc<VmStore>>,
     view: Option<RequestView>,
     policy: Option<RoutePolicy>,
     /// What behaviour knows about the request, kept for the response.
@@ -84,8 +86,10 @@ impl ApiwardHttp {
         metrics: Rc<Metrics>,
         events: Option<Rc<RefCell<EventPipeline>>>,
         fleet: Option<Rc<Fleet>>,
+        store: Option<Rc<VmStore>>,
     ) -> ApiwardHttp {
         ApiwardHttp {
+            store,
             events,
             decision: None,
             incident: None,
@@ -189,12 +193,14 @@ impl ApiwardHttp {
         let (Some(view), Some(policy)) = (self.view.as_ref(), self.policy.as_ref()) else {
             return Ok(None);
         };
-        if self.engine.behaviour().is_none() {
+        let Some(store) = self.store.as_deref() else {
             return Ok(None);
-        }
+        };
         let now = now_ms()?;
+        // One read of the block-list epoch; the rest of the request counts in the VM.
+        store.begin_request(now);
         let facts = self.engine.request_facts(view);
-        let screening = self.engine.screen(&facts, policy, &HostStore, now);
+        let screening = self.engine.screen(&facts, policy, store, now);
         self.facts = Some(facts);
         self.standing = screening.standing;
         self.state_errors(&screening.errors)?;
@@ -235,19 +241,19 @@ impl ApiwardHttp {
             return HostAction::Continue;
         };
         let started = abi::now_ns().unwrap_or(0);
-        let outcome = match self.facts.as_ref() {
-            Some(facts) => match now_ms() {
+        let outcome = match (self.facts.as_ref(), self.store.as_deref()) {
+            (Some(facts), Some(store)) => match now_ms() {
                 Ok(now) => match self.standing.take() {
                     Some(st) => self
                         .engine
-                        .assess_screened(view, facts, policy, st, &HostStore, now),
-                    None => self.engine.assess(view, facts, policy, &HostStore, now),
+                        .assess_screened(view, facts, policy, st, store, now),
+                    None => self.engine.assess(view, facts, policy, store, now),
                 }
                 .map(|a| (a.decision, a.errors))
                 .map_err(|e| Failure::Model(e.to_string())),
                 Err(f) => Err(f),
             },
-            None => self
+            _ => self
                 .engine
                 .evaluate(view, policy)
                 .map(|ev| (ev.decision, Vec::new()))
@@ -394,7 +400,7 @@ impl ApiwardHttp {
 
     /// Feeds the upstream's status and body size to behaviour.
     fn observe_response(&self, pairs: &[(String, Vec<u8>)]) {
-        let Some(facts) = self.facts.as_ref() else {
+        let (Some(facts), Some(store)) = (self.facts.as_ref(), self.store.as_deref()) else {
             return;
         };
         let field = |name: &str| {
@@ -410,9 +416,9 @@ impl ApiwardHttp {
         let Ok(now) = now_ms() else {
             return;
         };
-        let seen =
-            self.engine
-                .observe_response(facts, status, field("content-length"), &HostStore, now);
+        let seen = self
+            .engine
+            .observe_response(facts, status, field("content-length"), store, now);
         self.metrics.signals(seen.signals.iter().map(|s| s.kind));
         // The answer is on its way: failure_mode cannot apply, the errors are counted.
         self.metrics.state_errors(&seen.errors);

@@ -4,7 +4,7 @@ use super::abi::{self, MetricKind};
 use crate::behaviour::{SignalKind, TABLE_NAMES};
 use crate::features::CLASSES;
 use crate::policy::{Action, Decision};
-use crate::state::StateError;
+use crate::state::{StateError, WorkerStats};
 
 /// Ids of the metrics this VM defined; a metric the host refused is `None` and skipped.
 pub struct Metrics {
@@ -21,7 +21,23 @@ pub struct Metrics {
     blocks: Option<u32>,
     revocations: Option<u32>,
     dlp: Vec<Option<u32>>,
+    /// `apiward_host_calls_total{phase, call}`, phase-major as [`abi::host_calls`].
+    host_calls: Vec<Option<u32>>,
+    /// `apiward_worker_state_total{event}`: merged, merge_conflicts, merge_failures, lost,
+    /// epoch_changes, hot_marks, hot_through.
+    worker_state: Vec<Option<u32>>,
 }
+
+/// Events of per-worker state, for `apiward_worker_state_total{event}`.
+const WORKER_EVENTS: [&str; 7] = [
+    "merged",
+    "merge_conflicts",
+    "merge_failures",
+    "lost",
+    "epoch_changes",
+    "hot_marks",
+    "hot_through",
+];
 
 /// Outcomes of response inspection, for `apiward_dlp_responses_total{outcome}`.
 const DLP_OUTCOMES: [&str; 5] = ["clean", "annotated", "masked", "blocked", "skipped"];
@@ -102,6 +118,57 @@ impl Metrics {
                     )
                 })
                 .collect(),
+            host_calls: ["request", "tick"]
+                .iter()
+                .flat_map(|phase| {
+                    abi::Call::ALL.iter().map(move |c| {
+                        define(
+                            MetricKind::Counter,
+                            &format!("apiward_host_calls_total.phase.{phase}.call.{}", c.as_str()),
+                        )
+                    })
+                })
+                .collect(),
+            worker_state: WORKER_EVENTS
+                .iter()
+                .map(|e| {
+                    define(
+                        MetricKind::Counter,
+                        &format!("apiward_worker_state_total.event.{e}"),
+                    )
+                })
+                .collect(),
+        }
+    }
+
+    /// Adds the host calls made since `before` (both from [`abi::host_calls`]).
+    pub fn host_calls(&self, before: &[[u64; 9]; 2], now: &[[u64; 9]; 2]) {
+        let deltas = now
+            .iter()
+            .zip(before.iter())
+            .flat_map(|(n, b)| n.iter().zip(b.iter()).map(|(n, b)| n.saturating_sub(*b)));
+        for (id, delta) in self.host_calls.iter().zip(deltas) {
+            if let (Some(id), true) = (id, delta > 0) {
+                let _ = abi::increment_metric(*id, i64::try_from(delta).unwrap_or(i64::MAX));
+            }
+        }
+    }
+
+    /// Adds the per-worker state events since `before`.
+    pub fn worker_state(&self, before: &WorkerStats, now: &WorkerStats) {
+        let deltas = [
+            now.merged.saturating_sub(before.merged),
+            now.merge_conflicts.saturating_sub(before.merge_conflicts),
+            now.merge_failures.saturating_sub(before.merge_failures),
+            now.lost.saturating_sub(before.lost),
+            now.epoch_changes.saturating_sub(before.epoch_changes),
+            now.hot_marks.saturating_sub(before.hot_marks),
+            now.hot_through.saturating_sub(before.hot_through),
+        ];
+        for (id, delta) in self.worker_state.iter().zip(deltas) {
+            if let (Some(id), true) = (id, delta > 0) {
+                let _ = abi::increment_metric(*id, i64::try_from(delta).unwrap_or(i64::MAX));
+            }
         }
     }
 

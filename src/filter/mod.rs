@@ -20,9 +20,17 @@ use self::events::EventPipeline;
 use self::fleet::Fleet;
 use self::http::ApiwardHttp;
 use self::metrics::Metrics;
+use self::store::HostStore;
 use crate::config::Config;
 use crate::engine::{Engine, EngineError};
 use crate::features;
+use crate::state::{WorkerStats, WorkerStore};
+
+/// This VM's view of the behaviour tables (counted locally, merged on the tick).
+pub(crate) type VmStore = WorkerStore<HostStore>;
+
+/// Period of the tick when nothing else asks for one: host-call counters are published.
+const METRICS_TICK_MS: u64 = 1000;
 
 proxy_wasm::main! {{
     proxy_wasm::set_log_level(LogLevel::Info);
@@ -44,6 +52,11 @@ struct ApiwardRoot {
     events: Option<Rc<RefCell<EventPipeline>>>,
     /// CrowdSec bouncer/watcher and RFC 7009 client, when configured (src/filter/fleet.rs).
     fleet: Option<Rc<Fleet>>,
+    /// Per-worker behaviour state, merged into shared data on every tick.
+    store: Option<Rc<VmStore>>,
+    /// Host calls and worker-state events already added to the metrics.
+    published_calls: [[u64; 9]; 2],
+    published_worker: WorkerStats,
 }
 
 /// Wall-clock milliseconds (0 if the host cannot tell).
@@ -140,18 +153,29 @@ impl RootContext for ApiwardRoot {
                 if let Some(f) = &self.fleet {
                     f.start();
                 }
-                // One tick serves both: the shorter of the two periods.
-                let period = match (&self.events, &self.fleet, engine.config().events.as_ref()) {
-                    (Some(_), Some(f), Some(e)) => Some(
-                        f.tick_ms()
-                            .min(u32::try_from(e.flush_interval_ms).unwrap_or(200)),
-                    ),
-                    (None, None, _) => Some(0),
-                    _ => None,
-                };
-                if let Some(p) = period {
-                    let _ = abi::set_tick_period(p);
+                // Counts of a previous configuration are merged before its store goes.
+                if let Some(old) = self.store.take() {
+                    old.sync(now_ms());
                 }
+                self.store = engine
+                    .behaviour()
+                    .map(|b| Rc::new(b.worker_store(HostStore)));
+                // One tick serves all: the shortest period asked for.
+                let periods = [
+                    engine.config().events.as_ref().map(|e| e.flush_interval_ms),
+                    self.fleet.as_ref().map(|f| u64::from(f.tick_ms())),
+                    self.store
+                        .as_ref()
+                        .map(|s| s.config().sync_ms)
+                        .filter(|&ms| ms > 0),
+                    Some(METRICS_TICK_MS),
+                ];
+                let period = periods
+                    .into_iter()
+                    .flatten()
+                    .min()
+                    .unwrap_or(METRICS_TICK_MS);
+                let _ = abi::set_tick_period(u32::try_from(period).unwrap_or(1000));
                 self.engine = Some(engine);
                 if self.metrics.is_none() {
                     self.metrics = Some(Rc::new(Metrics::define()));
@@ -179,6 +203,7 @@ impl RootContext for ApiwardRoot {
                 metrics.clone(),
                 self.events.clone(),
                 self.fleet.clone(),
+                self.store.clone(),
             ))),
             // Unreachable in Envoy (a failed on_configure rejects the filter), and the SDK panics
             // on None: pass through instead.
@@ -187,6 +212,19 @@ impl RootContext for ApiwardRoot {
     }
 
     fn on_tick(&mut self) {
+        abi::in_tick(true);
+        if let Some(store) = &self.store {
+            let report = store.sync(now_ms());
+            if let Some((key, e)) = report.failed.first() {
+                abi::log(
+                    Level::Debug,
+                    &format!(
+                        "apiward: {} merges failed ({key}: {e}); retried on the next tick",
+                        report.failed.len()
+                    ),
+                );
+            }
+        }
         if let Some(events) = &self.events {
             if let Ok(mut p) = events.try_borrow_mut() {
                 p.flush(now_ms());
@@ -195,6 +233,18 @@ impl RootContext for ApiwardRoot {
         if let Some(f) = &self.fleet {
             f.on_tick();
         }
+        if let Some(m) = &self.metrics {
+            if let Some(store) = &self.store {
+                let now = store.stats();
+                m.worker_state(&self.published_worker, &now);
+                self.published_worker = now;
+            }
+            // The increments below are counted too; they appear in the next tick's figures.
+            let calls = abi::host_calls();
+            m.host_calls(&self.published_calls, &calls);
+            self.published_calls = calls;
+        }
+        abi::in_tick(false);
     }
 
     fn get_type(&self) -> Option<ContextType> {

@@ -30,9 +30,11 @@
 //! Nothing here imports proxy-wasm: the filter implements [`SharedStore`] over the host calls and
 //! [`MemStore`] serves tests and the native CLI.
 
+pub mod merge;
 pub mod record;
 pub mod store;
 pub mod table;
+pub mod worker;
 
 pub use record::{
     BlockUntil, ClientRecord, DistinctSketch, Ewma, FieldReader, FieldWriter, PrincipalRouteRecord,
@@ -40,3 +42,4 @@ pub use record::{
 };
 pub use store::{MemStore, SharedStore, StoreError};
 pub use table::{fingerprint, StateError, Table, TableConfig, TableConfigError, UpdateInfo};
+pub use worker::{WorkerConfig, WorkerStats, WorkerStore};

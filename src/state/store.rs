@@ -43,6 +43,50 @@ pub trait SharedStore {
     fn get(&self, key: &str) -> Result<Option<(Vec<u8>, u32)>, StoreError>;
     /// Writes `value` under `key` if `cas` is 0 or the key's current token.
     fn set(&self, key: &str, value: &[u8], cas: u32) -> Result<(), StoreError>;
+    /// Marks `key` hot: one of its measures is near its limit, so a store that defers writes
+    /// ([`super::WorkerStore`]) should read and write it through on every worker. A store that
+    /// writes through anyway ignores it.
+    fn mark_hot(&self, _key: &str) {}
+    /// Share of a limit from which a bucket is worth marking hot; `None`: never.
+    fn hot_fraction(&self) -> Option<f64> {
+        None
+    }
+}
+
+impl<T: SharedStore + ?Sized> SharedStore for &T {
+    fn get(&self, key: &str) -> Result<Option<(Vec<u8>, u32)>, StoreError> {
+        (**self).get(key)
+    }
+
+    fn set(&self, key: &str, value: &[u8], cas: u32) -> Result<(), StoreError> {
+        (**self).set(key, value, cas)
+    }
+
+    fn mark_hot(&self, key: &str) {
+        (**self).mark_hot(key);
+    }
+
+    fn hot_fraction(&self) -> Option<f64> {
+        (**self).hot_fraction()
+    }
+}
+
+impl<T: SharedStore + ?Sized> SharedStore for std::sync::Arc<T> {
+    fn get(&self, key: &str) -> Result<Option<(Vec<u8>, u32)>, StoreError> {
+        (**self).get(key)
+    }
+
+    fn set(&self, key: &str, value: &[u8], cas: u32) -> Result<(), StoreError> {
+        (**self).set(key, value, cas)
+    }
+
+    fn mark_hot(&self, key: &str) {
+        (**self).mark_hot(key);
+    }
+
+    fn hot_fraction(&self) -> Option<f64> {
+        (**self).hot_fraction()
+    }
 }
 
 /// Hook run after a `get` on the stored value, standing for another worker; returns true if it

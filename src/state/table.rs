@@ -233,6 +233,11 @@ impl<R: Record> Table<R> {
         })
     }
 
+    /// The prefix of every bucket key of the table, `apiward:v1:<name>:`.
+    pub fn key_prefix(&self) -> &str {
+        &self.key_prefix
+    }
+
     /// The table's name.
     pub fn name(&self) -> &str {
         &self.name
@@ -252,6 +257,11 @@ impl<R: Record> Table<R> {
     /// The shared-data key of bucket `bucket`: `apiward:v1:<name>:<bucket>`.
     pub fn bucket_key(&self, bucket: u32) -> String {
         format!("{}{bucket}", self.key_prefix)
+    }
+
+    /// Marks the bucket holding `fp` hot in `store` (see [`SharedStore::mark_hot`]).
+    pub fn mark_hot<S: SharedStore + ?Sized>(&self, store: &S, fp: u64) {
+        store.mark_hot(&self.bucket_key(self.bucket_of(fp)));
     }
 
     /// Largest bucket value, in bytes.
@@ -404,6 +414,12 @@ impl<R: Record> Table<R> {
             .position(|e| e.get(..8) == Some(&want[..]))
     }
 
+    /// The encoded entry `i` (empty if out of range).
+    fn entry_bytes<'b>(&self, buf: &'b [u8], i: usize) -> &'b [u8] {
+        let start = HEADER_SIZE + i * Self::ENTRY_SIZE;
+        buf.get(start..start + Self::ENTRY_SIZE).unwrap_or_default()
+    }
+
     /// Fingerprint, last-seen time and record of entry `i`.
     fn entry(&self, buf: &[u8], i: usize) -> (u64, u64, R) {
         let start = HEADER_SIZE + i * Self::ENTRY_SIZE;
@@ -448,6 +464,68 @@ impl<R: Record> Table<R> {
             );
         }
         buf.truncate(last);
+    }
+}
+
+impl<R: Record + super::merge::Merge> Table<R> {
+    /// The merge of this table's buckets ([`Table::merge_buckets`]) for a
+    /// [`super::worker::WorkerStore`].
+    pub fn merger(&self) -> super::worker::Merger
+    where
+        R: 'static,
+    {
+        let table = self.clone();
+        Box::new(move |base, mine, theirs, now_ms| table.merge_buckets(base, mine, theirs, now_ms))
+    }
+
+    /// Folds a worker's copy of a bucket (`mine`, made from `base`, the value it last read) into
+    /// the bucket as it is now (`theirs`): entries this worker did not change are left as
+    /// `theirs` has them; changed entries are merged record by record ([`super::merge::Merge`]);
+    /// entries only this worker has are added, evicting as [`Table::update`] does when the
+    /// bucket is full. A malformed value reads as an empty bucket, as everywhere.
+    pub fn merge_buckets(
+        &self,
+        base: Option<&[u8]>,
+        mine: &[u8],
+        theirs: Option<&[u8]>,
+        now_ms: u64,
+    ) -> Vec<u8> {
+        let (base, _) = self.parse(base.map(<[u8]>::to_vec));
+        let (mine, _) = self.parse(Some(mine.to_vec()));
+        let (mut out, _) = self.parse(theirs.map(<[u8]>::to_vec));
+        while self.count(&out) > self.config.entries_per_bucket {
+            self.evict(&mut out, now_ms);
+        }
+        for i in 0..self.count(&mine) {
+            let (fp, seen, record) = self.entry(&mine, i);
+            let before = self.find(&base, fp);
+            if before.is_some_and(|j| self.entry_bytes(&base, j) == self.entry_bytes(&mine, i)) {
+                continue;
+            }
+            let base_record = before.map(|j| self.entry(&base, j).2).unwrap_or_default();
+            match self.find(&out, fp) {
+                Some(j) => {
+                    let (_, their_seen, theirs) = self.entry(&out, j);
+                    let merged = R::merge(&base_record, &record, &theirs);
+                    self.write_entry(&mut out, j, fp, seen.max(their_seen), &merged);
+                }
+                None => {
+                    // New here, or evicted by another worker since: this worker's copy is all
+                    // there is.
+                    if self.count(&out) >= self.config.entries_per_bucket {
+                        self.evict(&mut out, now_ms);
+                    }
+                    out.resize(out.len() + Self::ENTRY_SIZE, 0);
+                    let j = self.count(&out) - 1;
+                    self.write_entry(&mut out, j, fp, seen, &record);
+                }
+            }
+        }
+        let count = self.count(&out) as u8;
+        if let Some(c) = out.get_mut(4) {
+            *c = count;
+        }
+        out
     }
 }
 
