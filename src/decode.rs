@@ -1,7 +1,9 @@
 //! Normalisation before features: undo the encodings attackers stack to slip past filters, and
-//! flatten structured bodies into (location, value) pairs.
+//! split structured bodies into (location, value) pairs ([`json`] for JSON bodies).
 
-use serde_json::Value;
+use std::borrow::Cow;
+
+pub mod json;
 
 /// How many decoding passes are tried at most; three covers double and triple encoding.
 pub const MAX_DECODE_PASSES: u8 = 3;
@@ -57,9 +59,14 @@ fn hex_at(bytes: &[u8], start: usize, len: usize) -> Option<u32> {
 /// Percent-decodes `%HH` and IIS-style `%uHHHH`; with `plus_as_space`, `+` becomes a space
 /// (query strings and form bodies). Invalid UTF-8 after decoding is replaced, never fatal.
 pub fn percent_decode(input: &str, plus_as_space: bool) -> String {
+    percent_decoded(input, plus_as_space).into_owned()
+}
+
+/// [`percent_decode`], borrowing `input` when there is nothing to decode.
+pub fn percent_decoded(input: &str, plus_as_space: bool) -> Cow<'_, str> {
     let bytes = input.as_bytes();
     if !(bytes.contains(&b'%') || plus_as_space && bytes.contains(&b'+')) {
-        return input.to_string();
+        return Cow::Borrowed(input);
     }
     let mut out: Vec<u8> = Vec::with_capacity(bytes.len());
     let mut i = 0;
@@ -87,7 +94,7 @@ pub fn percent_decode(input: &str, plus_as_space: bool) -> String {
         out.push(b);
         i += 1;
     }
-    String::from_utf8_lossy(&out).into_owned()
+    Cow::Owned(String::from_utf8_lossy(&out).into_owned())
 }
 
 /// Decodes numeric (`&#60;`, `&#x3c;`, with or without `;`) and the common named HTML entities.
@@ -236,67 +243,24 @@ pub fn fold_fullwidth(input: &str) -> String {
         .collect()
 }
 
-/// String values of a JSON text that may be cut off or broken, with the nearest key before each
-/// (`""` when none): a tolerant scan for string literals, up to `max` values. A literal followed
-/// by `:` is a key; an unterminated last literal is taken as far as it goes.
-pub fn json_strings_lenient(text: &str, max: usize) -> Vec<(String, String)> {
-    let bytes = text.as_bytes();
-    let mut out = Vec::new();
-    let mut key = String::new();
-    let mut i = 0;
-    while i < bytes.len() && out.len() < max {
-        if bytes[i] != b'"' {
-            i += 1;
-            continue;
-        }
-        let start = i;
-        i += 1;
-        while i < bytes.len() && bytes[i] != b'"' {
-            i += if bytes[i] == b'\\' { 2 } else { 1 };
-        }
-        let end = i.min(bytes.len());
-        i = end + 1;
-        let literal = &text[start..end];
-        let value = serde_json::from_str::<String>(&format!("{literal}\""))
-            .unwrap_or_else(|_| literal[1..].to_string());
-        let next = bytes[i.min(bytes.len())..]
-            .iter()
-            .find(|b| !b.is_ascii_whitespace());
-        if next == Some(&b':') {
-            key = value;
-        } else {
-            out.push((std::mem::take(&mut key), value));
-        }
-    }
-    out
-}
-
 /// Splits `a=1&b=2` (query string or form body) into decoded pairs; `+` is a space.
 pub fn parse_urlencoded(input: &str) -> Vec<(String, String)> {
+    urlencoded_pairs(input)
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect()
+}
+
+/// [`parse_urlencoded`] as an iterator that decodes (and copies) only names and values that
+/// contain `%` or `+`.
+pub fn urlencoded_pairs(input: &str) -> impl Iterator<Item = (Cow<'_, str>, Cow<'_, str>)> {
     input
         .split('&')
         .filter(|part| !part.is_empty())
         .map(|part| {
             let (k, v) = part.split_once('=').unwrap_or((part, ""));
-            (percent_decode(k, true), percent_decode(v, true))
+            (percent_decoded(k, true), percent_decoded(v, true))
         })
-        .collect()
 }
-
-/// Flattens a JSON document to (JSONPath, scalar as text) leaves, depth-first, object keys in
-/// sorted order. Two kinds of extra entries carry what lives in keys: an object with an operator key
-/// (`{"$ne": null}`, NoSQL injection) is emitted whole, as compact JSON, under its own path; any
-/// other unusual key is emitted under `path[<key>]#key`.
-pub fn flatten_json(value: &Value, max_leaves: usize) -> Vec<(String, String)> {
-    let mut out = Vec::new();
-    flatten_into(value, "$".to_string(), 0, max_leaves, &mut out);
-    out
-}
-
-const MAX_JSON_DEPTH: usize = 64;
-
-/// Longest operator object kept as one value.
-const OPERATOR_OBJECT_CHARS: usize = 1024;
 
 /// The largest char boundary of `s` at or below `max`.
 pub fn floor_char_boundary(s: &str, max: usize) -> usize {
@@ -310,59 +274,14 @@ pub fn floor_char_boundary(s: &str, max: usize) -> usize {
     cut
 }
 
-fn flatten_into(
-    value: &Value,
-    path: String,
-    depth: usize,
-    max_leaves: usize,
-    out: &mut Vec<(String, String)>,
-) {
-    if out.len() >= max_leaves {
-        return;
-    }
-    if depth >= MAX_JSON_DEPTH {
-        out.push((path, value.to_string()));
-        return;
-    }
-    match value {
-        Value::Object(map) => {
-            if map.keys().any(|k| k.starts_with('$')) {
-                let mut text = value.to_string();
-                text.truncate(floor_char_boundary(&text, OPERATOR_OBJECT_CHARS));
-                out.push((path.clone(), text));
-            }
-            for (k, v) in map {
-                let child = if is_plain_key(k) {
-                    format!("{path}.{k}")
-                } else {
-                    format!("{path}[{}]", serde_json::Value::from(k.as_str()))
-                };
-                if !k.starts_with('$') && !is_plain_key(k) {
-                    out.push((format!("{child}#key"), k.clone()));
-                }
-                flatten_into(v, child, depth + 1, max_leaves, out);
-            }
-        }
-        Value::Array(items) => {
-            for (i, v) in items.iter().enumerate() {
-                flatten_into(v, format!("{path}[{i}]"), depth + 1, max_leaves, out);
-            }
-        }
-        Value::String(s) => out.push((path, s.clone())),
-        Value::Number(n) => out.push((path, n.to_string())),
-        Value::Bool(_) | Value::Null => {}
-    }
-}
-
-fn is_plain_key(k: &str) -> bool {
-    !k.is_empty()
-        && k.len() <= 64
-        && k.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
-}
-
 #[cfg(test)]
 mod tests {
+    fn json_strings_lenient(text: &str, max: usize) -> Vec<(String, String)> {
+        let mut out = Vec::new();
+        json::strings_lenient(text, max, |k, v| out.push((k.to_string(), v.into_owned())));
+        out
+    }
+
     #[test]
     fn lenient_json_scan_takes_string_values_of_a_cut_body() {
         let got = json_strings_lenient(
@@ -446,29 +365,5 @@ mod tests {
         assert_eq!(percent_decode("%ff%fe", false), "\u{FFFD}\u{FFFD}");
         let n = normalize("a%00b");
         assert!(n.had_nul);
-    }
-
-    #[test]
-    fn json_is_flattened_with_paths_and_operator_keys() {
-        let v: Value = serde_json::from_str(
-            r#"{"user":{"name":"x","tags":["a",{"k":1}]},"pw":{"$ne":null},"weird key":"v","ok":true}"#,
-        )
-        .unwrap();
-        let leaves = flatten_json(&v, 100);
-        assert!(leaves.contains(&("$.user.name".into(), "x".into())));
-        assert!(leaves.contains(&("$.user.tags[1].k".into(), "1".into())));
-        assert!(leaves.contains(&("$.pw".into(), r#"{"$ne":null}"#.into())));
-        assert!(!leaves.iter().any(|(p, _)| p.contains("$ne")));
-        assert!(leaves.contains(&("$[\"weird key\"]".into(), "v".into())));
-        assert!(!leaves.iter().any(|(p, _)| p == "$.ok"));
-    }
-
-    #[test]
-    fn json_flattening_is_bounded_in_leaves_and_depth() {
-        let v: Value = serde_json::from_str(&format!("[{}]", vec!["1"; 1000].join(","))).unwrap();
-        assert_eq!(flatten_json(&v, 10).len(), 10);
-        let deep = format!("{}1{}", "[".repeat(100), "]".repeat(100));
-        let v: Value = serde_json::from_str(&deep).unwrap();
-        assert_eq!(flatten_json(&v, 10).len(), 1);
     }
 }

@@ -8,7 +8,7 @@ mod host;
 mod inert;
 mod keywords;
 
-pub use inert::{is_inert, MAX_INERT_BYTES};
+pub use inert::{is_inert, is_left_out, MAX_INERT_BYTES};
 
 use crate::decode;
 use crate::hash::{hash64, hash64_parts};
