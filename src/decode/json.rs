@@ -439,18 +439,36 @@ impl<'a> Document<'a> {
         })
     }
 
+    /// The raw bytes of key `t` when it has no escapes (they are then its text).
+    fn plain_key(&self, t: usize) -> Option<&'a [u8]> {
+        let tok = self.token(t)?;
+        (!tok.flag).then(|| self.raw(tok).as_bytes())
+    }
+
     /// Appends the member keys of object `t` to `scratch`, ordered by key bytes (the order of
     /// `serde_json`'s map); a key sent twice keeps both, in the order sent.
     fn sorted_members(&self, t: usize, scratch: &mut Vec<usize>) {
         let base = scratch.len();
-        scratch.extend(self.children(t));
-        if let Some(members) = scratch.get_mut(base..) {
-            let sorted = members
-                .windows(2)
-                .all(|w| self.key_text(w[0]) <= self.key_text(w[1]));
-            if !sorted {
-                members.sort_by(|&a, &b| self.key_text(a).cmp(&self.key_text(b)));
+        let mut escaped = false;
+        let mut sorted = true;
+        let mut prev: &[u8] = &[];
+        for k in self.children(t) {
+            match self.plain_key(k) {
+                Some(key) => {
+                    sorted &= prev <= key;
+                    prev = key;
+                }
+                None => escaped = true,
             }
+            scratch.push(k);
+        }
+        let Some(members) = scratch.get_mut(base..) else {
+            return;
+        };
+        if escaped {
+            members.sort_by(|&a, &b| self.key_text(a).cmp(&self.key_text(b)));
+        } else if !sorted {
+            members.sort_by(|&a, &b| self.plain_key(a).cmp(&self.plain_key(b)));
         }
     }
 

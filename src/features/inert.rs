@@ -118,7 +118,7 @@ fn left_out(kind: LocationKind, raw: &str, trivial_ok: bool, inert_ok: bool) -> 
     {
         return false;
     }
-    keywords::family_hits(lower).iter().all(|&n| n == 0)
+    !keywords::any_plain_hit(lower.as_bytes())
 }
 
 #[cfg(test)]
