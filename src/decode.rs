@@ -19,21 +19,47 @@ pub struct Normalized {
     pub had_nul: bool,
 }
 
+/// A value after normalisation, borrowing the value when there was nothing to decode.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Decoded<'a> {
+    /// The decoded text.
+    pub text: Cow<'a, str>,
+    /// Decoding passes that changed something (0 = the value was plain).
+    pub passes: u8,
+    /// A NUL byte appeared after decoding.
+    pub had_nul: bool,
+}
+
 /// Decodes percent-encoding (`%41`, `%u0041`), HTML entities, `\uXXXX`/`\xHH` escapes and
 /// full-width ASCII, repeatedly until nothing changes or [`MAX_DECODE_PASSES`] is reached.
 pub fn normalize(raw: &str) -> Normalized {
-    let mut text = fold_fullwidth(raw);
+    let d = decoded(raw);
+    Normalized {
+        text: d.text.into_owned(),
+        passes: d.passes,
+        had_nul: d.had_nul,
+    }
+}
+
+/// [`normalize`] without a copy of a value that has nothing to decode.
+pub fn decoded(raw: &str) -> Decoded<'_> {
+    let mut text = fold_fullwidth_cow(raw);
     let mut passes = 0;
     while passes < MAX_DECODE_PASSES {
-        let next = decode_escapes(&decode_html_entities(&percent_decode(&text, false)));
-        if next == text {
+        // A pass changes only text that holds `%`, `&` or `\`: each decoder acts on its own
+        // trigger alone, and one makes another's trigger only from its own.
+        if !text.bytes().any(|b| matches!(b, b'%' | b'&' | b'\\')) {
             break;
         }
-        text = next;
+        let next = decode_escapes(&decode_html_entities(&percent_decoded(&text, false)));
+        if next == *text {
+            break;
+        }
+        text = Cow::Owned(next);
         passes += 1;
     }
     let had_nul = text.contains('\0');
-    Normalized {
+    Decoded {
         text,
         passes,
         had_nul,
@@ -228,6 +254,18 @@ pub fn decode_escapes(input: &str) -> String {
     out
 }
 
+/// [`fold_fullwidth`], borrowing `input` when it has no full-width form.
+fn fold_fullwidth_cow(input: &str) -> Cow<'_, str> {
+    if input.is_ascii()
+        || !input
+            .chars()
+            .any(|c| matches!(c as u32, 0xFF01..=0xFF5E | 0x3000))
+    {
+        return Cow::Borrowed(input);
+    }
+    Cow::Owned(fold_fullwidth(input))
+}
+
 /// Maps full-width ASCII forms (U+FF01..U+FF5E) to ASCII, a classic filter bypass.
 pub fn fold_fullwidth(input: &str) -> String {
     if input.is_ascii() {
@@ -312,6 +350,52 @@ mod tests {
         let n = normalize("%2527%2520OR%25201%253D1");
         assert_eq!(n.text, "' OR 1=1");
         assert_eq!(n.passes, 2);
+    }
+
+    /// `normalize` as it was before it borrowed plain values, kept as the reference.
+    fn normalize_reference(raw: &str) -> Normalized {
+        let mut text = fold_fullwidth(raw);
+        let mut passes = 0;
+        while passes < MAX_DECODE_PASSES {
+            let next = decode_escapes(&decode_html_entities(&percent_decode(&text, false)));
+            if next == text {
+                break;
+            }
+            text = next;
+            passes += 1;
+        }
+        let had_nul = text.contains('\0');
+        Normalized {
+            text,
+            passes,
+            had_nul,
+        }
+    }
+
+    #[test]
+    fn borrowing_decoder_equals_the_reference() {
+        const PIECES: &[&str] = &[
+            "a", "%", "25", "2", "7", "&", "amp;", "#", "x", "3c", "\\", "u", "00", "\u{ff05}",
+            "\u{ff06}", "\u{ff3c}", "\u{3000}", "\u{ff1c}", "\u{e9}", ";", "lt", "0", "%u", "\0",
+            "+", " ",
+        ];
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        for _ in 0..50_000 {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let n = (state % 10) as usize;
+            let raw: String = (0..n)
+                .map(|k| PIECES[((state >> (6 * k)) % PIECES.len() as u64) as usize])
+                .collect();
+            let d = decoded(&raw);
+            assert_eq!(
+                matches!(d.text, Cow::Borrowed(_)),
+                d.passes == 0 && d.text == raw,
+                "{raw:?}"
+            );
+            assert_eq!(normalize(&raw), normalize_reference(&raw), "{raw:?}");
+        }
     }
 
     #[test]
