@@ -176,6 +176,22 @@ pub fn write_string(out: &mut String, s: &str) {
     out.push('"');
 }
 
+/// `a` and `b` in byte order (`Ord` for slices, without a `memcmp` call for keys that differ
+/// early, as object keys do).
+fn compare(a: &[u8], b: &[u8]) -> std::cmp::Ordering {
+    for (x, y) in a.iter().zip(b) {
+        if x != y {
+            return x.cmp(y);
+        }
+    }
+    a.len().cmp(&b.len())
+}
+
+/// An operator key (`$ne`, `$where`): its object is also taken whole.
+fn is_operator(key: &str) -> bool {
+    key.as_bytes().first() == Some(&b'$')
+}
+
 /// A key written as a path segment without brackets: `$.user.name`.
 fn is_plain_key(k: &str) -> bool {
     !k.is_empty()
@@ -445,6 +461,14 @@ impl<'a> Document<'a> {
         (!tok.flag).then(|| self.raw(tok).as_bytes())
     }
 
+    /// Key `t` is an operator (`$ne`).
+    fn is_operator_key(&self, t: usize) -> bool {
+        match self.plain_key(t) {
+            Some(key) => key.first() == Some(&b'$'),
+            None => is_operator(&self.key_text(t)),
+        }
+    }
+
     /// Appends the member keys of object `t` to `scratch`, ordered by key bytes (the order of
     /// `serde_json`'s map); a key sent twice keeps both, in the order sent.
     fn sorted_members(&self, t: usize, scratch: &mut Vec<usize>) {
@@ -455,7 +479,7 @@ impl<'a> Document<'a> {
         for k in self.children(t) {
             match self.plain_key(k) {
                 Some(key) => {
-                    sorted &= prev <= key;
+                    sorted &= compare(prev, key).is_le();
                     prev = key;
                 }
                 None => escaped = true,
@@ -468,7 +492,12 @@ impl<'a> Document<'a> {
         if escaped {
             members.sort_by(|&a, &b| self.key_text(a).cmp(&self.key_text(b)));
         } else if !sorted {
-            members.sort_by(|&a, &b| self.plain_key(a).cmp(&self.plain_key(b)));
+            members.sort_by(|&a, &b| {
+                compare(
+                    self.plain_key(a).unwrap_or_default(),
+                    self.plain_key(b).unwrap_or_default(),
+                )
+            });
         }
     }
 
@@ -602,7 +631,7 @@ impl<'a, F: FnMut(&str, Cow<'a, str>)> Walk<'_, 'a, F> {
                 let operator = self
                     .scratch
                     .get(base..end)
-                    .is_some_and(|m| m.iter().any(|&k| doc.key_text(k).starts_with('$')));
+                    .is_some_and(|m| m.iter().any(|&k| doc.is_operator_key(k)));
                 if operator {
                     let mut text = self.compact(t, OPERATOR_OBJECT_CHARS);
                     text.truncate(super::floor_char_boundary(&text, OPERATOR_OBJECT_CHARS));
@@ -621,7 +650,7 @@ impl<'a, F: FnMut(&str, Cow<'a, str>)> Walk<'_, 'a, F> {
                         write_string(&mut self.path, &key);
                         self.path.push(']');
                     }
-                    if !plain && !key.starts_with('$') {
+                    if !plain && !is_operator(&key) {
                         let child = self.path.len();
                         self.path.push_str("#key");
                         self.emit(key);

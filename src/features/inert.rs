@@ -105,20 +105,24 @@ fn left_out(kind: LocationKind, raw: &str, trivial_ok: bool, inert_ok: bool) -> 
     if !inert_ok || pair || raw.len() > max_inert {
         return false;
     }
-    // Every byte is plain ASCII by now.
     let Some(lower) = buf.get(..raw.len()) else {
         return false;
     };
-    let Ok(lower) = std::str::from_utf8(lower) else {
-        return false;
-    };
-    if lower
-        .split(|c: char| !c.is_ascii_alphanumeric())
-        .any(|word| SQL_WORDS.contains(&word))
-    {
+    if lower.split(|b| !b.is_ascii_alphanumeric()).any(is_sql_word) {
         return false;
     }
-    !keywords::any_plain_hit(lower.as_bytes())
+    !keywords::any_plain_hit(lower)
+}
+
+/// One of [`SQL_WORDS`] (lower-case).
+fn is_sql_word(word: &[u8]) -> bool {
+    // Most words are longer than any SQL word or start with a letter none starts with.
+    matches!(word.len(), 2..=7)
+        && matches!(
+            word.first(),
+            Some(b'o' | b'a' | b'x' | b'n' | b'l' | b'r' | b'd' | b'b' | b's' | b'i')
+        )
+        && SQL_WORDS.iter().any(|w| w.as_bytes() == word)
 }
 
 #[cfg(test)]
@@ -192,6 +196,14 @@ mod tests {
                 assert_eq!(is_left_out(kind, &raw, false), trivial, "{raw:?}");
             }
         }
+    }
+
+    #[test]
+    fn sql_word_prefilter_lets_every_word_through() {
+        for w in SQL_WORDS {
+            assert!(is_sql_word(w.as_bytes()), "{w}");
+        }
+        assert!(!is_sql_word(b"orb") && !is_sql_word(b"") && !is_sql_word(b"o"));
     }
 
     #[test]

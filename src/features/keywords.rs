@@ -111,8 +111,9 @@ struct PlainIndex {
     pairs: Vec<u64>,
     /// Plain needles of one byte.
     singles: [bool; 256],
-    /// Plain needles of two bytes or more.
-    needles: Vec<&'static [u8]>,
+    /// Plain needles of two bytes or more with their first two bytes (`a << 8 | b`), sorted by
+    /// those.
+    needles: Vec<(u16, &'static [u8])>,
 }
 
 fn is_plain_byte(b: u8) -> bool {
@@ -144,11 +145,12 @@ fn plain_index() -> &'static PlainIndex {
                     if let Some(w) = index.pairs.get_mut(pair / 64) {
                         *w |= 1 << (pair % 64);
                     }
-                    index.needles.push(n);
+                    index.needles.push((pair as u16, n));
                 }
                 [] => {}
             }
         }
+        index.needles.sort_by_key(|&(pair, _)| pair);
         index
     })
 }
@@ -171,7 +173,15 @@ pub fn any_plain_hit(lower: &[u8]) -> bool {
                 .is_some_and(|w| w & (1 << (pair % 64)) != 0);
             if hit {
                 let rest = lower.get(i - 1..).unwrap_or_default();
-                if index.needles.iter().any(|n| rest.starts_with(n)) {
+                let first = index
+                    .needles
+                    .partition_point(|&(p, _)| usize::from(p) < pair);
+                let candidates = index.needles.get(first..).unwrap_or_default();
+                if candidates
+                    .iter()
+                    .take_while(|&&(p, _)| usize::from(p) == pair)
+                    .any(|(_, n)| rest.starts_with(n))
+                {
                     return true;
                 }
             }
