@@ -824,6 +824,95 @@ mod tests {
     }
 
     #[test]
+    fn each_value_of_a_repeated_json_key_is_inspected() {
+        let mut view = RequestView::new("POST", b"/api/search");
+        view.headers
+            .push(("content-type".into(), b"application/json".to_vec()));
+        view.body = br#"{"q":"1' or '1'='1","q":"shoes and socks"}"#.to_vec();
+        let (values, _) = view.inspected_values(&opts(&[]));
+        let got: Vec<String> = values
+            .iter()
+            .map(|v| format!("{}={}", v.location, v.raw))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                "path=/api/search",
+                "json:$.q=1' or '1'='1",
+                "json:$.q=shoes and socks"
+            ]
+        );
+    }
+
+    #[test]
+    fn inert_values_are_left_out_before_the_cap() {
+        let mut view = RequestView::new("GET", b"/api/v1/items?page=2&q=blue+shirt&x=%3Cb%3E");
+        view.headers
+            .push(("content-type".into(), b"application/json".to_vec()));
+        view.body = br#"{"city":"Lyon","note":"a;b","price":19.99,"n":3}"#.to_vec();
+        let serving = InspectOptions {
+            headers: &[],
+            max_values: 32,
+            skip_inert: true,
+        };
+        let (values, _) = view.inspected_values(&serving);
+        let kept: Vec<String> = values.iter().map(|v| v.location.to_string()).collect();
+        assert_eq!(kept, ["query:x", "json:$.note"]);
+        let (all, _) = view.inspected_values(&opts(&[]));
+        let expected: Vec<&InspectedValue> = all
+            .iter()
+            .filter(|v| !crate::features::is_inert(v))
+            .collect();
+        assert_eq!(values.iter().collect::<Vec<_>>(), expected);
+    }
+
+    #[test]
+    fn random_bodies_never_panic_and_stay_bounded() {
+        let seeds: [&[u8]; 5] = [
+            br#"{"a":[1,{"b":"\u00e9\ud83d\ude00"}],"$ne":null,"k y":-0.5e3}"#,
+            b"a=1&b=%zz%4&%3C=+",
+            b"--B\r\nContent-Disposition: form-data; name=\"f\"; filename=\"x\"\r\n\r\nv\r\n--B--",
+            b"\"\\",
+            b"[[[[[[[[[[",
+        ];
+        let types: [&[u8]; 4] = [
+            b"application/json",
+            b"application/x-www-form-urlencoded",
+            b"multipart/form-data; boundary=B",
+            b"",
+        ];
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        for round in 0..20_000usize {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let mut body = seeds[round % seeds.len()].to_vec();
+            for k in 0..(state % 6) {
+                let at = ((state >> (8 * k)) as usize) % (body.len() + 1);
+                let byte = (state >> (3 * k + 5)) as u8;
+                if k % 2 == 0 && at < body.len() {
+                    body[at] = byte;
+                } else {
+                    body.insert(at, byte);
+                }
+            }
+            body.truncate(((state >> 40) as usize) % (body.len() + 1));
+            let mut view = RequestView::new("POST", b"/r?a=%F0%9F&b=\xff");
+            view.headers
+                .push(("content-type".into(), types[round % types.len()].to_vec()));
+            view.body = body;
+            view.body_truncated = round % 3 == 0;
+            let (values, _) = view.inspected_values(&InspectOptions {
+                headers: &[],
+                max_values: 8,
+                skip_inert: round % 2 == 0,
+            });
+            assert!(values.len() <= 8);
+            assert!(values.iter().all(|v| v.raw.len() <= MAX_VALUE_CHARS));
+        }
+    }
+
+    #[test]
     fn padding_a_body_cannot_push_a_payload_into_the_merged_row() {
         let mut fields: Vec<String> = (0..300).map(|i| format!(r#""f{i}":"v.{i}""#)).collect();
         fields.push(r#""zz":"1' union select password from users--""#.to_string());
