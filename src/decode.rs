@@ -1,7 +1,9 @@
 //! Normalisation before features: undo the encodings attackers stack to slip past filters, and
-//! flatten structured bodies into (location, value) pairs.
+//! split structured bodies into (location, value) pairs ([`json`] for JSON bodies).
 
-use serde_json::Value;
+use std::borrow::Cow;
+
+pub mod json;
 
 /// How many decoding passes are tried at most; three covers double and triple encoding.
 pub const MAX_DECODE_PASSES: u8 = 3;
@@ -17,21 +19,47 @@ pub struct Normalized {
     pub had_nul: bool,
 }
 
+/// A value after normalisation, borrowing the value when there was nothing to decode.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Decoded<'a> {
+    /// The decoded text.
+    pub text: Cow<'a, str>,
+    /// Decoding passes that changed something (0 = the value was plain).
+    pub passes: u8,
+    /// A NUL byte appeared after decoding.
+    pub had_nul: bool,
+}
+
 /// Decodes percent-encoding (`%41`, `%u0041`), HTML entities, `\uXXXX`/`\xHH` escapes and
 /// full-width ASCII, repeatedly until nothing changes or [`MAX_DECODE_PASSES`] is reached.
 pub fn normalize(raw: &str) -> Normalized {
-    let mut text = fold_fullwidth(raw);
+    let d = decoded(raw);
+    Normalized {
+        text: d.text.into_owned(),
+        passes: d.passes,
+        had_nul: d.had_nul,
+    }
+}
+
+/// [`normalize`] without a copy of a value that has nothing to decode.
+pub fn decoded(raw: &str) -> Decoded<'_> {
+    let mut text = fold_fullwidth_cow(raw);
     let mut passes = 0;
     while passes < MAX_DECODE_PASSES {
-        let next = decode_escapes(&decode_html_entities(&percent_decode(&text, false)));
-        if next == text {
+        // A pass changes only text that holds `%`, `&` or `\`: each decoder acts on its own
+        // trigger alone, and one makes another's trigger only from its own.
+        if !text.bytes().any(|b| matches!(b, b'%' | b'&' | b'\\')) {
             break;
         }
-        text = next;
+        let next = decode_escapes(&decode_html_entities(&percent_decoded(&text, false)));
+        if next == *text {
+            break;
+        }
+        text = Cow::Owned(next);
         passes += 1;
     }
     let had_nul = text.contains('\0');
-    Normalized {
+    Decoded {
         text,
         passes,
         had_nul,
@@ -57,9 +85,14 @@ fn hex_at(bytes: &[u8], start: usize, len: usize) -> Option<u32> {
 /// Percent-decodes `%HH` and IIS-style `%uHHHH`; with `plus_as_space`, `+` becomes a space
 /// (query strings and form bodies). Invalid UTF-8 after decoding is replaced, never fatal.
 pub fn percent_decode(input: &str, plus_as_space: bool) -> String {
+    percent_decoded(input, plus_as_space).into_owned()
+}
+
+/// [`percent_decode`], borrowing `input` when there is nothing to decode.
+pub fn percent_decoded(input: &str, plus_as_space: bool) -> Cow<'_, str> {
     let bytes = input.as_bytes();
     if !(bytes.contains(&b'%') || plus_as_space && bytes.contains(&b'+')) {
-        return input.to_string();
+        return Cow::Borrowed(input);
     }
     let mut out: Vec<u8> = Vec::with_capacity(bytes.len());
     let mut i = 0;
@@ -87,7 +120,7 @@ pub fn percent_decode(input: &str, plus_as_space: bool) -> String {
         out.push(b);
         i += 1;
     }
-    String::from_utf8_lossy(&out).into_owned()
+    Cow::Owned(String::from_utf8_lossy(&out).into_owned())
 }
 
 /// Decodes numeric (`&#60;`, `&#x3c;`, with or without `;`) and the common named HTML entities.
@@ -221,6 +254,18 @@ pub fn decode_escapes(input: &str) -> String {
     out
 }
 
+/// [`fold_fullwidth`], borrowing `input` when it has no full-width form.
+fn fold_fullwidth_cow(input: &str) -> Cow<'_, str> {
+    if input.is_ascii()
+        || !input
+            .chars()
+            .any(|c| matches!(c as u32, 0xFF01..=0xFF5E | 0x3000))
+    {
+        return Cow::Borrowed(input);
+    }
+    Cow::Owned(fold_fullwidth(input))
+}
+
 /// Maps full-width ASCII forms (U+FF01..U+FF5E) to ASCII, a classic filter bypass.
 pub fn fold_fullwidth(input: &str) -> String {
     if input.is_ascii() {
@@ -236,67 +281,24 @@ pub fn fold_fullwidth(input: &str) -> String {
         .collect()
 }
 
-/// String values of a JSON text that may be cut off or broken, with the nearest key before each
-/// (`""` when none): a tolerant scan for string literals, up to `max` values. A literal followed
-/// by `:` is a key; an unterminated last literal is taken as far as it goes.
-pub fn json_strings_lenient(text: &str, max: usize) -> Vec<(String, String)> {
-    let bytes = text.as_bytes();
-    let mut out = Vec::new();
-    let mut key = String::new();
-    let mut i = 0;
-    while i < bytes.len() && out.len() < max {
-        if bytes[i] != b'"' {
-            i += 1;
-            continue;
-        }
-        let start = i;
-        i += 1;
-        while i < bytes.len() && bytes[i] != b'"' {
-            i += if bytes[i] == b'\\' { 2 } else { 1 };
-        }
-        let end = i.min(bytes.len());
-        i = end + 1;
-        let literal = &text[start..end];
-        let value = serde_json::from_str::<String>(&format!("{literal}\""))
-            .unwrap_or_else(|_| literal[1..].to_string());
-        let next = bytes[i.min(bytes.len())..]
-            .iter()
-            .find(|b| !b.is_ascii_whitespace());
-        if next == Some(&b':') {
-            key = value;
-        } else {
-            out.push((std::mem::take(&mut key), value));
-        }
-    }
-    out
-}
-
 /// Splits `a=1&b=2` (query string or form body) into decoded pairs; `+` is a space.
 pub fn parse_urlencoded(input: &str) -> Vec<(String, String)> {
+    urlencoded_pairs(input)
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect()
+}
+
+/// [`parse_urlencoded`] as an iterator that decodes (and copies) only names and values that
+/// contain `%` or `+`.
+pub fn urlencoded_pairs(input: &str) -> impl Iterator<Item = (Cow<'_, str>, Cow<'_, str>)> {
     input
         .split('&')
         .filter(|part| !part.is_empty())
         .map(|part| {
             let (k, v) = part.split_once('=').unwrap_or((part, ""));
-            (percent_decode(k, true), percent_decode(v, true))
+            (percent_decoded(k, true), percent_decoded(v, true))
         })
-        .collect()
 }
-
-/// Flattens a JSON document to (JSONPath, scalar as text) leaves, depth-first, object keys in
-/// sorted order. Two kinds of extra entries carry what lives in keys: an object with an operator key
-/// (`{"$ne": null}`, NoSQL injection) is emitted whole, as compact JSON, under its own path; any
-/// other unusual key is emitted under `path[<key>]#key`.
-pub fn flatten_json(value: &Value, max_leaves: usize) -> Vec<(String, String)> {
-    let mut out = Vec::new();
-    flatten_into(value, "$".to_string(), 0, max_leaves, &mut out);
-    out
-}
-
-const MAX_JSON_DEPTH: usize = 64;
-
-/// Longest operator object kept as one value.
-const OPERATOR_OBJECT_CHARS: usize = 1024;
 
 /// The largest char boundary of `s` at or below `max`.
 pub fn floor_char_boundary(s: &str, max: usize) -> usize {
@@ -310,59 +312,14 @@ pub fn floor_char_boundary(s: &str, max: usize) -> usize {
     cut
 }
 
-fn flatten_into(
-    value: &Value,
-    path: String,
-    depth: usize,
-    max_leaves: usize,
-    out: &mut Vec<(String, String)>,
-) {
-    if out.len() >= max_leaves {
-        return;
-    }
-    if depth >= MAX_JSON_DEPTH {
-        out.push((path, value.to_string()));
-        return;
-    }
-    match value {
-        Value::Object(map) => {
-            if map.keys().any(|k| k.starts_with('$')) {
-                let mut text = value.to_string();
-                text.truncate(floor_char_boundary(&text, OPERATOR_OBJECT_CHARS));
-                out.push((path.clone(), text));
-            }
-            for (k, v) in map {
-                let child = if is_plain_key(k) {
-                    format!("{path}.{k}")
-                } else {
-                    format!("{path}[{}]", serde_json::Value::from(k.as_str()))
-                };
-                if !k.starts_with('$') && !is_plain_key(k) {
-                    out.push((format!("{child}#key"), k.clone()));
-                }
-                flatten_into(v, child, depth + 1, max_leaves, out);
-            }
-        }
-        Value::Array(items) => {
-            for (i, v) in items.iter().enumerate() {
-                flatten_into(v, format!("{path}[{i}]"), depth + 1, max_leaves, out);
-            }
-        }
-        Value::String(s) => out.push((path, s.clone())),
-        Value::Number(n) => out.push((path, n.to_string())),
-        Value::Bool(_) | Value::Null => {}
-    }
-}
-
-fn is_plain_key(k: &str) -> bool {
-    !k.is_empty()
-        && k.len() <= 64
-        && k.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
-}
-
 #[cfg(test)]
 mod tests {
+    fn json_strings_lenient(text: &str, max: usize) -> Vec<(String, String)> {
+        let mut out = Vec::new();
+        json::strings_lenient(text, max, |k, v| out.push((k.to_string(), v.into_owned())));
+        out
+    }
+
     #[test]
     fn lenient_json_scan_takes_string_values_of_a_cut_body() {
         let got = json_strings_lenient(
@@ -393,6 +350,52 @@ mod tests {
         let n = normalize("%2527%2520OR%25201%253D1");
         assert_eq!(n.text, "' OR 1=1");
         assert_eq!(n.passes, 2);
+    }
+
+    /// `normalize` as it was before it borrowed plain values, kept as the reference.
+    fn normalize_reference(raw: &str) -> Normalized {
+        let mut text = fold_fullwidth(raw);
+        let mut passes = 0;
+        while passes < MAX_DECODE_PASSES {
+            let next = decode_escapes(&decode_html_entities(&percent_decode(&text, false)));
+            if next == text {
+                break;
+            }
+            text = next;
+            passes += 1;
+        }
+        let had_nul = text.contains('\0');
+        Normalized {
+            text,
+            passes,
+            had_nul,
+        }
+    }
+
+    #[test]
+    fn borrowing_decoder_equals_the_reference() {
+        const PIECES: &[&str] = &[
+            "a", "%", "25", "2", "7", "&", "amp;", "#", "x", "3c", "\\", "u", "00", "\u{ff05}",
+            "\u{ff06}", "\u{ff3c}", "\u{3000}", "\u{ff1c}", "\u{e9}", ";", "lt", "0", "%u", "\0",
+            "+", " ",
+        ];
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        for _ in 0..50_000 {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let n = (state % 10) as usize;
+            let raw: String = (0..n)
+                .map(|k| PIECES[((state >> (6 * k)) % PIECES.len() as u64) as usize])
+                .collect();
+            let d = decoded(&raw);
+            assert_eq!(
+                matches!(d.text, Cow::Borrowed(_)),
+                d.passes == 0 && d.text == raw,
+                "{raw:?}"
+            );
+            assert_eq!(normalize(&raw), normalize_reference(&raw), "{raw:?}");
+        }
     }
 
     #[test]
@@ -446,29 +449,5 @@ mod tests {
         assert_eq!(percent_decode("%ff%fe", false), "\u{FFFD}\u{FFFD}");
         let n = normalize("a%00b");
         assert!(n.had_nul);
-    }
-
-    #[test]
-    fn json_is_flattened_with_paths_and_operator_keys() {
-        let v: Value = serde_json::from_str(
-            r#"{"user":{"name":"x","tags":["a",{"k":1}]},"pw":{"$ne":null},"weird key":"v","ok":true}"#,
-        )
-        .unwrap();
-        let leaves = flatten_json(&v, 100);
-        assert!(leaves.contains(&("$.user.name".into(), "x".into())));
-        assert!(leaves.contains(&("$.user.tags[1].k".into(), "1".into())));
-        assert!(leaves.contains(&("$.pw".into(), r#"{"$ne":null}"#.into())));
-        assert!(!leaves.iter().any(|(p, _)| p.contains("$ne")));
-        assert!(leaves.contains(&("$[\"weird key\"]".into(), "v".into())));
-        assert!(!leaves.iter().any(|(p, _)| p == "$.ok"));
-    }
-
-    #[test]
-    fn json_flattening_is_bounded_in_leaves_and_depth() {
-        let v: Value = serde_json::from_str(&format!("[{}]", vec!["1"; 1000].join(","))).unwrap();
-        assert_eq!(flatten_json(&v, 10).len(), 10);
-        let deep = format!("{}1{}", "[".repeat(100), "]".repeat(100));
-        let v: Value = serde_json::from_str(&deep).unwrap();
-        assert_eq!(flatten_json(&v, 10).len(), 1);
     }
 }

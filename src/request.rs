@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use crate::decode;
+use crate::decode::{self, json};
 use crate::hash;
 
 /// Where in the request a scored value came from.
@@ -342,45 +342,52 @@ impl RequestView {
     }
 
     /// Every value worth scoring, with its location, and notes on what could not be inspected.
+    ///
+    /// Values are read where they lie (the path, query, headers and body are not copied):
+    /// each is decoded only when it has something to decode (`%`/`+` in a query or form, `\`
+    /// in a JSON string), then checked by [`crate::features::is_left_out`] on its bytes, and
+    /// copied only when it is kept.
     pub fn inspected_values(
         &self,
         opts: &InspectOptions<'_>,
     ) -> (Vec<InspectedValue>, Vec<InspectionNote>) {
-        let mut values = Vec::new();
+        let mut out = Collector {
+            values: Vec::new(),
+            skip_inert: opts.skip_inert,
+        };
         let mut notes = Vec::new();
-        push(&mut values, LocationKind::Path, "", self.path.clone());
-        for (k, v) in decode::parse_urlencoded(&self.query) {
-            push_pair(&mut values, LocationKind::Query, k, v);
+        out.push(LocationKind::Path, &self.path, String::new);
+        for (k, v) in decode::urlencoded_pairs(&self.query) {
+            out.pair(LocationKind::Query, &k, &v);
         }
         for name in opts.headers {
             for (_, raw) in self.headers.iter().filter(|(n, _)| n == name) {
-                let value = String::from_utf8_lossy(raw).into_owned();
+                let value = String::from_utf8_lossy(raw);
                 if name == "cookie" {
                     for pair in value.split(';') {
                         let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-                        push_pair(
-                            &mut values,
-                            LocationKind::Cookie,
-                            k.trim().to_string(),
-                            v.trim().to_string(),
-                        );
+                        out.pair(LocationKind::Cookie, k.trim(), v.trim());
                     }
                 } else {
-                    push(&mut values, LocationKind::Header, name, value);
+                    out.push(LocationKind::Header, &value, || name.clone());
                 }
             }
         }
         if self.body_truncated {
             notes.push(InspectionNote::BodyTruncated(self.body.len()));
         }
-        self.body_values(&mut values, &mut notes);
-        if opts.skip_inert {
-            values.retain(|v| !crate::features::is_inert(v));
-        }
+        self.body_values(&mut out, &mut notes);
+        let mut values = out.values;
         if values.len() > opts.max_values {
             let rest = keep_most_suspicious(&mut values, opts.max_values.saturating_sub(1));
             notes.push(InspectionNote::ValuesMerged(rest.len()));
-            let location = rest[0].location.clone();
+            let location = rest
+                .first()
+                .map(|v| v.location.clone())
+                .unwrap_or(Location {
+                    kind: LocationKind::Body,
+                    name: String::new(),
+                });
             let mut merged = String::new();
             for v in rest {
                 if merged.len() >= MAX_VALUE_CHARS {
@@ -389,12 +396,18 @@ impl RequestView {
                 merged.push_str(&v.raw);
                 merged.push('\n');
             }
-            push(&mut values, location.kind, &location.name, merged);
+            if !is_trivially_clean(&merged) {
+                merged.truncate(decode::floor_char_boundary(&merged, MAX_VALUE_CHARS));
+                values.push(InspectedValue {
+                    location,
+                    raw: merged,
+                });
+            }
         }
         (values, notes)
     }
 
-    fn body_values(&self, values: &mut Vec<InspectedValue>, notes: &mut Vec<InspectionNote>) {
+    fn body_values(&self, out: &mut Collector, notes: &mut Vec<InspectionNote>) {
         if self.body.is_empty() {
             return;
         }
@@ -409,45 +422,44 @@ impl RequestView {
         let is_json = ctype.contains("json")
             || (ctype.is_empty() && (trimmed.starts_with('{') || trimmed.starts_with('[')));
         if is_json {
-            match serde_json::from_str::<serde_json::Value>(&text) {
+            match json::Document::parse(&text) {
                 Ok(doc) => {
-                    for (path, v) in decode::flatten_json(&doc, MAX_JSON_LEAVES) {
-                        push(values, LocationKind::Json, &path, v);
-                    }
+                    doc.leaves(MAX_JSON_LEAVES, MAX_VALUE_CHARS, |path, v| {
+                        out.push(LocationKind::Json, &v, || path.to_string())
+                    });
                     return;
                 }
-                Err(_) => {
+                Err(json::Malformed) => {
                     // A body cut at max_body_bytes (or a broken one) is no JSON document, but
                     // its string values still deserve one row each: scored as one blob, a
                     // payload drowns in the text around it.
                     if !self.body_truncated {
                         notes.push(InspectionNote::MalformedJson);
                     }
-                    let strings = decode::json_strings_lenient(&text, MAX_JSON_LEAVES);
-                    if !strings.is_empty() {
-                        for (key, v) in strings {
-                            push(values, LocationKind::Json, &format!("$..{key}"), v);
-                        }
+                    let found = json::strings_lenient(&text, MAX_JSON_LEAVES, |key, v| {
+                        out.push(LocationKind::Json, &v, || format!("$..{key}"))
+                    });
+                    if found > 0 {
                         return;
                     }
                 }
             }
         } else if ctype == "application/x-www-form-urlencoded" {
-            for (k, v) in decode::parse_urlencoded(&text) {
-                push_pair(values, LocationKind::Form, k, v);
+            for (k, v) in decode::urlencoded_pairs(&text) {
+                out.pair(LocationKind::Form, &k, &v);
             }
             return;
         } else if ctype == "multipart/form-data" {
             if let Some(boundary) = self.multipart_boundary() {
-                multipart_values(&text, &boundary, values);
+                multipart_values(&text, &boundary, out);
                 return;
             }
         }
-        push(values, LocationKind::Body, "", text.into_owned());
+        out.push(LocationKind::Body, &text, String::new);
     }
 
     fn multipart_boundary(&self) -> Option<String> {
-        let ct = String::from_utf8_lossy(self.header("content-type")?).into_owned();
+        let ct = String::from_utf8_lossy(self.header("content-type")?);
         ct.split(';').find_map(|p| {
             let (k, v) = p.trim().split_once('=')?;
             k.eq_ignore_ascii_case("boundary")
@@ -456,7 +468,37 @@ impl RequestView {
     }
 }
 
-fn multipart_values(body: &str, boundary: &str, values: &mut Vec<InspectedValue>) {
+/// The values kept so far.
+struct Collector {
+    values: Vec<InspectedValue>,
+    skip_inert: bool,
+}
+
+impl Collector {
+    /// Keeps `raw` (cut to [`MAX_VALUE_CHARS`]) under the name `name()` unless it is left out
+    /// ([`crate::features::is_left_out`]); only a kept value is copied.
+    fn push(&mut self, kind: LocationKind, raw: &str, name: impl FnOnce() -> String) {
+        if crate::features::is_left_out(kind, raw, self.skip_inert) {
+            return;
+        }
+        let cut = decode::floor_char_boundary(raw, MAX_VALUE_CHARS);
+        self.values.push(InspectedValue {
+            location: Location { kind, name: name() },
+            raw: raw.get(..cut).unwrap_or(raw).to_string(),
+        });
+    }
+
+    /// A name/value pair: the value is scored, and the name too when it is not a plain
+    /// identifier.
+    fn pair(&mut self, kind: LocationKind, name: &str, value: &str) {
+        if !is_plain_name(name) {
+            self.push(kind, name, || format!("{name}#key"));
+        }
+        self.push(kind, value, || name.to_string());
+    }
+}
+
+fn multipart_values(body: &str, boundary: &str, out: &mut Collector) {
     let delimiter = format!("--{boundary}");
     for part in body.split(delimiter.as_str()).skip(1) {
         let Some((head, content)) = part
@@ -465,41 +507,33 @@ fn multipart_values(body: &str, boundary: &str, values: &mut Vec<InspectedValue>
         else {
             continue;
         };
-        let mut name = String::new();
+        let mut name = "";
         for line in head.lines() {
-            let lower = line.to_ascii_lowercase();
-            if !lower.starts_with("content-disposition:") {
+            let disposition = line
+                .as_bytes()
+                .get(..20)
+                .is_some_and(|p| p.eq_ignore_ascii_case(b"content-disposition:"));
+            if !disposition {
                 continue;
             }
             for param in line.split(';').skip(1) {
                 if let Some((k, v)) = param.trim().split_once('=') {
-                    let v = v.trim_matches('"').to_string();
-                    match k.trim().to_ascii_lowercase().as_str() {
-                        "name" => {
-                            if !is_plain_name(&v) {
-                                push(
-                                    values,
-                                    LocationKind::Multipart,
-                                    &format!("{v}#key"),
-                                    v.clone(),
-                                );
-                            }
-                            name = v
+                    let v = v.trim_matches('"');
+                    let k = k.trim();
+                    if k.eq_ignore_ascii_case("name") {
+                        if !is_plain_name(v) {
+                            out.push(LocationKind::Multipart, v, || format!("{v}#key"));
                         }
-                        "filename" => push(
-                            values,
-                            LocationKind::Multipart,
-                            &format!("{name}#filename"),
-                            v,
-                        ),
-                        _ => {}
+                        name = v;
+                    } else if k.eq_ignore_ascii_case("filename") {
+                        out.push(LocationKind::Multipart, v, || format!("{name}#filename"));
                     }
                 }
             }
         }
         let content = content.strip_suffix("\r\n").unwrap_or(content);
         if !looks_binary(content.as_bytes()) {
-            push(values, LocationKind::Multipart, &name, content.to_string());
+            out.push(LocationKind::Multipart, content, || name.to_string());
         }
     }
 }
@@ -568,20 +602,6 @@ pub fn is_trivially_clean(raw: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
 }
 
-fn push(values: &mut Vec<InspectedValue>, kind: LocationKind, name: &str, mut raw: String) {
-    if is_trivially_clean(&raw) {
-        return;
-    }
-    raw.truncate(decode::floor_char_boundary(&raw, MAX_VALUE_CHARS));
-    values.push(InspectedValue {
-        location: Location {
-            kind,
-            name: name.to_string(),
-        },
-        raw,
-    });
-}
-
 /// A parameter name as clients build them: identifiers, dotted paths and bracket paths
 /// (`a[b][0]`, as Rails, PHP and Stripe clients send nested form fields).
 fn is_plain_name(name: &str) -> bool {
@@ -589,14 +609,6 @@ fn is_plain_name(name: &str) -> bool {
         && name
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b"_-.[]".contains(&b))
-}
-
-/// A name/value pair: the value is scored, and the name too when it is not a plain identifier.
-fn push_pair(values: &mut Vec<InspectedValue>, kind: LocationKind, name: String, value: String) {
-    if !is_plain_name(&name) {
-        push(values, kind, &format!("{name}#key"), name.clone());
-    }
-    push(values, kind, &name, value);
 }
 
 /// Hashes a credential into a stable, non-reversible principal id.
@@ -809,6 +821,95 @@ mod tests {
             ]
         );
         assert!(matches!(notes[..], [InspectionNote::BodyTruncated(_)]));
+    }
+
+    #[test]
+    fn each_value_of_a_repeated_json_key_is_inspected() {
+        let mut view = RequestView::new("POST", b"/api/search");
+        view.headers
+            .push(("content-type".into(), b"application/json".to_vec()));
+        view.body = br#"{"q":"1' or '1'='1","q":"shoes and socks"}"#.to_vec();
+        let (values, _) = view.inspected_values(&opts(&[]));
+        let got: Vec<String> = values
+            .iter()
+            .map(|v| format!("{}={}", v.location, v.raw))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                "path=/api/search",
+                "json:$.q=1' or '1'='1",
+                "json:$.q=shoes and socks"
+            ]
+        );
+    }
+
+    #[test]
+    fn inert_values_are_left_out_before_the_cap() {
+        let mut view = RequestView::new("GET", b"/api/v1/items?page=2&q=blue+shirt&x=%3Cb%3E");
+        view.headers
+            .push(("content-type".into(), b"application/json".to_vec()));
+        view.body = br#"{"city":"Lyon","note":"a;b","price":19.99,"n":3}"#.to_vec();
+        let serving = InspectOptions {
+            headers: &[],
+            max_values: 32,
+            skip_inert: true,
+        };
+        let (values, _) = view.inspected_values(&serving);
+        let kept: Vec<String> = values.iter().map(|v| v.location.to_string()).collect();
+        assert_eq!(kept, ["query:x", "json:$.note"]);
+        let (all, _) = view.inspected_values(&opts(&[]));
+        let expected: Vec<&InspectedValue> = all
+            .iter()
+            .filter(|v| !crate::features::is_inert(v))
+            .collect();
+        assert_eq!(values.iter().collect::<Vec<_>>(), expected);
+    }
+
+    #[test]
+    fn random_bodies_never_panic_and_stay_bounded() {
+        let seeds: [&[u8]; 5] = [
+            br#"{"a":[1,{"b":"\u00e9\ud83d\ude00"}],"$ne":null,"k y":-0.5e3}"#,
+            b"a=1&b=%zz%4&%3C=+",
+            b"--B\r\nContent-Disposition: form-data; name=\"f\"; filename=\"x\"\r\n\r\nv\r\n--B--",
+            b"\"\\",
+            b"[[[[[[[[[[",
+        ];
+        let types: [&[u8]; 4] = [
+            b"application/json",
+            b"application/x-www-form-urlencoded",
+            b"multipart/form-data; boundary=B",
+            b"",
+        ];
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        for round in 0..20_000usize {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let mut body = seeds[round % seeds.len()].to_vec();
+            for k in 0..(state % 6) {
+                let at = ((state >> (8 * k)) as usize) % (body.len() + 1);
+                let byte = (state >> (3 * k + 5)) as u8;
+                if k % 2 == 0 && at < body.len() {
+                    body[at] = byte;
+                } else {
+                    body.insert(at, byte);
+                }
+            }
+            body.truncate(((state >> 40) as usize) % (body.len() + 1));
+            let mut view = RequestView::new("POST", b"/r?a=%F0%9F&b=\xff");
+            view.headers
+                .push(("content-type".into(), types[round % types.len()].to_vec()));
+            view.body = body;
+            view.body_truncated = round % 3 == 0;
+            let (values, _) = view.inspected_values(&InspectOptions {
+                headers: &[],
+                max_values: 8,
+                skip_inert: round % 2 == 0,
+            });
+            assert!(values.len() <= 8);
+            assert!(values.iter().all(|v| v.raw.len() <= MAX_VALUE_CHARS));
+        }
     }
 
     #[test]

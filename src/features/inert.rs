@@ -18,49 +18,111 @@ const SQL_WORDS: &[&str] = &[
     "or", "and", "xor", "not", "like", "rlike", "regexp", "div", "between", "sounds", "is", "null",
 ];
 
+/// Bytes of a trivially clean value ([`crate::request::is_trivially_clean`]): letters,
+/// digits, `_`, `-`.
+const TRIVIAL: u8 = 1;
+/// Bytes an inert value may contain: letters, digits, space, `- _ . , : @ +`.
+const PLAIN: u8 = 2;
+/// `/`, plain in a path.
+const SLASH: u8 = 4;
+
+/// The class bits of every byte.
+static CLASSES: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut i = 0;
+    while i < 256 {
+        let b = i as u8;
+        let mut c = 0;
+        if b.is_ascii_alphanumeric() || b == b'_' || b == b'-' {
+            c |= TRIVIAL | PLAIN;
+        }
+        if matches!(b, b' ' | b'.' | b',' | b':' | b'@' | b'+') {
+            c |= PLAIN;
+        }
+        if b == b'/' {
+            c |= SLASH;
+        }
+        t[i] = c;
+        i += 1;
+    }
+    t
+};
+
+/// Longest trivially clean value, in bytes.
+const MAX_TRIVIAL_BYTES: usize = 64;
+
 /// True when `value` can be left unscored: see the module documentation.
 pub fn is_inert(value: &InspectedValue) -> bool {
-    let raw = value.raw.as_bytes();
-    let path = value.location.kind == LocationKind::Path;
-    let max = if path {
+    left_out(value.location.kind, &value.raw, false, true)
+}
+
+/// True when the inspection leaves `raw` (found at `kind`) out: it is trivially clean
+/// ([`crate::request::is_trivially_clean`]) or, with `skip_inert`, inert ([`is_inert`]). One
+/// pass of a byte-class table over the raw bytes (lower-casing them on the stack as it goes),
+/// then the word checks on that copy; nothing is allocated or decoded.
+pub fn is_left_out(kind: LocationKind, raw: &str, skip_inert: bool) -> bool {
+    left_out(kind, raw, true, skip_inert)
+}
+
+fn left_out(kind: LocationKind, raw: &str, trivial_ok: bool, inert_ok: bool) -> bool {
+    let raw = raw.as_bytes();
+    let path = kind == LocationKind::Path;
+    let max_inert = if path {
         2 * MAX_INERT_BYTES
     } else {
         MAX_INERT_BYTES
     };
+    let max = match (trivial_ok, inert_ok) {
+        (true, true) => max_inert.max(MAX_TRIVIAL_BYTES),
+        (true, false) => MAX_TRIVIAL_BYTES,
+        (false, true) => max_inert,
+        (false, false) => return false,
+    };
     if raw.len() > max {
         return false;
     }
-    let plain = |b: u8| {
-        b.is_ascii_alphanumeric()
-            || matches!(b, b' ' | b'-' | b'_' | b'.' | b',' | b':' | b'@' | b'+')
-            || (path && b == b'/')
-    };
-    if !raw.iter().copied().all(plain) {
-        return false;
-    }
+    let plain = if path { PLAIN | SLASH } else { PLAIN };
+    let mut trivial = true;
     // `..` climbs, `//` starts an authority, `:/` is a URL (`http:/host` is `http://host` to
     // WHATWG parsers).
-    if raw
-        .windows(2)
-        .any(|w| w == b".." || w == b"//" || w == b":/")
-    {
+    let mut pair = false;
+    let mut prev = 0u8;
+    let mut buf = [0u8; 2 * MAX_INERT_BYTES];
+    for (&b, slot) in raw.iter().zip(buf.iter_mut()) {
+        let class = CLASSES[usize::from(b)];
+        // Every trivially clean byte is plain too: a byte that is not is neither.
+        if class & plain == 0 {
+            return false;
+        }
+        trivial &= class & TRIVIAL != 0;
+        pair |= matches!((prev, b), (b'.', b'.') | (b'/', b'/') | (b':', b'/'));
+        *slot = b.to_ascii_lowercase();
+        prev = b;
+    }
+    if trivial_ok && trivial && raw.len() <= MAX_TRIVIAL_BYTES {
+        return true;
+    }
+    if !inert_ok || pair || raw.len() > max_inert {
         return false;
     }
-    // Every byte is plain ASCII by now: lower-case it on the stack (this runs for every value).
-    let mut buf = [0u8; 2 * MAX_INERT_BYTES];
-    let lower = &mut buf[..raw.len()];
-    lower.copy_from_slice(raw);
-    lower.make_ascii_lowercase();
-    let Ok(lower) = std::str::from_utf8(lower) else {
+    let Some(lower) = buf.get(..raw.len()) else {
         return false;
     };
-    if lower
-        .split(|c: char| !c.is_ascii_alphanumeric())
-        .any(|word| SQL_WORDS.contains(&word))
-    {
+    if lower.split(|b| !b.is_ascii_alphanumeric()).any(is_sql_word) {
         return false;
     }
-    keywords::family_hits(lower).iter().all(|&n| n == 0)
+    !keywords::any_plain_hit(lower)
+}
+
+/// One of [`SQL_WORDS`] (lower-case).
+fn is_sql_word(word: &[u8]) -> bool {
+    // Most words are longer than any SQL word or start with a letter none starts with.
+    matches!(word.len(), 2..=7)
+        && matches!(
+            word.first(),
+            Some(b'o' | b'a' | b'x' | b'n' | b'l' | b'r' | b'd' | b'b' | b's' | b'i')
+        )
+        && SQL_WORDS.iter().any(|w| w.as_bytes() == word)
 }
 
 #[cfg(test)]
@@ -69,6 +131,79 @@ mod tests {
 
     fn value(kind: LocationKind, raw: &str) -> InspectedValue {
         InspectedValue::new(kind, "v", raw)
+    }
+
+    /// `is_inert` as it was before the byte-class table, kept as the reference.
+    fn is_inert_reference(value: &InspectedValue) -> bool {
+        let raw = value.raw.as_bytes();
+        let path = value.location.kind == LocationKind::Path;
+        let max = if path {
+            2 * MAX_INERT_BYTES
+        } else {
+            MAX_INERT_BYTES
+        };
+        if raw.len() > max {
+            return false;
+        }
+        let plain = |b: u8| {
+            b.is_ascii_alphanumeric()
+                || matches!(b, b' ' | b'-' | b'_' | b'.' | b',' | b':' | b'@' | b'+')
+                || (path && b == b'/')
+        };
+        if !raw.iter().copied().all(plain) {
+            return false;
+        }
+        if raw
+            .windows(2)
+            .any(|w| w == b".." || w == b"//" || w == b":/")
+        {
+            return false;
+        }
+        let lower = value.raw.to_ascii_lowercase();
+        if lower
+            .split(|c: char| !c.is_ascii_alphanumeric())
+            .any(|word| SQL_WORDS.contains(&word))
+        {
+            return false;
+        }
+        keywords::family_hits(&lower).iter().all(|&n| n == 0)
+    }
+
+    #[test]
+    fn one_pass_equals_the_separate_checks() {
+        const PIECES: &[&str] = &[
+            "a", "Z", "7", " ", "-", "_", ".", ",", ":", "@", "+", "/", "'", "%", "\\", "or", "OR",
+            "select ", "union", "..", "//", "http:", "\u{e9}", "\n", "x", "is", "1",
+        ];
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        for _ in 0..50_000 {
+            let n = (next() % 40) as usize;
+            let raw: String = (0..n)
+                .map(|_| PIECES[(next() % PIECES.len() as u64) as usize])
+                .collect();
+            for kind in [LocationKind::Path, LocationKind::Query, LocationKind::Json] {
+                let v = value(kind, &raw);
+                let inert = is_inert_reference(&v);
+                let trivial = crate::request::is_trivially_clean(&raw);
+                assert_eq!(is_inert(&v), inert, "{kind:?} {raw:?}");
+                assert_eq!(is_left_out(kind, &raw, true), trivial || inert, "{raw:?}");
+                assert_eq!(is_left_out(kind, &raw, false), trivial, "{raw:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn sql_word_prefilter_lets_every_word_through() {
+        for w in SQL_WORDS {
+            assert!(is_sql_word(w.as_bytes()), "{w}");
+        }
+        assert!(!is_sql_word(b"orb") && !is_sql_word(b"") && !is_sql_word(b"o"));
     }
 
     #[test]

@@ -8,7 +8,7 @@ mod host;
 mod inert;
 mod keywords;
 
-pub use inert::{is_inert, MAX_INERT_BYTES};
+pub use inert::{is_inert, is_left_out, MAX_INERT_BYTES};
 
 use crate::decode;
 use crate::hash::{hash64, hash64_parts};
@@ -183,9 +183,9 @@ pub fn extract(value: &InspectedValue, out: &mut [f32]) {
 
 /// The features of `value` as a [`SparseRow`].
 pub fn extract_sparse(value: &InspectedValue) -> SparseRow {
-    let normalized = decode::normalize(&value.raw);
-    let text = &normalized.text;
-    let lower = text.to_lowercase();
+    let normalized = decode::decoded(&value.raw);
+    let text: &str = &normalized.text;
+    let lower = lowercase(text);
     let canonical = canonicalize(&lower);
 
     let mut row = SparseRow::default();
@@ -197,10 +197,13 @@ pub fn extract_sparse(value: &InspectedValue) -> SparseRow {
     let mut run = 0usize;
     let mut max_run = 0usize;
     let mut char_counts = [0u8; COUNTED_CHARS.len()];
+    // Byte counts for the entropy, taken in the same pass.
+    let mut bytes = [0u32; 256];
     let slots = counted_slots();
     for c in text.chars() {
         if c.is_ascii() {
             let b = c as u8;
+            bytes[usize::from(b)] += 1;
             if let Some(i) = slots[usize::from(b)] {
                 char_counts[usize::from(i)] = char_counts[usize::from(i)].saturating_add(1);
             }
@@ -210,6 +213,10 @@ pub fn extract_sparse(value: &InspectedValue) -> SparseRow {
             space += usize::from(matches!(b, b' ' | b'\t'..=b'\r'));
             upper += usize::from(b.is_ascii_uppercase());
         } else {
+            let mut utf8 = [0u8; 4];
+            for &b in c.encode_utf8(&mut utf8).as_bytes() {
+                bytes[usize::from(b)] += 1;
+            }
             nonascii += 1;
             alpha += usize::from(c.is_alphabetic());
             space += usize::from(c.is_whitespace());
@@ -225,7 +232,7 @@ pub fn extract_sparse(value: &InspectedValue) -> SparseRow {
     }
     let stats: [f32; GENERAL_STATS.len()] = [
         ((text.len() as f32).ln_1p() / (crate::request::MAX_VALUE_CHARS as f32).ln_1p()).min(1.0),
-        entropy(text) / 8.0,
+        entropy(&bytes, text.len()) / 8.0,
         alpha as f32 / n_chars,
         digit as f32 / n_chars,
         space as f32 / n_chars,
@@ -361,16 +368,23 @@ fn tokens(text: &str) -> impl Iterator<Item = &str> {
     })
 }
 
-/// Shannon entropy in bits per byte.
-fn entropy(text: &str) -> f32 {
-    if text.is_empty() {
+/// Lower-cased `text`, borrowed when it is ASCII without capitals.
+fn lowercase(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.is_ascii() {
+        return std::borrow::Cow::Owned(text.to_lowercase());
+    }
+    if text.bytes().any(|b| b.is_ascii_uppercase()) {
+        return std::borrow::Cow::Owned(text.to_ascii_lowercase());
+    }
+    std::borrow::Cow::Borrowed(text)
+}
+
+/// Shannon entropy in bits per byte of a text of `len` bytes, from its byte counts.
+fn entropy(counts: &[u32; 256], len: usize) -> f32 {
+    if len == 0 {
         return 0.0;
     }
-    let mut counts = [0u32; 256];
-    for &b in text.as_bytes() {
-        counts[usize::from(b)] += 1;
-    }
-    let n = text.len() as f32;
+    let n = len as f32;
     counts
         .iter()
         .filter(|&&c| c > 0)
