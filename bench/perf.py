@@ -1142,6 +1142,9 @@ def apiward_check(proxy: Proxy) -> dict:
         f"{errors} errors; decisions: "
         + (", ".join(f"{k} {v}" for k, v in sorted(actions.items())) or "none")
     )
+    calls = host_calls_per_request(stats, scored)
+    if calls:
+        note += "; host calls per request: " + calls
     if decision_us:
         note += (
             f"; the filter's own decision time (histogram `apiward_inference_us`, every request "
@@ -1160,6 +1163,29 @@ def apiward_check(proxy: Proxy) -> dict:
     if not ok:
         note += " ⚠"
     return {"ok": ok, "note": note, "stats": stats, "decision_us": decision_us, "events": events}
+
+
+def host_calls_per_request(stats: dict, requests: int) -> str:
+    """`apiward_host_calls_total` divided by the requests the filter saw: the request path's
+    calls by kind (shared-data gets and sets, header reads and writes, ...) and the tick's."""
+    if not requests:
+        return ""
+    prefix = "wasmcustom.apiward_host_calls_total.phase."
+    by = {}
+    for k, v in stats.items():
+        if k.startswith(prefix) and v:
+            phase, _, call = k[len(prefix):].partition(".call.")
+            by.setdefault(phase, {})[call] = v / requests
+    req = by.get("request", {})
+    if not req:
+        return ""
+    parts = [f"{sum(req.values()):.1f} on the request path ("]
+    parts[0] += ", ".join(f"{c} {n:.2f}" for c, n in sorted(req.items(), key=lambda x: -x[1])) + ")"
+    tick = by.get("tick", {})
+    if tick:
+        parts.append(f"{sum(tick.values()):.2f} on the ticks (shared_get {tick.get('shared_get', 0):.2f}, "
+                     f"shared_set {tick.get('shared_set', 0):.2f})")
+    return ", ".join(parts)
 
 
 def events_cost(report: dict) -> list[list[str]]:

@@ -23,7 +23,7 @@ def external_section(ext: dict | None, meta: dict) -> list[str]:
         "agents and headers of client families held out of training. Attacks: payload packages training never "
         "reads, and the test-only sources (wapiti3, wfuzz `Injections/`, CRLFsuite, brs-kb's held-out tags, and "
         "our generators' held-out share, `gen`: see the rows by source), injected into those recorded calls. Scored by `apiward eval` with the "
-        "filter's defaults (tract, as served). Nothing here feeds back into training, selection or thresholds.",
+        "filter's defaults (the MLP scorer the module runs, as served). Nothing here feeds back into training, selection or thresholds.",
         "",
         f"Benign FPR at deny **{_pct(b['fpr_deny'])}** (annotate {_pct(b['fpr_annotate'])}, n = {b['n']}); "
         f"attack recall at deny **{_pct(a['recall'])}** (n = {a['n']}).",
@@ -190,9 +190,9 @@ def render(meta: dict) -> str:
         ev = par.get("apiward_eval", {})
         lines += [
             "",
-            f"Parity: `apiward eval` (tract) against scikit-learn on the test split: max |Δ risk| = "
+            f"Parity: `apiward eval` (the module's MLP scorer) against scikit-learn on the test split: max |Δ risk| = "
             f"{par.get('max_abs_risk_diff')} over {par.get('requests')} requests ({'ok' if par.get('ok') else 'MISMATCH'}). "
-            + (f"tract scoring time per request p50 {ev['micros']['p50']} µs, p99 {ev['micros']['p99']} µs (native)." if ev.get("micros") else ""),
+            + (f"Scoring time per request p50 {ev['micros']['p50']} µs, p99 {ev['micros']['p99']} µs (native)." if ev.get("micros") else ""),
         ]
         sv = par.get("served")
         if sv:
