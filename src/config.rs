@@ -26,6 +26,18 @@ pub use events::{
 /// Largest body Envoy buffers for a filter by default (connection buffer limit ~1 MiB).
 pub const MAX_BODY_BYTES_LIMIT: usize = 1024 * 1024;
 
+/// Which annotation headers go upstream with a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "lowercase")]
+pub enum Annotations {
+    /// score, class, action, mode, reasons, signals, request-id, latency-us.
+    #[default]
+    Full,
+    /// action, score, request-id: three header writes instead of eight.
+    Minimal,
+}
+
 /// What the filter does with its decisions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
@@ -203,6 +215,8 @@ pub struct Config {
     pub thresholds: ThresholdOverrides,
     /// Prefix of the headers added upstream, e.g. `x-apiward-`.
     pub annotation_prefix: String,
+    /// Which annotation headers are added.
+    pub annotations: Annotations,
     /// Client and principal identity.
     pub identity: IdentityConfig,
     /// Request headers whose values are scored, lower-case.
@@ -253,6 +267,7 @@ impl Default for Config {
             max_body_bytes: 64 * 1024,
             thresholds: ThresholdOverrides::default(),
             annotation_prefix: "x-apiward-".to_string(),
+            annotations: Annotations::Full,
             identity: IdentityConfig {
                 trusted_xff_hops: 0,
                 principal_headers: vec!["authorization".to_string(), "x-api-key".to_string()],
@@ -319,6 +334,7 @@ struct RawConfig {
     max_body_bytes: Option<usize>,
     thresholds: Option<ThresholdOverrides>,
     annotation_prefix: Option<String>,
+    annotations: Option<Annotations>,
     client_identity: Option<RawIdentity>,
     inspect_headers: Option<Vec<String>>,
     max_inspected_values: Option<usize>,
@@ -545,6 +561,9 @@ impl TryFrom<RawConfig> for Config {
                 ));
             }
             cfg.annotation_prefix = name;
+        }
+        if let Some(a) = raw.annotations {
+            cfg.annotations = a;
         }
         if let Some(id) = raw.client_identity {
             if let Some(hops) = id.trusted_xff_hops {
@@ -950,6 +969,7 @@ mod tests {
             (r#"{"ladder":{"throttle":{"retry_after_max_s":0}}}"#, "ladder.throttle.retry_after_max_s: must be between 1 and 86400, got 0"),
             (r#"{"ladder":{"block":{"ttl_s":90000}}}"#, "ladder.block.ttl_s: must not be above max_ttl_s (86400), got 90000"),
             (r#"{"ladder":{"block":{"scope":"everyone"}}}"#, "ladder.block.scope: unknown variant `everyone`, expected one of `client`, `principal`, `both` at line 1 column 38"),
+            (r#"{"annotations":"none"}"#, "annotations: unknown variant `none`, expected `full` or `minimal` at line 1 column 21"),
             (r#"{"ladder":{"block":{"excess":0.5}}}"#, "ladder.block.excess: must be between 1 and 1000, got 0.5"),
             (r#"{"ladder":{"challenge":{"acr_values":"a\"b"}}}"#, "ladder.challenge.acr_values: must be 1 to 256 printable ASCII characters without '\"' or '\\', got \"a\\\"b\""),
             (r#"{"ladder":{"revoke":{"cluster":""}}}"#, "ladder.revoke.cluster: must be an Envoy cluster name, got \"\""),

@@ -14,7 +14,7 @@ use super::fleet::Fleet;
 use super::metrics::Metrics;
 use super::VmStore;
 use crate::behaviour::{RequestFacts, Standing};
-use crate::config::{DlpAction, DlpConfig, FailureMode, Mode};
+use crate::config::{Annotations, DlpAction, DlpConfig, FailureMode, Mode};
 use crate::dlp;
 use crate::engine::{Engine, RoutePolicy};
 use crate::events::{RequestRecord, ResponseFindings, SecurityEvent};
@@ -240,9 +240,13 @@ impl ApiwardHttp {
         let (Some(view), Some(policy)) = (self.view.as_ref(), self.policy.as_ref()) else {
             return HostAction::Continue;
         };
-        let started = abi::now_ns().unwrap_or(0);
+        // One clock read serves the behaviour windows and the decision-time histogram.
+        let started = abi::now_ns();
         let outcome = match (self.facts.as_ref(), self.store.as_deref()) {
-            (Some(facts), Some(store)) => match now_ms() {
+            (Some(facts), Some(store)) => match started
+                .map(|ns| ns / 1_000_000)
+                .map_err(|s| Failure::Host("reading the clock", s))
+            {
                 Ok(now) => match self.standing.take() {
                     Some(st) => self
                         .engine
@@ -259,6 +263,7 @@ impl ApiwardHttp {
                 .map(|ev| (ev.decision, Vec::new()))
                 .map_err(|e| Failure::Model(e.to_string())),
         };
+        let started = started.unwrap_or(0);
         let micros = abi::now_ns().unwrap_or(started).saturating_sub(started) / 1000;
         let (decision, errors) = match outcome {
             Ok(o) => o,
@@ -289,19 +294,37 @@ impl ApiwardHttp {
 
     fn annotate(&self, decision: &Decision, micros: u64) {
         let prefix = &self.engine.config().annotation_prefix;
-        let reasons = policy::header_safe(&decision.reasons.join("; "), MAX_REASONS_HEADER);
-        let mut signals: Vec<&str> = decision.signals.iter().map(|s| s.kind.as_str()).collect();
-        signals.dedup();
-        let headers = [
-            ("score", format!("{:.3}", decision.risk)),
-            ("class", decision.class.clone()),
+        let mut headers = vec![
             ("action", decision.action.as_str().to_string()),
-            ("mode", decision.mode.as_str().to_string()),
-            ("reasons", reasons),
-            ("signals", signals.join(",")),
+            ("score", format!("{:.3}", decision.risk)),
             ("request-id", self.request_id.clone()),
-            ("latency-us", micros.to_string()),
         ];
+        if self.engine.config().annotations == Annotations::Full {
+            let mut signals: Vec<&str> = decision.signals.iter().map(|s| s.kind.as_str()).collect();
+            signals.dedup();
+            headers.extend([
+                ("class", decision.class.clone()),
+                ("mode", decision.mode.as_str().to_string()),
+                (
+                    "reasons",
+                    policy::header_safe(&decision.reasons.join("; "), MAX_REASONS_HEADER),
+                ),
+                ("signals", signals.join(",")),
+                ("latency-us", micros.to_string()),
+            ]);
+        }
+        // The prefix belongs to the filter: any other header under it came from the client
+        // (a forged `x-apiward-class` with `annotations: minimal`) and is removed.
+        if let Some(view) = self.view.as_ref() {
+            for (name, _) in &view.headers {
+                let ours = name
+                    .strip_prefix(prefix.as_str())
+                    .map(|n| headers.iter().any(|(h, _)| *h == n));
+                if ours == Some(false) {
+                    let _ = abi::remove_header(Map::RequestHeaders, name);
+                }
+            }
+        }
         for (name, value) in headers {
             if let Err(s) = abi::set_header(Map::RequestHeaders, &format!("{prefix}{name}"), &value)
             {

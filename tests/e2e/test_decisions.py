@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+import time
+
 import pytest
 
 import harness
@@ -169,3 +172,36 @@ def test_chunked_json_body_without_content_length_is_scored(enforce_envoy):
         headers={"content-type": "application/json", "transfer-encoding": "chunked"},
     )
     assert_problem_json_403(resp)
+
+
+def test_minimal_annotations_are_action_score_and_request_id_in_three_header_writes(envoy_pool):
+    from conftest import ENFORCE_CONFIG
+
+    envoy = envoy_pool.get("minimal", {**ENFORCE_CONFIG, "annotations": "minimal"})
+
+    def header_writes() -> float:
+        samples = harness.prometheus_samples(envoy.stats_prometheus())
+        return sum(
+            v
+            for series, v in samples.items()
+            if series.startswith("apiward_host_calls_total{")
+            and 'phase="request"' in series
+            and 'call="header_write"' in series
+        )
+
+    # A client cannot slip the annotations the filter leaves out past it.
+    forged = {"x-apiward-class": "benign", "x-apiward-reasons": "trusted", "x-apiward-mode": "monitor"}
+    resp = envoy.request("GET", BENIGN_GET.path, headers=forged)
+    assert resp.status == 200, resp.status
+    ann = resp.annotations(harness.ANNOTATION_PREFIX)
+    assert set(ann) == {"action", "score", "request-id"}, ann
+    assert ann["action"] == "allow" and re.fullmatch(r"\d\.\d{3}", ann["score"]), ann
+    assert_problem_json_403(SQLI_IN_QUERY.send(envoy))
+
+    time.sleep(0.5)  # per-worker host-call counts are published on the tick (100 ms)
+    before = header_writes()
+    n = 10
+    for _ in range(n):
+        assert BENIGN_GET.send(envoy).status == 200
+    time.sleep(0.5)
+    assert header_writes() - before == 3 * n
