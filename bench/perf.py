@@ -93,6 +93,7 @@ PLUGIN_CONFIGS = {
     },
     # Diagnostics (not in the default run): where apiward's cost goes.
     "apiward-model": {"mode": "enforce", "behaviour": {"enabled": False}},
+    "apiward-minimal": {"mode": "enforce", "behaviour": BEHAVIOUR, "annotations": "minimal"},
     "apiward-skip": {"mode": "enforce", "routes": [{"prefix": "/", "skip": True}]},
     "wasm-null-body": {"body": True},
 }
@@ -123,6 +124,9 @@ PROXIES = [
         "apiward-events-all", "Envoy + apiward enforce, events sample_allow 1", "envoy", "envoy", "apiward", True
     ),
     ProxyKind("apiward-model", "Envoy + apiward enforce, behaviour off", "envoy", "envoy", "apiward", True, False),
+    ProxyKind(
+        "apiward-minimal", "Envoy + apiward enforce, minimal annotations", "envoy", "envoy", "apiward", True, False
+    ),
     ProxyKind("apiward-skip", "Envoy + apiward, every route skipped", "envoy", "envoy", "apiward", False, False),
     ProxyKind("nginx", "nginx", "nginx", None),
     ProxyKind("nginx-modsec", "nginx + ModSecurity CRS PL1", "nginx", "nginx"),
