@@ -905,6 +905,17 @@ fn per_worker_counts_are_exact_in_shared_data_after_the_merge() {
     let store = Arc::new(MemStore::new());
     let mut view = RequestView::new("GET", b"/api/login");
     view.client.ip = Some("192.0.2.78".into());
+    // Envoy cannot create a key atomically: two workers creating the same bucket in the same
+    // instant can lose one tick of one of them (once per bucket per proxy lifetime, see
+    // WorkerStore::created_as). The bucket exists here, as it does after a client's first tick.
+    {
+        let behaviour = Behaviour::new(&config.behaviour, &config.allowlist).unwrap();
+        let facts = behaviour.facts(&view, &config.identity);
+        assert!(behaviour
+            .on_response(&*store, &facts, 401, None, T0)
+            .errors
+            .is_empty());
+    }
     let workers: Vec<_> = (0..4)
         .map(|_| {
             let store = store.clone();
@@ -925,21 +936,26 @@ fn per_worker_counts_are_exact_in_shared_data_after_the_merge() {
                     }
                 }
                 let stats = local.stats();
-                (failed, stats.host_gets + stats.host_sets)
+                (
+                    failed,
+                    stats.host_gets + stats.host_sets,
+                    stats.merge_conflicts,
+                )
             })
         })
         .collect();
-    let results: Vec<(usize, u64)> = workers.into_iter().map(|h| h.join().unwrap()).collect();
+    let results: Vec<(usize, u64, u64)> = workers.into_iter().map(|h| h.join().unwrap()).collect();
     assert!(results.iter().all(|r| r.0 == 0), "{results:?}");
-    // 250 answers each: one epoch read per request and a merge (read + write) per tick.
+    // 250 answers each: one epoch read per request and a merge (read + write) per tick, and a
+    // read + write more for each merge that met another worker's write.
     assert!(
-        results.iter().all(|r| r.1 <= 250 + 2 * 10 + 5),
+        results.iter().all(|r| r.1 <= 250 + 2 * 10 + 5 + 2 * r.2),
         "{results:?}"
     );
     let behaviour = Behaviour::new(&config.behaviour, &config.allowlist).unwrap();
     let facts = behaviour.facts(&view, &config.identity);
     let s = behaviour.on_response(&*store, &facts, 401, None, T0 + 300);
-    assert_eq!(s.signals[0].value, 1001.0, "{:?}", s.signals[0]);
+    assert_eq!(s.signals[0].value, 1002.0, "{:?}", s.signals[0]);
 }
 
 #[test]

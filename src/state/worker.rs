@@ -313,6 +313,16 @@ impl<S: SharedStore> WorkerStore<S> {
             let merged = merger(local.base.as_deref(), mine, theirs.as_deref(), now_ms);
             st.stats.host_sets += 1;
             match self.inner.set(key, &merged, cas) {
+                Ok(())
+                    if cas == 0 && {
+                        st.stats.host_gets += 1;
+                        !self.created_as(key, &merged)?
+                    } =>
+                {
+                    // Another worker created the bucket at the same moment and its write
+                    // replaced ours: merge again into what it wrote.
+                    last = StoreError::CasMismatch;
+                }
                 Ok(()) => {
                     st.stats.merged += 1;
                     if let Some(l) = st.local.get_mut(key) {
@@ -328,6 +338,14 @@ impl<S: SharedStore> WorkerStore<S> {
             }
         }
         Err(last)
+    }
+
+    /// After creating a bucket (Envoy has no atomic create: a set of an absent key succeeds
+    /// whatever the cas): whether the bucket still holds what this worker wrote. It narrows
+    /// the race of two workers creating one bucket to the moment between this read and the
+    /// other's write, once per bucket per proxy lifetime.
+    fn created_as(&self, key: &str, wrote: &[u8]) -> Result<bool, StoreError> {
+        Ok(matches!(self.inner.get(key)?, Some((v, _)) if v == wrote))
     }
 
     /// Makes room for one more deferred copy.
