@@ -337,6 +337,8 @@ def test_captcha_on_a_range_gets_the_ladders_challenge(fleet_envoy, lapi):
     lapi.cscli("decisions", "add", "--range", "198.51.100.0/24", "--type", "captcha")
     took = wait_status(fleet_envoy, "198.51.100.7", 401, timeout=POLL_S + 5)
     assert took is not None, "the captcha range was never enforced"
+    # One worker has it; every VM refreshes its copy of the range list on its tick (200 ms).
+    time.sleep(0.5)
     resp = get(fleet_envoy, "198.51.100.200")
     assert_denied(resp, 401)
     assert 'error="insufficient_user_authentication"' in resp.headers.get("www-authenticate", "")
