@@ -1228,9 +1228,89 @@ def _host(rng, split: str, kind: str | None = None) -> tuple[str, str]:
     return "https", rng.choice(_part(PUBLIC_HOSTS, split))
 
 
+def _uuid(rng) -> str:
+    return f"{_hex(rng, 8)}-{_hex(rng, 4)}-4{_hex(rng, 3)}-{rng.choice('89ab')}{_hex(rng, 3)}-{_hex(rng, 12)}"
+
+
+def _state(rng) -> str:
+    """An OAuth `state` as libraries make it: random, hex, a UUID or URL-encoded base64 JSON."""
+    k = rng.random()
+    if k < 0.35:
+        return _rs(rng, rng.choice([16, 22, 32, 43]), _B64 + "-_")
+    if k < 0.55:
+        return _hex(rng, 32)
+    if k < 0.7:
+        return _uuid(rng)
+    return _b64url(rng, {"returnTo": rng.choice(["/", "/dashboard", "/orders/3"]), "nonce": _hex(rng, 16)})
+
+
+def _q(text: str) -> str:
+    return __import__("urllib.parse").parse.quote(text, safe="")
+
+
+# Pages an OAuth/OIDC authorization-code redirect lands on, as the provider puts them into the
+# address bar (and the front end's next API calls carry as Referer). A style lies wholly in one
+# split, and every held-out style has training siblings of the same shape (`?code=…&state=…`,
+# provider-specific code formats, `session_state`, `scope`, error replies), so validation holds
+# callback pages training never saw while training knows the form.
+CALLBACK_STYLES = {
+    "google": "train", "github": "train", "auth0": "train", "slack": "train", "nextauth": "train",
+    "cognito": "train", "oauth-error": "train", "spring-google": "train",
+    "azure-ad": "val", "keycloak": "val", "magic-link": "val", "gitlab": "val",
+    "okta": "test", "onelogin": "test",
+    "ping": "bench", "salesforce": "bench",
+}
+
+
+def _callback_path(rng: random.Random, style: str) -> str:
+    state = _state(rng)
+    if style == "google":
+        return (f"/oauth2callback?state={state}&code=4%2F0A{_rs(rng, 70, _B64 + '-_')}&scope=email+profile+openid+"
+                f"https%3A%2F%2Fwww.googleapis.com%2Fauth%2Fuserinfo.email&authuser={rng.randint(0, 2)}&prompt={rng.choice(['consent', 'none'])}")
+    if style == "spring-google":
+        return f"/login/oauth2/code/google?state={_q(_rs(rng, 43, _B64) + '=')}&code=4%2F0A{_rs(rng, 70, _B64 + '-_')}&scope=openid"
+    if style == "github":
+        return f"/auth/github/callback?code={_hex(rng, 20)}&state={state}"
+    if style == "auth0":
+        return f"/callback?code={_rs(rng, 43, _B64 + '-_')}&state={state}"
+    if style == "slack":
+        return f"/slack/oauth_redirect?code={rng.randint(10**9, 10**10)}.{rng.randint(10**12, 10**13)}.{_hex(rng, 64)}&state={state}"
+    if style == "nextauth":
+        return f"/api/auth/callback/{rng.choice(['github', 'google', 'azure-ad', 'keycloak'])}?code={_hex(rng, 20)}&state={state}"
+    if style == "cognito":
+        return f"/?code={_uuid(rng)}&state={state}"
+    if style == "oauth-error":
+        return (f"/callback?error={rng.choice(['access_denied', 'login_required', 'consent_required', 'invalid_scope'])}"
+                f"&error_description={rng.choice(['The+user+denied+access', 'User%20cancelled%20the%20login', 'End-User+authentication+is+required'])}&state={state}")
+    if style == "azure-ad":
+        return f"/signin-oidc?code=0.A{_rs(rng, 180, _B64 + '-_')}&state={state}&session_state={_uuid(rng)}"
+    if style == "keycloak":
+        return f"/auth/callback?state={state}&session_state={_uuid(rng)}&iss={_q('https://sso.corp.local/realms/main')}&code={_uuid(rng)}.{_uuid(rng)}.{_uuid(rng)}"
+    if style == "magic-link":
+        return f"/auth/confirm?token_hash={_hex(rng, 56)}&type=magiclink&next={_q(rng.choice(['/account', '/', '/orders']))}"
+    if style == "gitlab":
+        return f"/users/auth/gitlab/callback?code={_hex(rng, 64)}&state={_hex(rng, 48)}"
+    if style == "okta":
+        return f"/authorization-code/callback?code={_rs(rng, 43, _B64 + '-_')}&state={state}"
+    if style == "onelogin":
+        return f"/oidc/callback?code={_rs(rng, 64, _B64)}&state={state}&session_state={_rs(rng, 40, _B64)}.{_rs(rng, 12, _B64)}"
+    if style == "ping":
+        return f"/as/callback?code={_rs(rng, 40, _B64)}&state={state}"
+    return f"/services/oauth2/success?code={_rs(rng, 90, _B64)}%3D%3D&state={state}"  # salesforce
+
+
+def app_path(rng: random.Random, split: str = "train") -> str:
+    """A page of a web app (the path part of a Referer): mostly the fixed vocabulary, now and
+    then an OAuth redirect page of a style held in `split`."""
+    styles = [s for s, sp in CALLBACK_STYLES.items() if sp == split]
+    if styles and rng.random() < 0.12:
+        return _callback_path(rng, rng.choice(styles))
+    return rng.choice(_part(APP_PATHS, split))
+
+
 def referer(rng: random.Random, split: str = "train") -> str:
     scheme, host = _host(rng, split)
-    path = rng.choice(_part(APP_PATHS, split))
+    path = app_path(rng, split)
     return f"{scheme}://{host}{path}" if rng.random() < 0.9 else f"{scheme}://{host}/"
 
 
@@ -1351,11 +1431,57 @@ def _cookie_pair(rng: random.Random, kind: str, split: str) -> str:
         return f"oidc.{_hex(rng, 32)}=" + __import__("urllib.parse").parse.quote(json.dumps({"id": _hex(rng, 32), "created": ts, "request_type": "si:r", "redirect_uri": "http://localhost:3000/callback"}, separators=(",", ":")), safe="")
     if kind == "amplitude":
         return f"AMP_{_hex(rng, 10)}={_rs(rng, 120, _B64)}..{_rs(rng, 20, _ALNUM)}"
+    ms = ts * 1000 + rng.randint(0, 999)
+    if kind == "utmz":  # Google Analytics (urchin): `|`-separated campaign fields
+        src = rng.choice(["utmcsr=google|utmccn=(organic)|utmcmd=organic|utmctr=(not%20provided)", "utmcsr=(direct)|utmccn=(direct)|utmcmd=(none)",
+                          "utmcsr=newsletter|utmccn=dec-sale|utmcmd=email|utmcct=header-link", "utmcsr=t.co|utmccn=(referral)|utmcmd=referral|utmcct=/"])
+        return rng.choice([f"__utmz={rng.randint(10**7, 10**9)}.{ts}.{rng.randint(1, 9)}.{rng.randint(1, 5)}.{src}",
+                           f"__utma={rng.randint(10**7, 10**9)}.{rng.randint(10**8, 2 * 10**9)}.{ts}.{ts}.{ts}.{rng.randint(1, 40)}"])
+    if kind == "adobe":  # Adobe Experience Cloud: `|` (often %7C) between key/value fields
+        org = _hex(rng, 24).upper()
+        amcv = (f"-{rng.randint(10**8, 2 * 10**9)}%7CMCIDTS%7C{rng.randint(19000, 20500)}%7CMCMID%7C{rng.randint(10**37, 10**38)}"
+                f"%7CMCAAMLH-{ts}%7C{rng.randint(3, 12)}%7CMCAAMB-{ts}%7C{_rs(rng, 40, _B64)}%7CMCOPTOUT-{ts}s%7CNONE%7CvVersion%7C5.{rng.randint(0, 5)}.0")
+        return rng.choice([f"AMCV_{org}%40AdobeOrg={amcv}", f"s_pers=%20s_vnum%3D{ms}%2526vn%253D{rng.randint(1, 9)}%7C{ms}%3B%20s_invisit%3Dtrue%7C{ms}%3B",
+                           f"s_sess=%20s_cc%3Dtrue%3B%20s_sq%3D%3B", f"AMCVS_{org}%40AdobeOrg=1"])
+    if kind == "woocommerce":  # WooCommerce: `||`-separated session fields
+        return rng.choice([f"wp_woocommerce_session_{_hex(rng, 32)}={rng.randint(1, 99999)}%7C%7C{ts}%7C%7C{ts - 3600}%7C%7C{_hex(rng, 32)}",
+                           "woocommerce_items_in_cart=1", f"woocommerce_cart_hash={_hex(rng, 32)}"])
+    if kind == "matomo":
+        site = _hex(rng, 4)
+        return rng.choice([f"_pk_id.{rng.randint(1, 9)}.{site}={_hex(rng, 16)}.{ts}.", f"_pk_ses.{rng.randint(1, 9)}.{site}=1",
+                           f"_pk_ref.{rng.randint(1, 9)}.{site}=%5B%22%22%2C%22%22%2C{ts}%2C%22https%3A%2F%2Fwww.google.com%2F%22%5D"])
+    if kind == "drupal":
+        return rng.choice([f"SSESS{_hex(rng, 32)}={_rs(rng, 43, _B64 + '-_')}", f"Drupal.visitor.{rng.choice(['name', 'mail'])}=jdoe",
+                           f"Drupal.tableDrag.showWeight={rng.choice(['0', '1'])}"])
+    if kind == "akamai":  # Akamai Bot Manager: `~`-separated fields
+        return rng.choice([f"ak_bmsc={_hex(rng, 32).upper()}~000000000000000000000000000000~YAAQ{_rs(rng, 200, _B64 + '/+')}==",
+                           f"bm_sv={_hex(rng, 32).upper()}~YAAQ{_rs(rng, 120, _B64 + '/+')}~1", f"_abck={_hex(rng, 32).upper()}~-1~YAAQ{_rs(rng, 160, _B64 + '/+')}~-1~-1~-1"])
+    if kind == "linkedin":  # quoted values with `:`-separated fields
+        return rng.choice([f'bcookie="v=2&{_uuid(rng)}"', f'lidc="b=VB{rng.randint(10, 99)}:s=V:r=V:a=V:p=V:g={rng.randint(1000, 9999)}:u=1:x=1:i={ts}:t={ts + 86400}:v=2:sig=AQ{_rs(rng, 30, _B64)}"',
+                           f'li_gc=MTswOzE3{_rs(rng, 40, _B64)}'])
+    if kind == "shopify":
+        return rng.choice([f"_shopify_y={_uuid(rng)}", f"_shopify_s={_uuid(rng)}", f"cart={_rs(rng, 32, _ALNUM)}%3Fkey%3D{_hex(rng, 32)}",
+                           f"_tracking_consent=%7B%22con%22%3A%7B%22CMP%22%3A%7B%22a%22%3A%22%22%2C%22m%22%3A%22%22%7D%7D%2C%22v%22%3A%222.1%22%7D"])
+    if kind == "hubspot":
+        return rng.choice([f"__hstc={rng.randint(10**7, 10**9)}.{_hex(rng, 32)}.{ms}.{ms}.{ms}.{rng.randint(1, 30)}", f"hubspotutk={_hex(rng, 32)}",
+                           f"__hssc={rng.randint(10**7, 10**9)}.{rng.randint(1, 9)}.{ms}"])
+    if kind == "yandex":
+        return rng.choice([f"_ym_uid={ts}{rng.randint(10**8, 10**9)}", f"_ym_d={ts}", f"yandexuid={rng.randint(10**17, 10**18)}", "_ym_isad=2"])
+    if kind == "pipe-session":  # hand-rolled `user|expiry|hmac` session cookies
+        return f"{rng.choice(['auth', 'remember_me', 'session_v2'])}={rng.choice(['jdoe', 'admin', 'u' + str(rng.randint(1, 9999))])}%7C{ts}%7C{_hex(rng, 64)}"
     return f"sid={_rs(rng, 32)}"
 
 
+# Cookie kinds pinned to one split, as siblings of one shape (`|`/`%7C`/`~`-separated fields:
+# Google Analytics urchin, Adobe, WooCommerce, hand-rolled `user|expiry|hmac`, Akamai, LinkedIn,
+# HubSpot): training knows the form, validation and the held-out splits hold other members.
+COOKIE_PINNED = {"utmz": "train", "adobe": "train", "woocommerce": "train", "pipe-session": "train", "yandex": "train",
+                 "matomo": "val", "drupal": "val", "akamai": "val", "linkedin": "val",
+                 "shopify": "test", "hubspot": "test"}
+
+
 def cookie(rng: random.Random, split: str = "train") -> str:
-    kinds = _part(COOKIE_KINDS, split)
+    kinds = _part(COOKIE_KINDS, split) + [k for k, sp in COOKIE_PINNED.items() if sp == split]
     n = rng.choice([1, 1, 2, 2, 3, 4, 5, 7])
     pairs: dict[str, str] = {}
     for _ in range(n):
@@ -1416,7 +1542,7 @@ def other_headers(rng: random.Random, split: str = "train", rates: dict | None =
     rates = rates or HEADER_RATES
     h = {name: HEADER_GENERATORS[name](rng, split) for name, p in rates.items() if rng.random() < p}
     if "origin" in h and "referer" in h and rng.random() < 0.6 and h["origin"] != "null":
-        h["referer"] = h["origin"] + rng.choice(_part(APP_PATHS, split))  # same page, as browsers send
+        h["referer"] = h["origin"] + app_path(rng, split)  # same page, as browsers send
     if rng.random() < 0.08:
         h.update(sdk_side_headers(rng, split))
     return h
