@@ -363,6 +363,73 @@ HTMLISH = [
 ]
 
 
+def query_language(rng: random.Random, fake: Faker) -> str:
+    """A filter or query expression in one of the query languages real APIs take as a parameter
+    value or JSON field (OData, SCIM, Google AIP-160 and CEL, Lucene/Elasticsearch, Datadog,
+    PromQL, LogQL, Splunk SPL, Kusto, JQL, RSQL, JMESPath, GraphQL). Functions, parentheses, quotes,
+    pipes and comparison operators are their normal syntax, not an attack. SQL is left out on
+    purpose: an API that takes SQL by design is a per-route decision, not something to learn."""
+    w, w2 = fake.word(), fake.word()
+    u, n = fake.uuid4(), rng.randint(1, 5000)
+    d = rand_date(rng)
+    user = fake.user_name()
+    langs = [
+        # OData (Microsoft Graph, Azure Resource Manager, SAP, Dynamics)
+        lambda: rng.choice([f"startswith(displayName,'{w}')", f"endswith(mail,'@{fake.domain_name()}')", f"contains(name,'{w}')",
+                            f"substringof('{w}',Name) eq true", "atScope()", f"atScope() and assignedTo('{u}')", f"principalId eq '{u}'",
+                            f"resourceType eq 'Microsoft.{rng.choice(['Compute/virtualMachines', 'Storage/storageAccounts', 'Web/sites'])}'",
+                            f"tagName eq '{w}' and tagValue eq '{w2}'", f"createdDateTime ge {d}T00:00:00Z", f"assignedLicenses/any(x:x/skuId eq {u})",
+                            f"Price le {n} and Category/Name eq '{w.title()}'", f"not(Status eq 'Closed')", f"year(BirthDate) eq {rng.randint(1950, 2005)}",
+                            f"Tags/any(t: t eq '{w}')", f"Orders($filter=Amount gt {n};$select=Id,Amount)", f"properties/provisioningState eq 'Succeeded'",
+                            f"eventTimestamp ge '{d}T00:00:00Z' and resourceGroupName eq '{w}-rg'", f"PartitionKey eq '{w}' and RowKey gt '{n}'"]),
+        # SCIM 2.0 (RFC 7644)
+        lambda: rng.choice([f'userName eq "{user}"', f'emails[type eq "work" and value co "@{fake.domain_name()}"]',
+                            f'meta.lastModified gt "{d}T04:42:34Z"', 'title pr and userType eq "Employee"', f'displayName sw "{w.title()}"',
+                            f'members[value eq "{u}"]']),
+        # Google AIP-160 filters and CEL conditions
+        lambda: rng.choice([f'labels.env = "prod" AND create_time > "{d}T00:00:00Z"', "NOT state:DELETED", f'name:"projects/{w}/*"',
+                            f'resource.type="gce_instance" AND severity>=ERROR AND timestamp>="{d}T00:00:00Z"',
+                            f'request.time < timestamp("{d}T00:00:00Z") && resource.name.startsWith("projects/_/buckets/{w}")',
+                            f'has(resource.labels.env) && resource.labels.env == "{w}"']),
+        # Lucene / Elasticsearch / OpenSearch query strings
+        lambda: rng.choice([f"status:active AND (tags:{w} OR tags:{w2}) -deleted:true", f'title:"{w} {w2}"~3', f"price:[10 TO {n}]",
+                            f"user.name:{w[:2]}*", "_exists_:email", f"@timestamp:>={d} AND level:(error OR warn)", f"host:/{w}-[0-9]+/"]),
+        # Datadog metrics and log queries
+        lambda: rng.choice([f"avg:system.cpu.user{{env:prod,host:{w}}} by {{host}}", f"sum:trace.http.request.hits{{service:{w}}}.as_count()",
+                            f"service:{w} status:error @http.status_code:>=500", f"avg(last_5m):avg:aws.ec2.cpuutilization{{*}} by {{host}} > 90",
+                            f"top(avg:kubernetes.cpu.usage.total{{kube_namespace:{w}}} by {{pod_name}}, 10, 'mean', 'desc')"]),
+        # PromQL
+        lambda: rng.choice([f'rate(http_requests_total{{job="{w}",code=~"5.."}}[5m])', 'sum by (pod) (container_memory_usage_bytes{namespace="prod"})',
+                            "histogram_quantile(0.99, sum(rate(http_request_duration_seconds_bucket[5m])) by (le))",
+                            f'up{{instance="{fake.ipv4()}:9100"}} == 0', f'increase(kube_pod_container_status_restarts_total[1h]) > {rng.randint(1, 9)}']),
+        # LogQL
+        lambda: rng.choice([f'{{app="{w}"}} |= "error" | json | level="error"', f'sum(rate({{namespace="{w}"}} |~ "timeout|refused" [5m])) by (pod)',
+                            f'{{job="{w}"}} | logfmt | duration > 1s | status >= 500']),
+        # Splunk SPL (REST `search` parameter)
+        lambda: rng.choice([f"search index=main sourcetype=access_combined status>=500 | stats count by host | sort -count",
+                            f"search index={w} error earliest=-24h | timechart span=1h count", f"| tstats count where index=* by sourcetype",
+                            f"search host={w}* | rex field=_raw \"user=(?<user>\\w+)\" | top user"]),
+        # Kusto (Azure Monitor / Log Analytics / Data Explorer)
+        lambda: rng.choice([f'StormEvents | where State == "TEXAS" | summarize count() by EventType | top 10 by count_',
+                            f"AppRequests | where TimeGenerated > ago(1h) and Success == false | project Name, ResultCode, DurationMs | take {n}",
+                            f"Heartbeat | summarize arg_max(TimeGenerated, *) by Computer | where TimeGenerated < ago(15m)",
+                            f'AzureActivity | where OperationNameValue has "{w}" | extend caller = tostring(Caller) | order by TimeGenerated desc']),
+        # JQL
+        lambda: rng.choice([f'assignee = currentUser() AND resolution = Unresolved ORDER BY priority DESC',
+                            f'project = {w.upper()[:4]} AND created >= -7d AND text ~ "{w2}"', f'labels in ({w}, {w2}) AND status changed TO "Done" AFTER startOfWeek()']),
+        # RSQL / FIQL
+        lambda: rng.choice([f'name=="{w}*";age=gt={rng.randint(18, 60)}', "status=in=(active,pending)", f"createdAt=ge={d},owner=={user}"]),
+        # JMESPath (AWS CLI --query, Azure CLI)
+        lambda: rng.choice(["Reservations[].Instances[].[InstanceId,State.Name]", "[?State=='running'].InstanceId",
+                            f"Items[?contains(Name, '{w}')] | [0].Arn", "length(Buckets[?starts_with(Name, 'log')])"]),
+        # GraphQL documents with variables and fragments
+        lambda: rng.choice([f"query($id: ID!) {{ node(id: $id) {{ ... on User {{ login name }} }} }}",
+                            f"mutation {{ addStar(input: {{starrableId: \"{u}\"}}) {{ clientMutationId }} }}",
+                            f"{{ repository(owner: \"{user}\", name: \"{w}\") {{ issues(first: {n % 100}, states: OPEN) {{ nodes {{ title }} }} }} }}"]),
+    ]
+    return rng.choice(langs)()
+
+
 def api_ish(rng: random.Random, fake: Faker) -> str:
     """Values real APIs carry that look odd to a naive filter: query languages, ARNs, cron, regex..."""
     w = fake.word()
@@ -475,6 +542,8 @@ class ValueGen:
     def hard_negative(self) -> str:
         rng, fake = self.rng, self.fake
         r = rng.random()
+        if r < 0.06:
+            return query_language(rng, fake)
         if r < 0.25:
             return api_ish(rng, fake)
         if r < 0.32:
@@ -515,8 +584,12 @@ class ValueGen:
             return fake.email()
         if n.endswith("url") or n.endswith("uri") or "webhook" in n or "callback" in n or "redirect" in n or "homepage" in n or "website" in n or n == "link" or "href" in n:
             return benign_url(rng, fake)
-        if n in ("q", "query", "search", "term", "keyword", "keywords", "filter", "text", "title", "subject", "summary"):
-            return rng.choice([fake.sentence(nb_words=rng.randint(1, 5)).rstrip("."), rng.choice(SQLISH_PROSE), fake.word(), fake.catch_phrase(), api_ish(rng, fake)])
+        if n in ("filter", "filters", "where", "expr", "expression", "condition", "selector", "jql", "promql", "logql", "kql") \
+                or n.endswith("filter") or (n.endswith("query") and n != "query"):
+            return rng.choice([query_language(rng, fake), query_language(rng, fake), fake.word(), api_ish(rng, fake)])
+        if n in ("q", "query", "search", "term", "keyword", "keywords", "text", "title", "subject", "summary"):
+            return rng.choice([fake.sentence(nb_words=rng.randint(1, 5)).rstrip("."), rng.choice(SQLISH_PROSE), fake.word(), fake.catch_phrase(),
+                               api_ish(rng, fake), query_language(rng, fake)])
         if any(k in n for k in ("description", "comment", "message", "body", "content", "note", "bio", "details", "reason")):
             return rng.choice([fake.paragraph(), fake.sentence(), self.hard_negative(), rng.choice(HTMLISH), fake.text(max_nb_chars=300)])
         if "firstname" in n or n == "givenname":
