@@ -82,7 +82,7 @@ LOCATIONS = {
     "path": ("GET /api/users/1 (path segment, integer)", ["-u", "{base}/api/users/1*"]),
     "cookie": (
         "GET /api/orders, Cookie tenant=acme (cookie, string)",
-        ["-u", "{base}/api/orders", "--cookie", "tenant=acme*"],
+        ["-u", "{base}/api/orders?view=list", "--cookie", "tenant=acme", "-p", "tenant"],
     ),
 }
 # Tamper sets: none, the issue's, and common generic ones that keep SQLite syntax valid.
@@ -232,6 +232,8 @@ def sqlmap_command(args, location: str, tamper: str, port: int, outdir: Path, xf
     cmd += [
         "--batch",
         "--dbms=SQLite",
+        # only the location under test (level 3 would go on to User-Agent and Referer)
+        "--skip=User-Agent,Referer,Host",
         f"--technique={args.technique}",
         f"--level={args.level}",
         f"--risk={args.risk}",
