@@ -142,7 +142,8 @@ class Target:
             )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            m = re.search(r"listening on http://127\.0\.0\.1:(\d+)", log.read_text(errors="replace"))
+            text = log.read_text(errors="replace")
+            m = re.search(r"listening on http://127\.0\.0\.1:(\d+)", text)
             if m:
                 self.port = int(m.group(1))
                 return
@@ -306,9 +307,9 @@ def parse_traffic(path: Path) -> list[Probe]:
         raw = req.group(2)
         line = raw.split("\n", 1)[0]
         body = raw.split("\n\n", 1)[1].strip() if "\n\n" in raw else ""
+        headers = raw.split("\n\n", 1)[0].split("\n")[1:]
         cookie = next(
-            (h.split(":", 1)[1].strip() for h in raw.split("\n") if h.lower().startswith("cookie:")),
-            "",
+            (h.split(":", 1)[1].strip() for h in headers if h.lower().startswith("cookie:")), ""
         )
         resp = _RESP.search(chunk)
         status, passed = 0, False
@@ -352,13 +353,16 @@ def extraction(text: str) -> bool:
 
 
 def score(log: str, outdir: Path, secret: str, probes: list[Probe]) -> dict:
-    found = re.search(r"identified the following injection point\(s\)(.*?)\n---\n(.*?)\n---", log, re.S)
+    found = re.search(
+        r"identified the following injection point\(s\)(.*?)\n---\n(.*?)\n---", log, re.S
+    )
     types, payloads = [], []
     if found:
-        for m in re.finditer(r"^\s+Type: (.+)$\n^\s+Title: (.+)$\n^\s+Payload: (.+)$", found.group(2), re.M):
-            types.append(m.group(1).strip())
-            payloads.append({"type": m.group(1).strip(), "title": m.group(2).strip(),
-                             "payload": m.group(3).strip()})
+        point = r"^\s+Type: (.+)$\n^\s+Title: (.+)$\n^\s+Payload: (.+)$"
+        for m in re.finditer(point, found.group(2), re.M):
+            kind, title, payload = (g.strip() for g in m.groups())
+            types.append(kind)
+            payloads.append({"type": kind, "title": title, "payload": payload})
     dumped = secret in log
     if not dumped:
         for f in outdir.rglob("*.csv"):
@@ -403,15 +407,24 @@ def score(log: str, outdir: Path, secret: str, probes: list[Probe]) -> dict:
 # Report
 
 
-def cell(r: dict) -> str:
-    if r.get("error"):
-        return "error"
-    what = f"**{r['letters']}**" if r["confirmed"] else "no"
-    if r["dumped"]:
-        what += " + dump"
-    out = f"{what} · {r['blocked']}/{r['sent']}"
-    if r.get("timed_out"):
-        out += " (timeout)"
+def letters(runs: list[dict]) -> str:
+    """The techniques confirmed in any of the runs, in sqlmap's order (B E U T ...)."""
+    seen = {c for r in runs for c in r["letters"]}
+    return "".join(c for c in "BEUTSQ?" if c in seen)
+
+
+def cell(runs: list[dict]) -> str:
+    """confirmed techniques (and in how many runs), dumps, blocked / sent over the runs."""
+    n = len(runs)
+    confirmed = sum(r["confirmed"] for r in runs)
+    dumped = sum(r["dumped"] for r in runs)
+    of = (lambda k: f" {k}/{n}") if n > 1 else (lambda k: "")
+    what = f"**{letters(runs)}**{of(confirmed)}" if confirmed else f"no{of(0)}"
+    if dumped:
+        what += f" + dump{of(dumped)}"
+    out = f"{what} · {sum(r['blocked'] for r in runs)}/{sum(r['sent'] for r in runs)}"
+    if timeouts := sum(bool(r.get("timed_out")) for r in runs):
+        out += f" ({timeouts} timed out)"
     return out
 
 
@@ -428,12 +441,16 @@ def markdown(report: dict) -> str:
     out += [
         "",
         "Cell: the techniques sqlmap confirmed (B boolean-blind, E error-based, U UNION, T "
-        "time-based; `no` = no injection point confirmed), `+ dump` when the canary from table "
-        "`secrets` is in its dump, then blocked / sent requests (responses without the target's "
-        "marker / requests in sqlmap's traffic log).",
+        "time-based; `no` = no injection point confirmed) and in how many of the runs, `+ dump` "
+        "when the canary from table `secrets` is in its dump, then blocked / sent requests over "
+        "the runs (responses without the target's marker / requests in sqlmap's traffic log). "
+        "Runs per cell: "
+        + ", ".join(f"{TITLES[n]} {report['repeats'][n]}" for n in names)
+        + ".",
         "",
-        "Tamper sets: " + "; ".join(f"{k} = `{v or '(none)'}`" for k, v in report["tamper_sets"].items()
-                                    if k in report["tampers"]) + ".",
+        "Tamper sets: "
+        + "; ".join(f"{k} = `{v or '(none)'}`" for k, v in report["tamper_sets"].items())
+        + ".",
         "",
         "Probes that reached the target, by technique (passed / sent, all locations):",
         "",
@@ -445,8 +462,7 @@ def markdown(report: dict) -> str:
             continue
         for tamper in report["tampers"]:
             agg = {k: [0, 0] for k in PROBE_KINDS + ["extraction"]}
-            for loc in report["locations"]:
-                r = report["runs"][n][loc][tamper]
+            for r in (r for loc in report["locations"] for r in report["runs"][n][loc][tamper]):
                 for k in PROBE_KINDS:
                     agg[k][0] += r["by_technique"][k]["passed"]
                     agg[k][1] += r["by_technique"][k]["sent"]
@@ -461,7 +477,8 @@ def markdown(report: dict) -> str:
     out += [
         "",
         f"Versions: sqlmap {v['sqlmap']}; Envoy {v['envoy']}; apiward.wasm sha256 "
-        f"{v['apiward_wasm_sha256'][:12]} (model onnx sha256 {v['apiward_model_onnx_sha256'][:12]}); "
+        f"{v['apiward_wasm_sha256'][:12]} "
+        f"(model onnx sha256 {v['apiward_model_onnx_sha256'][:12]}); "
         f"{v['nginx']}; libmodsecurity3 {v['libmodsecurity3']}; modsecurity-crs "
         f"{v['modsecurity-crs']}; {v['host']}. sqlmap options: `{report['sqlmap_options']}`.",
         "",
@@ -475,8 +492,8 @@ def text_table(report: dict) -> str:
     rows = [["location", "tamper"] + names]
     for loc in report["locations"]:
         for tamper in report["tampers"]:
-            rows.append([loc, tamper] + [cell(report["runs"][n][loc][tamper]).replace("**", "")
-                                         for n in names])
+            cells = [cell(report["runs"][n][loc][tamper]).replace("**", "") for n in names]
+            rows.append([loc, tamper] + cells)
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     return "\n".join("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows)
 
@@ -489,11 +506,29 @@ def main() -> int:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     ap.add_argument("--proxies", default=",".join(PROXIES), help=f"subset of {','.join(PROXIES)}")
-    ap.add_argument("--locations", default=",".join(LOCATIONS), help=f"subset of {','.join(LOCATIONS)}")
-    ap.add_argument("--tampers", default=",".join(TAMPERS),
-                    help="subset of " + ", ".join(f"{k} ({v or 'no tamper'})" for k, v in TAMPERS.items()))
-    ap.add_argument("--quick", action="store_true",
-                    help=f"locations {QUICK['locations']}, tampers {QUICK['tampers']} (~4 minutes)")
+    ap.add_argument(
+        "--locations", default=",".join(LOCATIONS), help=f"subset of {','.join(LOCATIONS)}"
+    )
+    ap.add_argument(
+        "--tampers",
+        default=",".join(TAMPERS),
+        help="subset of " + ", ".join(f"{k} ({v or 'no tamper'})" for k, v in TAMPERS.items()),
+    )
+    ap.add_argument(
+        "--quick",
+        action="store_true",
+        help=f"locations {QUICK['locations']}, tampers {QUICK['tampers']} (about 2 minutes)",
+    )
+    ap.add_argument(
+        "--repeats",
+        type=int,
+        default=3,
+        help="runs per location and tamper set through --repeat-proxies (sqlmap's payloads carry "
+        "random numbers and, with space2dash, random comment text: one run is one sample)",
+    )
+    ap.add_argument(
+        "--repeat-proxies", default="apiward", help="proxies run --repeats times; others once"
+    )
     ap.add_argument("--technique", default="BEUT", help="sqlmap --technique")
     ap.add_argument("--level", type=int, default=3, help="sqlmap --level (3: SQLite time-based)")
     ap.add_argument("--risk", type=int, default=2, help="sqlmap --risk (2: SQLite time-based)")
@@ -517,6 +552,8 @@ def main() -> int:
     proxies = subset(args.proxies, PROXIES, "proxies")
     locations = subset(args.locations, LOCATIONS, "locations")
     tampers = subset(args.tampers, TAMPERS, "tampers")
+    repeat_proxies = subset(args.repeat_proxies, PROXIES, "proxies")
+    repeats = {n: max(1, args.repeats) if n in repeat_proxies else 1 for n in proxies}
     if any(p != "modsec-pl1" for p in proxies) and not args.module.is_file():
         ap.error(f"wasm module not found: {args.module} (make wasm)")
     try:
@@ -539,6 +576,7 @@ def main() -> int:
         "location_titles": {k: LOCATIONS[k][0] for k in locations},
         "tampers": tampers,
         "tamper_sets": {k: TAMPERS[k] for k in tampers},
+        "repeats": repeats,
         "configs": {k: v for k, v in APIWARD_CONFIGS.items() if k in proxies},
         "runs": {},
     }
@@ -549,51 +587,62 @@ def main() -> int:
     target = Target(workdir, secret)
     proxy: Proxy | None = None
     started = time.monotonic()
-    total = len(proxies) * len(locations) * len(tampers)
-    done = 0
+    total = sum(repeats.values()) * len(locations) * len(tampers)
+    done = clients = 0
     try:
         target.start(max_seconds=args.run_timeout * total + 1800)
         for name in proxies:
             t0 = time.monotonic()
             proxy = start_proxy(name, args, target.port, workdir, files)
-            print(f"{name}: ready in {time.monotonic() - t0:.1f}s on :{proxy.port}", file=sys.stderr)
+            ready = time.monotonic() - t0
+            print(f"{name}: ready in {ready:.1f}s on :{proxy.port}", file=sys.stderr)
             check = harness.http_get(proxy.port, "/api/items?id=1", timeout=10)
             if check.status != 200 or MARKER not in check.headers:
-                raise BenchError(f"{name}: a benign request did not reach the target ({check.status})")
+                raise BenchError(f"{name}: a benign request got {check.status}, not the target")
             runs = report["runs"].setdefault(name, {})
-            for loc in locations:
-                for tamper in tampers:
-                    done += 1
-                    outdir = workdir / "runs" / name / loc / tamper
-                    outdir.mkdir(parents=True)
-                    xff = f"198.51.100.{done % 250 + 1}" if name == "apiward-behaviour" else None
-                    cmd = sqlmap_command(args, loc, tamper, proxy.port, outdir, xff)
-                    target.reset()
-                    before = proxy.decisions()
-                    log, seconds, timed_out = run_sqlmap(cmd, outdir, args.run_timeout)
-                    after = proxy.decisions()
-                    r = score(log, outdir, secret, parse_traffic(outdir / "traffic.txt"))
-                    r["arrived"] = target.stats()["requests"]
-                    r["seconds"] = round(seconds, 1)
-                    r["timed_out"] = timed_out
-                    if after:
-                        r["apiward_decisions"] = {
-                            k: int(after[k] - before.get(k, 0))
-                            for k in after
-                            if after[k] - before.get(k, 0)
-                        }
-                    if xff:
-                        r["client"] = xff
-                    runs.setdefault(loc, {})[tamper] = r
-                    print(
-                        f"[{done}/{total}] {name} {loc} {tamper}: "
-                        f"{'CONFIRMED ' + r['letters'] if r['confirmed'] else 'not confirmed'}"
-                        f"{', DUMPED' if r['dumped'] else ''}; sent {r['sent']}, blocked "
-                        f"{r['blocked']} {r['blocked_by_status']}, arrived {r['arrived']}; "
-                        f"{seconds:.0f}s{' TIMEOUT' if timed_out else ''}"
-                        + (f"; apiward {r.get('apiward_decisions')}" if after else ""),
-                        file=sys.stderr,
-                    )
+            for loc, tamper, rep in (
+                (loc, tamper, rep)
+                for loc in locations
+                for tamper in tampers
+                for rep in range(repeats[name])
+            ):
+                done += 1
+                outdir = workdir / "runs" / name / loc / tamper / str(rep + 1)
+                outdir.mkdir(parents=True)
+                xff = None
+                if name == "apiward-behaviour":  # a new client per run
+                    clients += 1
+                    net = "198.51.100" if clients <= 250 else "203.0.113"
+                    xff = f"{net}.{(clients - 1) % 250 + 1}"
+                cmd = sqlmap_command(args, loc, tamper, proxy.port, outdir, xff)
+                target.reset()
+                before = proxy.decisions()
+                log, seconds, timed_out = run_sqlmap(cmd, outdir, args.run_timeout)
+                after = proxy.decisions()
+                r = score(log, outdir, secret, parse_traffic(outdir / "traffic.txt"))
+                r["arrived"] = target.stats()["requests"]
+                r["seconds"] = round(seconds, 1)
+                r["timed_out"] = timed_out
+                if after:
+                    r["apiward_decisions"] = {
+                        k: int(after[k] - before.get(k, 0))
+                        for k in after
+                        if after[k] - before.get(k, 0)
+                    }
+                if xff:
+                    r["client"] = xff
+                runs.setdefault(loc, {}).setdefault(tamper, []).append(r)
+                print(
+                    f"[{done}/{total}] {name} {loc} {tamper}"
+                    + (f" #{rep + 1}" if repeats[name] > 1 else "")
+                    + ": "
+                    f"{'CONFIRMED ' + r['letters'] if r['confirmed'] else 'not confirmed'}"
+                    f"{', DUMPED' if r['dumped'] else ''}; sent {r['sent']}, blocked "
+                    f"{r['blocked']} {r['blocked_by_status']}, arrived {r['arrived']}; "
+                    f"{seconds:.0f}s{' TIMEOUT' if timed_out else ''}"
+                    + (f"; apiward {r.get('apiward_decisions')}" if after else ""),
+                    file=sys.stderr,
+                )
             proxy.stop()
             proxy = None
     except (BenchError, detect.BenchError, harness.HarnessError, OSError) as exc:
@@ -632,8 +681,7 @@ def main() -> int:
         broken = [
             loc
             for loc in locations
-            if not (report["runs"]["envoy"][loc]["none"]["confirmed"]
-                    and report["runs"]["envoy"][loc]["none"]["dumped"])
+            if not all(r["confirmed"] and r["dumped"] for r in report["runs"]["envoy"][loc]["none"])
         ]
         if broken:
             print(
