@@ -3,7 +3,8 @@
 
 A small JSON API over SQLite whose handlers build SQL by string concatenation, so that sqlmap
 has something real to find behind each proxy. It binds 127.0.0.1 only (it refuses any other
-address), opens its database read-only, and exits by itself after --max-seconds.
+address), opens its database read-only, interrupts a query after 10 s, and exits by itself after
+--max-seconds.
 
 Injectable inputs, each a place where APIs take input:
 
@@ -34,11 +35,13 @@ import json
 import sqlite3
 import sys
 import threading
+import time
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 MARKER = "x-sqlmap-target"
+QUERY_SECONDS = 10.0  # a query running longer is interrupted (answered 500)
 ITEMS = [
     (1, "widget", 9.5),
     (2, "gadget", 12.0),
@@ -99,10 +102,12 @@ class Counters:
 
 class Handler(BaseHTTPRequestHandler):
     server_version = "injectable-test-target"
-    sys_version = ""
     protocol_version = "HTTP/1.1"
     db_uri = ""
     counters = Counters()
+
+    def version_string(self) -> str:
+        return self.server_version
 
     def log_message(self, fmt: str, *args) -> None:  # quiet
         pass
@@ -122,18 +127,26 @@ class Handler(BaseHTTPRequestHandler):
         n = int(self.headers.get("content-length") or 0)
         return self.rfile.read(n) if n > 0 else b""
 
-    def query(self, sql: str) -> None:
-        """Runs the concatenated SQL; rows -> 200, database error -> 500 with the message."""
+    def run(self, sql: str) -> list | None:
+        """Runs the concatenated SQL (interrupted after QUERY_SECONDS); a database error is
+        answered 500 with its message and gives None."""
+        deadline = time.monotonic() + QUERY_SECONDS
         try:
             con = sqlite3.connect(self.db_uri, uri=True, timeout=5)
+            con.set_progress_handler(lambda: time.monotonic() > deadline, 100_000)
             try:
-                rows = con.execute(sql).fetchall()
+                return con.execute(sql).fetchall()
             finally:
                 con.close()
         except (sqlite3.Error, OverflowError, ValueError) as exc:
             self.reply(500, {"error": f"{type(exc).__name__}: {exc}"})
-            return
-        self.reply(200, {"rows": [[_jsonable(v) for v in row] for row in rows]})
+            return None
+
+    def query(self, sql: str) -> None:
+        """Rows -> 200 with the rows, database error -> 500 with the message."""
+        rows = self.run(sql)
+        if rows is not None:
+            self.reply(200, {"rows": [[_jsonable(v) for v in row] for row in rows]})
 
     # --- routes
 
@@ -148,19 +161,10 @@ class Handler(BaseHTTPRequestHandler):
             self.query(f"SELECT id, name, price FROM items WHERE id = {ident}")
         elif url.path.startswith("/api/users/"):
             ident = urllib.parse.unquote(url.path[len("/api/users/") :])
-            sql = f"SELECT id, name, email FROM users WHERE id = {ident}"
-            try:
-                con = sqlite3.connect(self.db_uri, uri=True, timeout=5)
-                try:
-                    rows = con.execute(sql).fetchall()
-                finally:
-                    con.close()
-            except (sqlite3.Error, OverflowError, ValueError) as exc:
-                self.reply(500, {"error": f"{type(exc).__name__}: {exc}"})
-                return
+            rows = self.run(f"SELECT id, name, email FROM users WHERE id = {ident}")
             if rows:
                 self.reply(200, {"users": [[_jsonable(v) for v in r] for r in rows]})
-            else:
+            elif rows is not None:
                 self.reply(404, {"error": "no such user"})
         elif url.path == "/api/orders":
             tenant = "acme"
