@@ -6,7 +6,7 @@ PIP := .venv/bin/pip
 WASM := target/wasm32-wasip1/release/apiward.wasm
 CLI := target/release/apiward
 
-.PHONY: event-samples ecs-fields oci dist test-dist dist-deps bench bench-native bench-quick bench-start bench-detect model-check all build wasm cli target venv run demo test test-native test-e2e validate model lint fmt clean
+.PHONY: bench-sqlmap event-samples ecs-fields oci dist test-dist dist-deps bench bench-native bench-quick bench-start bench-detect model-check all build wasm cli target venv run demo test test-native test-e2e validate model lint fmt clean
 
 all: build
 
@@ -86,6 +86,16 @@ bench-detect: wasm venv
 		$(PY) bench/detect.py --corpus $(BENCH_EXTERNAL) --markdown \
 			--out bench/results-detect-external.json $(BENCH_ARGS); \
 	fi
+
+# sqlmap (PyPI, pinned in bench/requirements-sqlmap.txt) against a deliberately injectable API
+# (bench/sqlmap_target.py, loopback only) through plain Envoy (the control), apiward enforce with
+# behaviour off and on, and nginx + ModSecurity CRS PL1, without and with tamper scripts; about
+# 10 minutes. Not a test. SQLMAP_ARGS passes options, e.g. SQLMAP_ARGS=--quick (~2 minutes).
+SQLMAP_ARGS ?=
+bench-sqlmap: wasm venv
+	bench/install-deps.sh
+	$(PIP) install -q -r bench/requirements-sqlmap.txt
+	$(PY) bench/sqlmap.py --markdown --out bench/results-sqlmap.json $(SQLMAP_ARGS)
 
 test: test-native model-check test-e2e test-dist
 
