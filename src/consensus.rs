@@ -45,8 +45,9 @@
 //! scanner's mutations never share consensus.
 //!
 //! Time is passed in; nothing here imports proxy-wasm. One shared-data read and one CAS write
-//! per recorded request (the table is never kept per worker: two workers must agree on a
-//! security decision, and suspicious requests are rare).
+//! per recorded request while a value accrues consensus; once it has it, one read, and a write
+//! only for a newly credited client or once per `window / 8` (the table is never kept per
+//! worker: two workers must agree on a security decision, and suspicious requests are rare).
 
 use std::net::IpAddr;
 
@@ -65,6 +66,8 @@ pub const TABLE_NAME: &str = "consensus";
 pub const SPREAD_SLOTS: u64 = 4;
 /// Share of a value's attack probability in exempt classes from which it is exempt.
 pub const EXEMPT_SHARE: f32 = 1.0 / 3.0;
+/// A qualified value's entry is rewritten at least every `window / REFRESH_PARTS`.
+const REFRESH_PARTS: u64 = 8;
 
 const VALUE_SEED: u64 = 0x636f_6e73_656e_7375;
 const NETWORK_SEED: u64 = 0x6e65_7477_6f72_6b31;
@@ -415,9 +418,16 @@ impl Consensus {
         let client = ClientKey::new(addr, facts.principal.as_ref().map(|p| p.fp));
         let fp = value_fingerprint(facts.route_fp, c.location, &normalised);
         let rules = self.rules;
-        let (rec, _) = self.table.update(store, fp, now_ms, |rec, _| {
-            rec.observe(client, now_ms, &rules);
-            *rec
+        // A value that already has consensus, seen again by a client it knows, is only read:
+        // written when a client is credited, or to keep its last sighting within a refresh
+        // period (so a popular value is one shared-data get per request, not a contended CAS).
+        let refresh_ms = (rules.window_ms / REFRESH_PARTS).max(1);
+        let (rec, _) = self.table.update_if(store, fp, now_ms, |rec, _| {
+            let before = *rec;
+            let credited = rec.observe(client, now_ms, &rules);
+            let fresh = now_ms.saturating_sub(before.last_seen_ms) < refresh_ms;
+            let write = credited || !fresh || !before.qualifies(now_ms, &rules);
+            (*rec, write)
         })?;
         if !rec.qualifies(now_ms, &rules) {
             return Ok(Some(Outcome::Recorded {

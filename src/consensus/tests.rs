@@ -363,6 +363,36 @@ fn a_value_many_networks_send_over_min_age_is_discounted_then_and_only_then() {
 }
 
 #[test]
+fn a_value_with_consensus_seen_again_by_a_known_client_is_read_not_written() {
+    let c = Consensus::new(&config(2, 1000)).unwrap();
+    let store = MemStore::new();
+    let ua = candidate(UA, "xss", 0.0);
+    let at =
+        |client: &str, t: u64| c.assess(&store, &facts(Some(client), None), &ua, SHIPPED, true, t);
+    at("198.51.1.1", T0).unwrap();
+    at("198.51.2.1", T0 + 600).unwrap();
+    assert!(matches!(
+        at("198.51.1.1", T0 + 1000),
+        Ok(Some(Outcome::Discounted(_)))
+    ));
+    // Any write would now fail: a known client of a qualified value needs none.
+    store.fail_next_sets(100);
+    for t in [1001, 2000, 60_000] {
+        assert!(
+            matches!(at("198.51.2.1", T0 + t), Ok(Some(Outcome::Discounted(_)))),
+            "{t}"
+        );
+    }
+    // A new client is credited, and a sighting older than window / 8 is refreshed: both write.
+    assert!(at("198.51.3.1", T0 + 60_001).is_err());
+    assert!(at("198.51.2.1", T0 + 60_000 + 75_000).is_err());
+    store.fail_next_sets(0);
+    assert!(
+        matches!(at("198.51.3.1", T0 + 200_000), Ok(Some(Outcome::Discounted(d))) if d.clients == 3)
+    );
+}
+
+#[test]
 fn nothing_is_counted_or_discounted_under_suspicion_without_a_network_or_outside_the_zone() {
     let c = Consensus::new(&config(2, 1000)).unwrap();
     let store = MemStore::new();
