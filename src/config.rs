@@ -9,6 +9,7 @@ use serde::Deserialize;
 use crate::model::ModelMetadata;
 
 mod behaviour;
+mod consensus;
 mod crowdsec;
 mod events;
 
@@ -17,6 +18,7 @@ pub use behaviour::{
     ChallengeStep, Ladder, ModelDenies, RateThreshold, RevokeStep, SignalThresholds, SizeThreshold,
     StructureThreshold, Tables, ThrottleStep, Warmup, MAX_TTL_S,
 };
+pub use consensus::{ConsensusConfig, ALWAYS_EXEMPT, DEFAULT_EXEMPT};
 pub use crowdsec::{CrowdsecConfig, WatcherConfig};
 pub use events::{
     BatchLimits, BufferLimits, ClientIpMode, DlpAction, DlpConfig, EventsConfig, PrincipalMode,
@@ -237,6 +239,8 @@ pub struct Config {
     pub ladder: Ladder,
     /// Exemptions from behavioural steps.
     pub allowlist: Allowlist,
+    /// Value consensus: discounts for suspicious values many distinct clients send.
+    pub consensus: ConsensusConfig,
     /// Security events to the SIEM; `None`: no events.
     pub events: Option<EventsConfig>,
     /// Fleet-wide decisions through a CrowdSec Local API, if configured.
@@ -292,6 +296,7 @@ impl Default for Config {
             behaviour: BehaviourConfig::default(),
             ladder: Ladder::default(),
             allowlist: Allowlist::default(),
+            consensus: ConsensusConfig::default(),
             events: None,
             crowdsec: None,
         }
@@ -345,6 +350,7 @@ struct RawConfig {
     behaviour: Option<behaviour::RawBehaviour>,
     ladder: Option<behaviour::RawLadder>,
     allowlist: Option<behaviour::RawAllowlist>,
+    consensus: Option<consensus::RawConsensus>,
     events: Option<events::RawEvents>,
     crowdsec: Option<crowdsec::RawCrowdsec>,
 }
@@ -678,6 +684,18 @@ impl TryFrom<RawConfig> for Config {
         if let Some(a) = raw.allowlist {
             cfg.allowlist = a.validate("allowlist")?;
         }
+        let consensus = raw.consensus.unwrap_or_default();
+        if consensus.enabled == Some(true) && !cfg.behaviour.enabled {
+            return Err(ConfigError::new(
+                "consensus.enabled",
+                "needs behaviour.enabled (consensus never discounts a request that behaviour has \
+                 not cleared)",
+            ));
+        }
+        cfg.consensus =
+            consensus.validate("consensus", cfg.behaviour.tables.clients.max_retries)?;
+        // Without behaviour nothing says whether a request is otherwise under suspicion.
+        cfg.consensus.enabled &= cfg.behaviour.enabled;
         if let Some(e) = raw.events {
             cfg.events = Some(e.validate("events")?);
         }

@@ -8,6 +8,7 @@ use crate::behaviour::{
     principal, Behaviour, History, RequestFacts, ResponseSignals, Signal, Standing,
 };
 use crate::config::{Config, ConfigError, Ladder, Mode, ModelSource, Thresholds};
+use crate::consensus::{self, Candidate, Consensus};
 use crate::decode;
 use crate::features::{self, SparseRow};
 use crate::model::calibration::{self, Calibration, LocationGroup};
@@ -114,6 +115,20 @@ pub struct Assessment {
     /// Store errors met (apply `failure_mode`, count them); the decision is made without the
     /// failed tables.
     pub errors: Vec<StateError>,
+    /// What value consensus did, when the request's riskiest value was in its zone.
+    pub consensus: Option<consensus::Outcome>,
+    /// Store errors that cannot weaken the decision (the consensus table: a failure there only
+    /// withholds a discount): count them, never refuse the request for them.
+    pub soft_errors: Vec<StateError>,
+}
+
+/// What scoring a request gave: the verdict of its riskiest value and that value.
+struct Scored {
+    verdict: ModelVerdict,
+    notes: Vec<InspectionNote>,
+    rows: usize,
+    /// The riskiest value and the share of its attack probability in consensus-exempt classes.
+    riskiest: Option<(InspectedValue, f32)>,
 }
 
 /// An RFC 7009 token revocation request for the glue to dispatch.
@@ -142,6 +157,10 @@ pub struct Engine {
     route_policies: Vec<RoutePolicy>,
     ladders: Vec<Ladder>,
     behaviour: Option<Behaviour>,
+    /// Value consensus (with behaviour only).
+    consensus: Option<Consensus>,
+    /// Indexes of the consensus-exempt classes among the model's classes.
+    exempt_classes: Vec<usize>,
 }
 
 impl Engine {
@@ -233,6 +252,35 @@ impl Engine {
             config.score_cache_entries,
             scorer.classes().len(),
         ));
+        let exempt_classes = config
+            .consensus
+            .exempt_classes
+            .iter()
+            .enumerate()
+            .map(|(i, name)| {
+                if !features::CLASSES.contains(&name.as_str()) {
+                    return Err(ConfigError::new(
+                        format!("consensus.exempt_classes[{i}]"),
+                        format!(
+                            "unknown class {name:?}; the classes are {}",
+                            features::CLASSES[1..].join(", ")
+                        ),
+                    ));
+                }
+                // A class this model does not have is never its verdict (its syntax markers
+                // still apply).
+                Ok(scorer.classes().iter().position(|c| c == name))
+            })
+            .collect::<Result<Vec<Option<usize>>, ConfigError>>()
+            .map_err(EngineError::Config)?
+            .into_iter()
+            .flatten()
+            .collect();
+        let consensus = if config.consensus.enabled && behaviour.is_some() {
+            Some(Consensus::new(&config.consensus).map_err(EngineError::Config)?)
+        } else {
+            None
+        };
         Ok(Engine {
             config,
             scorer,
@@ -243,7 +291,14 @@ impl Engine {
             route_policies,
             ladders,
             behaviour,
+            consensus,
+            exempt_classes,
         })
+    }
+
+    /// Value consensus, when `consensus.enabled` (and behaviour is on).
+    pub fn consensus(&self) -> Option<&Consensus> {
+        self.consensus.as_ref()
     }
 
     /// The behaviour layer, when `behaviour.enabled`.
@@ -309,22 +364,24 @@ impl Engine {
         view: &RequestView,
         policy: &RoutePolicy,
     ) -> Result<Evaluation, ModelError> {
-        let (verdict, notes, n) = self.score(view)?;
+        let s = self.score(view)?;
         Ok(Evaluation {
-            decision: policy::decide(&verdict, &notes, policy.thresholds, policy.mode),
-            rows: n,
+            decision: policy::decide(&s.verdict, &s.notes, policy.thresholds, policy.mode),
+            rows: s.rows,
         })
     }
 
-    /// Model verdict, inspection notes and number of scored values of `view`.
-    fn score(
-        &self,
-        view: &RequestView,
-    ) -> Result<(ModelVerdict, Vec<InspectionNote>, usize), ModelError> {
+    /// Model verdict, inspection notes, number of scored values and riskiest value of `view`.
+    fn score(&self, view: &RequestView) -> Result<Scored, ModelError> {
         let (values, notes) = view.inspected_values(&self.inspect_options());
         let n = values.len();
         if n == 0 {
-            return Ok((ModelVerdict::nothing_scored(), notes, 0));
+            return Ok(Scored {
+                verdict: ModelVerdict::nothing_scored(),
+                notes,
+                rows: 0,
+                riskiest: None,
+            });
         }
         // Values scored before come from the cache; the others are featurised and scored in
         // one run, then remembered.
@@ -347,7 +404,29 @@ impl Engine {
                 cache.put(keys[i], row);
             }
         }
-        Ok((self.verdict(&probs, &values), notes, n))
+        let (verdict, best) = self.verdict(&probs, &values);
+        let riskiest = best.and_then(|i| {
+            let row = probs.get(i * k..(i + 1) * k)?;
+            let value = values.into_iter().nth(i)?;
+            Some((value, self.exempt_share(row)))
+        });
+        Ok(Scored {
+            verdict,
+            notes,
+            rows: n,
+            riskiest,
+        })
+    }
+
+    /// Share of a row's attack probability (1 − P(benign)) in consensus-exempt classes.
+    fn exempt_share(&self, row: &[f32]) -> f32 {
+        let benign = self.scorer.classes().iter().position(|c| c == "benign");
+        let attack = 1.0 - benign.and_then(|b| row.get(b)).copied().unwrap_or(0.0);
+        if attack <= f32::EPSILON {
+            return 0.0;
+        }
+        let exempt: f32 = self.exempt_classes.iter().filter_map(|&i| row.get(i)).sum();
+        (exempt / attack).clamp(0.0, 1.0)
     }
 
     /// What behaviour needs to know about `view`: client (from `view.client.ip`), principal
@@ -452,6 +531,8 @@ impl Engine {
                 model_scored: true,
                 learning: false,
                 errors: Vec::new(),
+                consensus: None,
+                soft_errors: Vec::new(),
             });
         };
         let signals = match standing {
@@ -468,18 +549,55 @@ impl Engine {
         let (t, mode) = (policy.thresholds, policy.mode);
         let early = policy::decide_with(&ModelVerdict::nothing_scored(), &[], t, mode, &evidence);
         let mut errors = signals.errors.clone();
+        let mut soft_errors = Vec::new();
+        let mut outcome = None;
         let (decision, rows, scored) = if early.enforced {
             (unscored(early), 0, false)
         } else {
-            let (verdict, notes, n) = self.score(view)?;
+            let Scored {
+                mut verdict,
+                notes,
+                rows,
+                riskiest,
+            } = self.score(view)?;
+            // Cleared: nothing but the model finds the request suspicious.
+            let cleared = evidence.signals.is_empty() && evidence.allowlisted.is_none();
+            if let (Some(c), Some((value, share)), Some(location)) =
+                (&self.consensus, &riskiest, &verdict.location)
+            {
+                let candidate = Candidate {
+                    location,
+                    raw: &value.raw,
+                    class: &verdict.class,
+                    exempt_share: *share,
+                    risk: verdict.risk,
+                };
+                match c.assess(store, facts, &candidate, t, cleared, now_ms) {
+                    Ok(o) => outcome = o,
+                    Err(e) => soft_errors.push(e),
+                }
+            }
+            let discount = match &outcome {
+                Some(consensus::Outcome::Discounted(d)) => Some(d.clone()),
+                _ => None,
+            };
+            if let Some(d) = &discount {
+                verdict.risk = d.to;
+            }
             if verdict.risk >= t.deny && evidence.allowlisted.is_none() {
                 errors.extend(b.record_model_deny(store, facts, now_ms));
             }
-            (
-                policy::decide_with(&verdict, &notes, t, mode, &evidence),
-                n,
-                true,
-            )
+            let mut d = policy::decide_with(&verdict, &notes, t, mode, &evidence);
+            if let Some(discount) = discount {
+                let after_model = d
+                    .reasons
+                    .iter()
+                    .position(|r| r.starts_with("model:"))
+                    .map_or(0, |i| i + 1);
+                d.reasons.insert(after_model, discount.reason());
+                d.consensus = Some(discount);
+            }
+            (d, rows, true)
         };
         errors.extend(b.apply(store, facts, &decision, now_ms));
         Ok(Assessment {
@@ -488,6 +606,8 @@ impl Engine {
             model_scored: scored,
             learning: signals.learning,
             errors,
+            consensus: outcome,
+            soft_errors,
         })
     }
 
@@ -542,13 +662,15 @@ impl Engine {
 
     /// The riskiest row: highest calibrated risk (1 − P(benign), less P(ssrf) where SSRF does
     /// not apply, mapped by the location's calibration), its attack class and location.
-    fn verdict(&self, probs: &[f32], values: &[InspectedValue]) -> ModelVerdict {
+    /// Also the index of that value.
+    fn verdict(&self, probs: &[f32], values: &[InspectedValue]) -> (ModelVerdict, Option<usize>) {
         let classes = self.scorer.classes();
         let k = classes.len();
         let benign = classes.iter().position(|c| c == "benign");
         let ssrf = classes.iter().position(|c| c == "ssrf");
         let mut best = ModelVerdict::nothing_scored();
-        for (row, value) in probs.chunks_exact(k).zip(values) {
+        let mut index = None;
+        for (i, (row, value)) in probs.chunks_exact(k).zip(values).enumerate() {
             let exempt = calibration::ssrf_exempt(&value.location);
             let (raw, class, probability) = calibration::value_risk(row, benign, ssrf, exempt);
             let risk = self
@@ -566,8 +688,9 @@ impl Engine {
                 risk,
                 location: Some(value.location.to_string()),
             };
+            index = Some(i);
         }
-        best
+        (best, index)
     }
 }
 

@@ -7,6 +7,7 @@
 
 pub mod behaviour;
 pub mod config;
+pub mod consensus;
 pub mod corpus;
 pub mod decode;
 pub mod dlp;

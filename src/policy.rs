@@ -123,6 +123,49 @@ impl ModelVerdict {
     }
 }
 
+/// A risk reduction granted because many distinct clients send the same value on the route
+/// ([`crate::consensus`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConsensusDiscount {
+    /// Distinct clients credited (networks, and principals where requests carry one).
+    pub clients: u32,
+    /// Time since the value was first seen (ms).
+    pub age_ms: u64,
+    /// Where the value sits (`header:user-agent`).
+    pub location: String,
+    /// Risk before the discount.
+    pub from: f32,
+    /// Risk after it.
+    pub to: f32,
+}
+
+impl ConsensusDiscount {
+    /// `consensus: 37 clients since 3h12m on header:user-agent, risk 0.930 -> 0.662`.
+    pub fn reason(&self) -> String {
+        format!(
+            "consensus: {} clients since {} on {}, risk {:.3} -> {:.3}",
+            self.clients,
+            short_duration(self.age_ms),
+            self.location,
+            self.from,
+            self.to
+        )
+    }
+}
+
+/// `45s`, `12m`, `3h12m`, `2d5h`.
+pub fn short_duration(ms: u64) -> String {
+    let s = ms / 1000;
+    match s {
+        0..=59 => format!("{s}s"),
+        60..=3599 => format!("{}m", s / 60),
+        3600..=86_399 if s % 3600 / 60 == 0 => format!("{}h", s / 3600),
+        3600..=86_399 => format!("{}h{}m", s / 3600, s % 3600 / 60),
+        _ if s % 86_400 / 3600 == 0 => format!("{}d", s / 86_400),
+        _ => format!("{}d{}h", s / 86_400, s % 86_400 / 3600),
+    }
+}
+
 /// The outcome for one request.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Decision {
@@ -150,6 +193,8 @@ pub struct Decision {
     pub block: Option<BlockOrder>,
     /// Revoke: the revocation to record.
     pub revoke: Option<RevokeOrder>,
+    /// The model's risk was discounted for value consensus.
+    pub consensus: Option<ConsensusDiscount>,
 }
 
 impl Decision {
@@ -251,6 +296,7 @@ pub fn decide(
         www_authenticate: None,
         block: None,
         revoke: None,
+        consensus: None,
     }
 }
 

@@ -288,3 +288,101 @@ fn repeated_injections_from_one_client_block_it_on_every_worker() {
         }
     }
 }
+
+/// A route that denies from 0.8: a real PowerShell user agent (cmdi, 0.878 on the shipped model)
+/// is denied there, the false positive value consensus is for.
+const CONSENSUS_CONFIG: &str = r#"{"mode":"enforce",
+    "routes":[{"prefix":"/api/","thresholds":{"annotate":0.3,"deny":0.8}}],
+    "behaviour":{"signals":{"model_denies":{"limit":1000}}},
+    "consensus":{"min_clients":4,"min_age_s":2,"window_s":60,"max_discount":0.3}}"#;
+
+fn with_user_agent(ua: &str) -> String {
+    serde_json::json!({"uri": "/api/users/2", "headers": {"user-agent": ua}}).to_string()
+}
+
+#[test]
+fn consensus_of_many_networks_over_time_discounts_a_false_positive_within_bounds() {
+    use apiward::consensus::Outcome;
+    let engine = engine(CONSENSUS_CONFIG);
+    let store = apiward::state::MemStore::new();
+    let t0 = 1_700_000_000_000u64;
+    let sdk = with_user_agent(
+        "PowerShell/7.4.2 (Microsoft Windows 10.0.22631; en-US) WindowsPowerShell/7.4.2",
+    );
+    let jndi_syntax =
+        with_user_agent("PowerShell/7.4.2 (Microsoft Windows 10.0.22631; en-US) jndi:build");
+    let sqli = ATTACKS[0].1;
+    for (i, t) in [0u64, 600, 1200, 1800].iter().enumerate() {
+        let ip = format!("198.51.{i}.7");
+        let a = assess_at(&engine, &store, &sdk, &ip, t0 + t);
+        assert_eq!(a.decision.action, Action::Deny, "{}", a.decision);
+        assert_eq!(
+            a.consensus,
+            Some(Outcome::Recorded {
+                clients: i as u32 + 1
+            })
+        );
+        let a = assess_at(&engine, &store, &jndi_syntax, &ip, t0 + t);
+        assert_eq!(a.decision.action, Action::Deny);
+        assert_eq!(a.consensus, Some(Outcome::Exempt("jndi (jndi:)".into())));
+        let a = assess_at(&engine, &store, sqli, &ip, t0 + t);
+        assert_eq!(
+            (a.decision.action, a.consensus.clone()),
+            (Action::Deny, None)
+        );
+    }
+    let a = assess_at(&engine, &store, &sdk, "198.51.0.7", t0 + 2000);
+    let d = &a.decision;
+    assert_eq!((d.action, d.enforced), (Action::Annotate, false), "{d}");
+    let c = d.consensus.as_ref().expect("a discount");
+    assert_eq!((c.clients, c.age_ms), (4, 2000));
+    assert!(
+        c.from > 0.85 && c.from < 0.9 && c.to > 0.6 && c.to < 0.7,
+        "{c:?}"
+    );
+    assert_eq!(d.risk, c.to);
+    assert_eq!(d.reasons[1], c.reason(), "{d}");
+    assert!(
+        d.reasons[1].starts_with("consensus: 4 clients since 2s on header:user-agent, risk 0.8")
+    );
+    // The strong attack and the hard-syntax value stay denied.
+    assert_eq!(
+        assess_at(&engine, &store, sqli, "198.51.0.7", t0 + 2000)
+            .decision
+            .action,
+        Action::Deny
+    );
+    assert_eq!(
+        assess_at(&engine, &store, &jndi_syntax, "198.51.0.7", t0 + 2000)
+            .decision
+            .action,
+        Action::Deny
+    );
+}
+
+#[test]
+fn consensus_needs_behaviour_to_clear_the_request() {
+    use apiward::consensus::Outcome;
+    // An allowlisted client is exempt from behaviour, so behaviour never cleared it.
+    let config = CONSENSUS_CONFIG.replace(
+        r#""mode":"enforce","#,
+        r#""mode":"enforce","allowlist":{"cidrs":["198.51.0.0/16"]},"#,
+    );
+    let engine = engine(&config);
+    let store = apiward::state::MemStore::new();
+    let sdk = with_user_agent(
+        "PowerShell/7.4.2 (Microsoft Windows 10.0.22631; en-US) WindowsPowerShell/7.4.2",
+    );
+    for i in 0..6u64 {
+        let a = assess_at(
+            &engine,
+            &store,
+            &sdk,
+            &format!("198.51.{i}.7"),
+            1_700_000_000_000 + i * 600,
+        );
+        assert_eq!((a.decision.action, a.consensus), (Action::Deny, None));
+    }
+    let a = assess_at(&engine, &store, &sdk, "203.0.113.7", 1_700_000_010_000);
+    assert_eq!(a.consensus, Some(Outcome::Recorded { clients: 1 }));
+}

@@ -212,6 +212,10 @@ def render(meta: dict) -> str:
         "- Benign traffic is partly real (recorded SDK test traffic, real client headers) and partly generated "
         "from API descriptions and faker; production traffic has more variety. Values that are code by design "
         "(deployment scripts, SQL query fields) score as attacks: tune thresholds per route and start in monitor mode.",
+        "- The figures here are the model's alone. In the filter, a suspicious value that many distinct client "
+        "networks send on one route over time (a real SDK user agent, an intranet Referer) is discounted by value "
+        "consensus, by at most `consensus.max_discount` and never for jndi, ssti, path_traversal, deserialization "
+        "or xxe (README, Value consensus).",
         "- Classes other than sqli, xss, path_traversal and cmdi are trained on small, mostly generated sets "
         "(nosqli, ssrf, jndi, deserialization, ldap, crlf, ssti, xxe): treat them as indicative.",
         "- The model sees one value at a time (plus its location kind); attacks split across several "

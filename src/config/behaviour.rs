@@ -602,7 +602,7 @@ pub(super) struct RawAllowlist {
 // Validation
 // ------------------------------------------------------------------------------------------
 
-fn int_in<T>(value: T, lo: T, hi: T, field: &str) -> Result<T, ConfigError>
+pub(super) fn int_in<T>(value: T, lo: T, hi: T, field: &str) -> Result<T, ConfigError>
 where
     T: PartialOrd + Copy + std::fmt::Display,
 {
@@ -615,7 +615,7 @@ where
     Ok(value)
 }
 
-fn num_in(value: f64, lo: f64, hi: f64, field: &str) -> Result<f64, ConfigError> {
+pub(super) fn num_in(value: f64, lo: f64, hi: f64, field: &str) -> Result<f64, ConfigError> {
     if !value.is_finite() || value < lo || value > hi {
         return Err(ConfigError::new(
             field,

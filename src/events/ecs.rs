@@ -153,6 +153,18 @@ pub fn document(e: &SecurityEvent) -> Value {
     if let Some(x) = &e.excerpt {
         labels.insert("apiward_request_excerpt".into(), json!(x));
     }
+    if let Some(c) = &e.consensus {
+        labels.insert(
+            "apiward_consensus".into(),
+            json!(format!(
+                "{} clients over {}s, risk {:.3} -> {:.3}",
+                c.clients,
+                c.age_ms / 1000,
+                c.from,
+                c.to
+            )),
+        );
+    }
     if let Some(r) = &e.response {
         labels.insert("apiward_response_action".into(), json!(r.applied));
         let counts: Vec<String> = r

@@ -16,7 +16,7 @@ pub mod sink;
 
 use crate::config::{ClientIpMode, Mode, PrivacyConfig, Schema};
 use crate::dlp::Kind;
-use crate::policy::{Action, Decision};
+use crate::policy::{Action, ConsensusDiscount, Decision};
 
 /// Product version written in events (`metadata.product.version`, `observer.version`).
 pub const PRODUCT_VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -119,6 +119,8 @@ pub struct SecurityEvent {
     pub excerpt: Option<String>,
     /// Response inspection.
     pub response: Option<ResponseFindings>,
+    /// The model's risk was discounted for value consensus (location redacted).
+    pub consensus: Option<ConsensusDiscount>,
 }
 
 /// Longest reason kept in an event.
@@ -206,6 +208,10 @@ impl SecurityEvent {
             principal_hash,
             excerpt: privacy::excerpt(record.body, privacy.excerpt_bytes),
             response,
+            consensus: decision.consensus.as_ref().map(|c| ConsensusDiscount {
+                location: privacy::redact_location(&c.location),
+                ..c.clone()
+            }),
         }
     }
 
@@ -228,9 +234,11 @@ impl SecurityEvent {
             || self.response.as_ref().is_some_and(|r| r.total() > 0)
     }
 
-    /// The event is worth a record without sampling (anything but a plain allow).
+    /// The event is worth a record without sampling: anything but a plain allow, and an allow
+    /// that value consensus discounted (the audit trail of every discount: those values were
+    /// annotated or denied before they earned it).
     pub fn is_notable(&self) -> bool {
-        self.action > Action::Allow || self.is_alert()
+        self.action > Action::Allow || self.is_alert() || self.consensus.is_some()
     }
 
     /// Severity on the OCSF scale (1 informational … 5 critical).

@@ -199,6 +199,15 @@ fn unmapped(e: &SecurityEvent) -> Value {
     if let Some(x) = &e.excerpt {
         a["request_excerpt"] = Value::String(x.clone());
     }
+    if let Some(c) = &e.consensus {
+        a["consensus"] = json!({
+            "clients": c.clients,
+            "age_s": c.age_ms / 1000,
+            "location": c.location,
+            "risk_before": (f64::from(c.from) * 1000.0).round() / 1000.0,
+            "risk_after": (f64::from(c.to) * 1000.0).round() / 1000.0,
+        });
+    }
     if let Some(r) = &e.response {
         let counts: Map<String, Value> = r
             .counts

@@ -292,3 +292,44 @@ fn reasons_never_carry_the_client_address_unless_it_is_shown_in_full() {
     let e = SecurityEvent::build(&d, &v6, None, &p);
     assert_eq!(e.reasons[0], "bola: 60 ids by client 2001:db8:85a3::");
 }
+
+#[test]
+fn a_discounted_allow_is_notable_and_carries_the_consensus_in_both_schemas() {
+    let v = ModelVerdict {
+        class: "xss".into(),
+        probability: 0.9,
+        risk: 0.2,
+        location: Some("header:user-agent".into()),
+    };
+    let t = Thresholds {
+        annotate: 0.41,
+        deny: 0.9155,
+    };
+    let mut d = decide(&v, &[], t, Mode::Enforce);
+    assert_eq!(d.action, Action::Allow);
+    let plain = SecurityEvent::build(&d, &record("/api/users/2", b""), None, &privacy());
+    assert!(!plain.is_notable() && plain.consensus.is_none());
+    d.consensus = Some(crate::policy::ConsensusDiscount {
+        clients: 37,
+        age_ms: 11_520_000,
+        location: "header:user-agent".into(),
+        from: 0.93,
+        to: 0.2,
+    });
+    let e = SecurityEvent::build(&d, &record("/api/users/2", b""), None, &privacy());
+    assert!(e.is_notable() && !e.is_alert());
+    let ocsf = &e.encode(Schema::Ocsf)[0];
+    let c = &ocsf["unmapped"]["apiward"]["consensus"];
+    assert_eq!(c["clients"], 37);
+    assert_eq!(c["age_s"], 11_520);
+    assert_eq!(c["location"], "header:user-agent");
+    assert_eq!(
+        (c["risk_before"].as_f64(), c["risk_after"].as_f64()),
+        (Some(0.93), Some(0.2))
+    );
+    let ecs = &e.encode(Schema::Ecs)[0];
+    assert_eq!(
+        ecs["labels"]["apiward_consensus"],
+        "37 clients over 11520s, risk 0.930 -> 0.200"
+    );
+}

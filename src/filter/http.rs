@@ -253,7 +253,14 @@ impl ApiwardHttp {
                         .assess_screened(view, facts, policy, st, store, now),
                     None => self.engine.assess(view, facts, policy, store, now),
                 }
-                .map(|a| (a.decision, a.errors))
+                .map(|a| {
+                    if let Some(o) = &a.consensus {
+                        self.metrics.consensus(o);
+                    }
+                    // A consensus table failure only withholds a discount: counted, never refused.
+                    self.metrics.state_errors(&a.soft_errors);
+                    (a.decision, a.errors)
+                })
                 .map_err(|e| Failure::Model(e.to_string())),
                 Err(f) => Err(f),
             },
@@ -702,6 +709,7 @@ impl ApiwardHttp {
             .is_some_and(|f| f.total() > 0 || f.skipped.is_some());
         let cheap_notable = decision.action > crate::policy::Action::Allow
             || !decision.signals.is_empty()
+            || decision.consensus.is_some()
             || findings_hit;
         let now = abi::now_ns().unwrap_or(0);
         let rate = pipeline.config().sample_allow;

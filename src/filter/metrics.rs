@@ -2,6 +2,7 @@
 
 use super::abi::{self, MetricKind};
 use crate::behaviour::{SignalKind, TABLE_NAMES};
+use crate::consensus::{self, Outcome};
 use crate::features::CLASSES;
 use crate::policy::{Action, Decision};
 use crate::state::{StateError, WorkerStats};
@@ -26,6 +27,20 @@ pub struct Metrics {
     /// `apiward_worker_state_total{event}`: merged, merge_conflicts, merge_failures, lost,
     /// epoch_changes, hot_marks, hot_through.
     worker_state: Vec<Option<u32>>,
+    /// `apiward_consensus_total{outcome}`, as [`CONSENSUS_OUTCOMES`].
+    consensus: Vec<Option<u32>>,
+}
+
+/// What value consensus did with a request's riskiest value, for
+/// `apiward_consensus_total{outcome}`: counted, counted and discounted, or exempt (hard class).
+const CONSENSUS_OUTCOMES: [&str; 3] = ["recorded", "discounted", "exempt"];
+
+/// Shared-data tables, for `apiward_state_errors_total{table}`.
+fn state_tables() -> impl Iterator<Item = &'static str> {
+    TABLE_NAMES
+        .iter()
+        .copied()
+        .chain(std::iter::once(consensus::TABLE_NAME))
 }
 
 /// Events of per-worker state, for `apiward_worker_state_total{event}`.
@@ -98,8 +113,7 @@ impl Metrics {
                     )
                 })
                 .collect(),
-            state_errors: TABLE_NAMES
-                .iter()
+            state_errors: state_tables()
                 .map(|t| {
                     define(
                         MetricKind::Counter,
@@ -138,7 +152,29 @@ impl Metrics {
                     )
                 })
                 .collect(),
+            consensus: CONSENSUS_OUTCOMES
+                .iter()
+                .map(|o| {
+                    define(
+                        MetricKind::Counter,
+                        &format!("apiward_consensus_total.outcome.{o}"),
+                    )
+                })
+                .collect(),
         }
+    }
+
+    /// What value consensus did for a request (a discounted value was recorded too).
+    pub fn consensus(&self, outcome: &Outcome) {
+        let i = match outcome {
+            Outcome::Recorded { .. } => 0,
+            Outcome::Discounted(_) => 1,
+            Outcome::Exempt(_) => 2,
+        };
+        if i == 1 {
+            bump(self.consensus.first().copied().flatten());
+        }
+        bump(self.consensus.get(i).copied().flatten());
     }
 
     /// Adds the host calls made since `before` (both from [`abi::host_calls`]).
@@ -230,7 +266,7 @@ impl Metrics {
             let table = match e {
                 StateError::Contention { table, .. } | StateError::Store { table, .. } => table,
             };
-            if let Some(i) = TABLE_NAMES.iter().position(|t| t == table) {
+            if let Some(i) = state_tables().position(|t| t == table) {
                 bump(self.state_errors.get(i).copied().flatten());
             }
         }

@@ -332,6 +332,14 @@ impl DistinctSketch {
         }
     }
 
+    /// Whether the bit of `hash64` is set: the value (or one sharing its bit) was inserted.
+    pub fn contains(&self, hash64: u64) -> bool {
+        let bit = (fmix64(hash64) >> 56) as usize;
+        self.bits
+            .get(bit / 8)
+            .is_some_and(|b| b & (1u8 << (bit % 8)) != 0)
+    }
+
     /// Estimated number of distinct values inserted: −m·ln(V/m), V = unset bits; with every bit
     /// set, the value for V = 1.
     pub fn estimate(&self) -> f64 {
@@ -784,6 +792,15 @@ mod tests {
                 "n={n} estimate={est}"
             );
         }
+    }
+
+    #[test]
+    fn distinct_sketch_contains_what_was_inserted() {
+        let mut s = DistinctSketch::default();
+        assert!(!s.contains(object_hash(7)));
+        assert!(s.insert(object_hash(7)));
+        assert!(s.contains(object_hash(7)));
+        assert!(!s.insert(object_hash(7)));
     }
 
     #[test]

@@ -307,6 +307,23 @@ impl<R: Record> Table<R> {
         S: SharedStore + ?Sized,
         F: FnMut(&mut R, bool) -> T,
     {
+        self.update_if(store, fp, now_ms, |r, is_new| (f(r, is_new), true))
+    }
+
+    /// [`Table::update`] where `f` also says whether its change is worth writing: when it
+    /// returns `false` the bucket is left as it was read (one get, no set; the entry's
+    /// last-seen time is not refreshed either), so a hot entry that rarely changes costs no CAS.
+    pub fn update_if<S, T, F>(
+        &self,
+        store: &S,
+        fp: u64,
+        now_ms: u64,
+        mut f: F,
+    ) -> Result<(T, UpdateInfo), StateError>
+    where
+        S: SharedStore + ?Sized,
+        F: FnMut(&mut R, bool) -> (T, bool),
+    {
         let bucket = self.bucket_of(fp);
         let key = self.bucket_key(bucket);
         for attempt in 0..=self.config.max_retries {
@@ -340,7 +357,10 @@ impl<R: Record> Table<R> {
                     (self.count(&buf) - 1, R::default())
                 }
             };
-            let out = f(&mut record, info.is_new);
+            let (out, write) = f(&mut record, info.is_new);
+            if !write && !info.is_new {
+                return Ok((out, info));
+            }
             self.write_entry(&mut buf, index, fp, now_ms, &record);
             // count ≤ MAX_ENTRIES_PER_BUCKET < 256
             let count = self.count(&buf) as u8;
@@ -599,6 +619,35 @@ mod tests {
         assert!(!bump(&t, &s, 42, 3_000).is_new);
         assert_eq!(t.read(&s, 42).unwrap(), Some(Count(2)));
         assert_eq!(s.keys(), vec!["apiward:v1:counts:2".to_owned()]);
+    }
+
+    #[test]
+    fn update_if_writes_only_what_is_worth_writing() {
+        let (t, s) = (table(4, 4), MemStore::new());
+        bump(&t, &s, 42, 1_000);
+        s.fail_next_sets(1);
+        // Not worth writing: no set is attempted (the failing one would have been used up).
+        let (seen, info) = t
+            .update_if(&s, 42, 2_000, |c, _| {
+                c.0 += 1;
+                (c.0, false)
+            })
+            .unwrap();
+        assert_eq!((seen, info.retries), (2, 0));
+        assert_eq!(t.read(&s, 42).unwrap(), Some(Count(1)));
+        assert!(t.update(&s, 42, 3_000, |c, _| c.0 += 1).is_ok());
+        assert_eq!(
+            t.read(&s, 42).unwrap(),
+            Some(Count(2)),
+            "one CAS conflict, retried"
+        );
+        // A new entry is always written.
+        t.update_if(&s, 7, 4_000, |c, _| {
+            c.0 = 5;
+            ((), false)
+        })
+        .unwrap();
+        assert_eq!(t.read(&s, 7).unwrap(), Some(Count(5)));
     }
 
     #[test]
