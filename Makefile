@@ -105,7 +105,7 @@ test-native:
 # The compiled filter in a real Envoy (--concurrency 2) in front of examples/upstream.py.
 # E2E_ARGS passes pytest options, e.g. make test-e2e E2E_ARGS='-k robustness -x'.
 E2E_ARGS ?=
-test-e2e: wasm venv ecs-fields
+test-e2e: wasm cli venv ecs-fields
 	$(PY) -m pytest -q tests/e2e $(E2E_ARGS)
 
 # ECS field definitions (npm @elastic/ecs) for validating ECS events in tests/e2e/test_events.py.

@@ -901,6 +901,17 @@ def g_dotnet(r):
                      f"Microsoft-WNS/10.0", f"Mozilla/5.0 (Windows NT 10.0; Microsoft Windows {r.choice(WIN)}; en-US) PowerShell/7.{r.randint(2, 4)}.{r.randint(0, 6)}"])
 
 
+def g_windows_clients(r):
+    """Windows' own HTTP clients: Windows PowerShell 5.1's web cmdlets, BITS, WinINet/WinHTTP
+    services, the CryptoAPI and update agents (PowerShell 7 stays in the held-out .NET family)."""
+    win = r.choice(WIN)
+    return r.choice([f"Mozilla/5.0 (Windows NT; Windows NT 10.0; {r.choice(['en-US', 'de-DE', 'fr-FR', 'ja-JP'])}) WindowsPowerShell/5.1.{win.split('.')[-1]}.{r.randint(1, 4000)}",
+                     f"Microsoft BITS/7.{r.randint(5, 8)}", "Microsoft-CryptoAPI/10.0", f"WinHttp-Autoproxy-Service/5.1",
+                     f"Windows-Update-Agent/10.0.10011.16384 Client-Protocol/2.{r.randint(30, 71)}", "Microsoft-Delivery-Optimization/10.0",
+                     f"Microsoft-WinINet/{r.choice(['7.0', '10.0'])}", f"Microsoft Office/16.0 (Windows NT 10.0; Microsoft Outlook 16.0.{r.randint(10000, 18000)}; Pro)",
+                     f"Microsoft.Data.Mashup (https://go.microsoft.com/fwlink/?LinkID=304225)", f"MSDW", f"Windows Installer"])
+
+
 def g_ruby_php(r):
     return r.choice([f"Faraday v{r.randint(1, 2)}.{r.randint(0, 12)}.{r.randint(0, 9)}", "Ruby", f"rest-client/2.1.0 (linux-gnu x86_64) ruby/{r.choice(RUBY_VERS)}",
                      f"GuzzleHttp/7", f"GuzzleHttp/6.5.5 curl/7.{r.randint(68, 88)}.0 PHP/{r.choice(PHP_VERS)}", f"Symfony HttpClient/Php", f"WordPress/6.{r.randint(3, 7)}.{r.randint(0, 2)}; https://{r.choice(GH_ORGS)}.example.com"])
@@ -1012,6 +1023,7 @@ SDK_FAMILIES = [
     ("lib:go", "train", g_go_plain),
     ("lib:ruby-php", "train", g_ruby_php),
     ("cli:curl-wget-postman", "train", g_cli_tools),
+    ("lib:windows", "train", g_windows_clients),
     ("app:ios", "train", g_ios_app),
     ("app:android", "train", g_android_app),
     ("sdk:generic-python", "train", g_sdk_plus_url_py),
