@@ -430,6 +430,35 @@ def query_language(rng: random.Random, fake: Faker) -> str:
     return rng.choice(langs)()
 
 
+def code_by_design(rng: random.Random, fake: Faker) -> str:
+    """Values that are code because the API is about code: ARM template expressions, deployment
+    and run-command scripts, cloud-init, CI steps. Real APIs carry them (Azure deployments and
+    deployment scripts, AWS SSM, cloud user data, CI services); they are whole programs, not a
+    fragment breaking out of a value. `${...}` forms are left out: they share JNDI's and
+    templates' syntax, classes that are never relaxed."""
+    w, w2 = fake.word(), fake.word()
+    pkg = rng.choice(["nginx", "httpd", "docker.io", "jq", "curl", "git", "python3-pip", "nodejs", "postgresql-client", "unzip"])
+    arm = [f"[parameters('{w}Name')]", f"[concat(variables('{w}Prefix'), uniqueString(resourceGroup().id))]",
+           f"[resourceId('Microsoft.Storage/storageAccounts', parameters('{w}'))]",
+           f"[reference(resourceId('Microsoft.Network/publicIPAddresses', variables('{w}Ip'))).dnsSettings.fqdn]",
+           f"[reference('{w}Deployment').outputs.{w2}.value]", f"[format('{{0}}-{{1}}', parameters('env'), '{w}')]",
+           f"[if(equals(parameters('environment'), 'prod'), {rng.randint(2, 5)}, 1)]", "[resourceGroup().location]",
+           f"[listKeys(resourceId('Microsoft.Storage/storageAccounts', variables('{w}')), '2023-01-01').keys[0].value]",
+           f"[copyIndex('{w}Copy', 1)]", "[subscription().subscriptionId]", f"[toLower(concat('{w}', parameters('suffix')))]"]
+    sh = [f"#!/bin/bash\nset -euo pipefail\napt-get update && apt-get install -y {pkg}\nsystemctl enable --now {pkg.split('.')[0]}",
+          f"#!/bin/sh\necho \"starting {w}\"\nmkdir -p /opt/{w} && cd /opt/{w}\ncurl -fsSL https://{fake.domain_name()}/{w}.tar.gz | tar xz\n./install.sh --prefix /opt/{w}",
+          f"yum install -y {pkg}", f"systemctl restart {pkg.split('.')[0]}", f"sudo -u {fake.user_name()} git -C /srv/{w} pull --ff-only",
+          f"az storage blob upload --account-name {w}sa --container-name {w2} --name out.json --file out.json",
+          f"kubectl rollout restart deployment/{w} -n {w2}", f"docker run --rm -e ENV=prod {w}/{w2}:{rng.randint(1, 9)}.{rng.randint(0, 20)}",
+          f"npm ci && npm run build && npm test -- --ci", f"python -m pip install -r requirements.txt && pytest -q tests/{w}",
+          f"find /var/log/{w} -name '*.log' -mtime +{rng.randint(3, 30)} -delete", f"tar czf /backup/{w}-$(date +%F).tgz /srv/{w}",
+          f"Install-WindowsFeature -Name Web-Server -IncludeManagementTools", f"Get-Service -Name {w}* | Restart-Service -Force",
+          f"New-Item -ItemType Directory -Path C:\\{w} -Force; Invoke-WebRequest -Uri https://{fake.domain_name()}/{w}.zip -OutFile C:\\{w}\\{w}.zip",
+          f"#cloud-config\npackages:\n  - {pkg}\nruncmd:\n  - [ systemctl, enable, --now, {pkg.split('.')[0]} ]",
+          f"FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\nRUN pip install --no-cache-dir -r requirements.txt\nCMD [\"python\", \"-m\", \"{w}\"]"]
+    return rng.choice(arm) if rng.random() < 0.4 else rng.choice(sh)
+
+
 def api_ish(rng: random.Random, fake: Faker) -> str:
     """Values real APIs carry that look odd to a naive filter: query languages, ARNs, cron, regex..."""
     w = fake.word()
@@ -544,6 +573,8 @@ class ValueGen:
         r = rng.random()
         if r < 0.06:
             return query_language(rng, fake)
+        if r < 0.09:
+            return code_by_design(rng, fake)
         if r < 0.25:
             return api_ish(rng, fake)
         if r < 0.32:
@@ -584,6 +615,9 @@ class ValueGen:
             return fake.email()
         if n.endswith("url") or n.endswith("uri") or "webhook" in n or "callback" in n or "redirect" in n or "homepage" in n or "website" in n or n == "link" or "href" in n:
             return benign_url(rng, fake)
+        if n in ("script", "scriptcontent", "inlinescript", "commands", "command", "userdata", "run", "runcmd", "startupscript",
+                 "entrypoint", "cmd", "shell", "steps", "template", "expression", "buildspec", "provisioning"):
+            return rng.choice([code_by_design(rng, fake), code_by_design(rng, fake), fake.word(), api_ish(rng, fake)])
         if n in ("filter", "filters", "where", "expr", "expression", "condition", "selector", "jql", "promql", "logql", "kql") \
                 or n.endswith("filter") or (n.endswith("query") and n != "query"):
             return rng.choice([query_language(rng, fake), query_language(rng, fake), fake.word(), api_ish(rng, fake)])

@@ -15,7 +15,7 @@ use crate::hash::{hash64, hash64_parts};
 use crate::request::{ssrf_exempt, InspectedValue, LocationGroup, LocationKind};
 
 /// Version of the feature schema; models record the version they were trained on.
-pub const SCHEMA_VERSION: u32 = 4;
+pub const SCHEMA_VERSION: u32 = 5;
 
 /// Buckets of the hashed n-gram block.
 pub const NGRAM_BUCKETS: usize = 4096;
@@ -251,7 +251,10 @@ pub fn extract_sparse(value: &InspectedValue) -> SparseRow {
     for (i, count) in char_counts.into_iter().enumerate() {
         row.push(CHARS_OFFSET + i, f32::from(count.min(8)) / 8.0);
     }
-    for (i, hits) in keywords::family_hits(&lower).into_iter().enumerate() {
+    for (i, hits) in keywords::family_hits(&fold_spaces(&lower))
+        .into_iter()
+        .enumerate()
+    {
         row.push(KEYWORDS_OFFSET + i, hits.min(4) as f32 / 4.0);
     }
     row.push(
@@ -379,6 +382,33 @@ fn lowercase(text: &str) -> std::borrow::Cow<'_, str> {
     std::borrow::Cow::Borrowed(text)
 }
 
+/// `lower` with every run of ASCII whitespace (space, `\t`, `\n`, `\x0b`, `\x0c`, `\r`) folded
+/// to one space, for the keyword needles: a parser reads `union\x0c\tselect` or `union  select`
+/// as `union select`, so the needles must too (sqlmap's `space2randomblank` and `multiplespaces`
+/// tampers passed as boolean oracles before schema 5). Borrowed when there is nothing to fold.
+fn fold_spaces(lower: &str) -> std::borrow::Cow<'_, str> {
+    let bytes = lower.as_bytes();
+    let needs = bytes.windows(2).any(|w| w[0] == b' ' && w[1] == b' ')
+        || bytes.iter().any(|&b| matches!(b, b'\t'..=b'\r'));
+    if !needs {
+        return std::borrow::Cow::Borrowed(lower);
+    }
+    let mut out = String::with_capacity(lower.len());
+    let mut in_space = false;
+    for c in lower.chars() {
+        if matches!(c, ' ' | '\t'..='\r') {
+            if !in_space {
+                out.push(' ');
+            }
+            in_space = true;
+        } else {
+            out.push(c);
+            in_space = false;
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
 /// Shannon entropy in bits per byte of a text of `len` bytes, from its byte counts.
 fn entropy(counts: &[u32; 256], len: usize) -> f32 {
     if len == 0 {
@@ -412,6 +442,25 @@ mod tests {
     fn named(f: &[f32], name: &str) -> f32 {
         let i = feature_names().iter().position(|n| n == name).unwrap();
         f[i]
+    }
+
+    #[test]
+    fn keyword_needles_see_through_control_whitespace_and_space_runs() {
+        let plain = features(
+            LocationKind::Query,
+            "1 union all select null,null from users",
+        );
+        for tampered in [
+            "1\tunion\x0call\rselect\nnull,null\x0bfrom\tusers",
+            "1  union   all  select null,null   from users",
+            "1%09union%0Call%0Dselect%0Anull,null%0Bfrom%09users",
+        ] {
+            let f = features(LocationKind::Query, tampered);
+            assert_eq!(named(&f, "kw_sql"), named(&plain, "kw_sql"), "{tampered:?}");
+            assert!(named(&f, "kw_sql") > 0.0);
+        }
+        assert!(matches!(fold_spaces("a b"), std::borrow::Cow::Borrowed(_)));
+        assert_eq!(fold_spaces("a \t\r\n b\x0cc"), "a b c");
     }
 
     #[test]
