@@ -308,6 +308,7 @@ struct ConsensusZone {
     config: String,
 }
 
+#[allow(clippy::panic)] // a test helper: no zone means the tests cannot run
 fn consensus_zone() -> ConsensusZone {
     use apiward::consensus::discounted;
     let plain = engine(r#"{"mode":"enforce"}"#);
