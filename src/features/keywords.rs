@@ -76,9 +76,25 @@ fn index() -> &'static Index {
 /// Number of distinct needles of each family found in `lower`, in [`FAMILIES`] order: one pass
 /// over the text instead of one substring search per needle.
 pub fn family_hits(lower: &str) -> [usize; FAMILIES.len()] {
+    family_hits_any(&[lower])
+}
+
+/// Like [`family_hits`], but a needle counts once if it occurs in any of `texts` (readings of
+/// one value, e.g. with and without its SQL comments).
+pub fn family_hits_any(texts: &[&str]) -> [usize; FAMILIES.len()] {
     let idx = index();
     let mut found = [0u64; MAX_NEEDLES / 64];
-    let bytes = lower.as_bytes();
+    for text in texts {
+        mark_needles(idx, text.as_bytes(), &mut found);
+    }
+    let mut hits = [0usize; FAMILIES.len()];
+    for (j, &(family, _)) in idx.needles.iter().enumerate() {
+        hits[usize::from(family)] += usize::from(found[j / 64] & (1 << (j % 64)) != 0);
+    }
+    hits
+}
+
+fn mark_needles(idx: &Index, bytes: &[u8], found: &mut [u64; MAX_NEEDLES / 64]) {
     for (i, &b) in bytes.iter().enumerate() {
         let (start, end) = idx.by_first[usize::from(b)];
         if start == end {
@@ -97,11 +113,6 @@ pub fn family_hits(lower: &str) -> [usize; FAMILIES.len()] {
             }
         }
     }
-    let mut hits = [0usize; FAMILIES.len()];
-    for (j, &(family, _)) in idx.needles.iter().enumerate() {
-        hits[usize::from(family)] += usize::from(found[j / 64] & (1 << (j % 64)) != 0);
-    }
-    hits
 }
 
 /// The needles that can occur in a plain value (letters, digits, space, `- _ . , : @ + /`),

@@ -15,7 +15,7 @@ use crate::hash::{hash64, hash64_parts};
 use crate::request::{ssrf_exempt, InspectedValue, LocationGroup, LocationKind};
 
 /// Version of the feature schema; models record the version they were trained on.
-pub const SCHEMA_VERSION: u32 = 5;
+pub const SCHEMA_VERSION: u32 = 6;
 
 /// Buckets of the hashed n-gram block.
 pub const NGRAM_BUCKETS: usize = 4096;
@@ -251,10 +251,12 @@ pub fn extract_sparse(value: &InspectedValue) -> SparseRow {
     for (i, count) in char_counts.into_iter().enumerate() {
         row.push(CHARS_OFFSET + i, f32::from(count.min(8)) / 8.0);
     }
-    for (i, hits) in keywords::family_hits(&fold_spaces(&lower))
-        .into_iter()
-        .enumerate()
-    {
+    let spaced = fold_spaces(&lower);
+    let hits = match strip_sql_comments(&spaced) {
+        Some(bare) => keywords::family_hits_any(&[&spaced, &fold_spaces(&bare)]),
+        None => keywords::family_hits(&spaced),
+    };
+    for (i, hits) in hits.into_iter().enumerate() {
         row.push(KEYWORDS_OFFSET + i, hits.min(4) as f32 / 4.0);
     }
     row.push(
@@ -409,6 +411,57 @@ fn fold_spaces(lower: &str) -> std::borrow::Cow<'_, str> {
     std::borrow::Cow::Owned(out)
 }
 
+/// `lower` with its SQL comments read as the blank a SQL parser reads them as, or `None` when it
+/// has none: `/*…*/` and `--…`/`#…` up to a line break become a space, and a MySQL versioned
+/// comment `/*!50000 … */` keeps its content. sqlmap's `space2comment`, `space2dash`,
+/// `space2hash` and `versionedkeywords` tampers split keywords this way (`union--x\nselect`);
+/// the needles read both this and the text as sent, so `--` and `/*` still count themselves.
+/// A comment that never closes is left as it is.
+fn strip_sql_comments(lower: &str) -> Option<String> {
+    let b = lower.as_bytes();
+    let opens = |i: usize| {
+        matches!(
+            (b[i], b.get(i + 1)),
+            (b'/', Some(b'*')) | (b'-', Some(b'-')) | (b'#', _) | (b'*', Some(b'/'))
+        )
+    };
+    if !(0..b.len()).any(opens) {
+        return None;
+    }
+    let mut out: Option<String> = None;
+    let mut i = 0;
+    let mut copied = 0;
+    while i < b.len() {
+        let end = match (b[i], b.get(i + 1)) {
+            (b'/', Some(b'*')) if b.get(i + 2) == Some(&b'!') => {
+                // Versioned comment: its opener (and version digits) is the blank.
+                let mut j = i + 3;
+                while j < b.len() && b[j].is_ascii_digit() {
+                    j += 1;
+                }
+                Some(j)
+            }
+            (b'/', Some(b'*')) => lower[i + 2..].find("*/").map(|k| i + 2 + k + 2),
+            (b'*', Some(b'/')) => Some(i + 2),
+            (b'-', Some(b'-')) | (b'#', _) => lower[i..].find('\n').map(|k| i + k + 1),
+            _ => None,
+        };
+        match end {
+            Some(j) => {
+                let o = out.get_or_insert_with(|| String::with_capacity(lower.len()));
+                o.push_str(&lower[copied..i]);
+                o.push(' ');
+                i = j;
+                copied = j;
+            }
+            None => i += 1,
+        }
+    }
+    let mut out = out?;
+    out.push_str(&lower[copied..]);
+    Some(out)
+}
+
 /// Shannon entropy in bits per byte of a text of `len` bytes, from its byte counts.
 fn entropy(counts: &[u32; 256], len: usize) -> f32 {
     if len == 0 {
@@ -461,6 +514,35 @@ mod tests {
         }
         assert!(matches!(fold_spaces("a b"), std::borrow::Cow::Borrowed(_)));
         assert_eq!(fold_spaces("a \t\r\n b\x0cc"), "a b c");
+    }
+
+    #[test]
+    fn keyword_needles_read_sql_comments_as_blanks() {
+        let plain = named(
+            &features(LocationKind::Query, "1 union select null from users"),
+            "kw_sql",
+        );
+        for (tampered, extra) in [
+            ("1 union--abc\nselect null from users", "--"),
+            ("1 union#q1\nselect null from users", ""),
+            ("1/**/union/**/select/**/null/**/from/**/users", "/*"),
+            ("1 /*!50000union*/ /*!select*/ null from users", "/*"),
+            ("1%20union--x%0aselect%20null%20from%20users", "--"),
+        ] {
+            let f = named(&features(LocationKind::Query, tampered), "kw_sql");
+            assert!(f >= plain, "{tampered:?}: {f} < {plain}");
+            if !extra.is_empty() {
+                assert!(f > plain, "{tampered:?} should also count {extra}");
+            }
+        }
+        assert_eq!(
+            strip_sql_comments("union/*x*/select--a\nfrom#b\nt /*!50000and*/ 1"),
+            Some("union select from t  and  1".to_owned())
+        );
+        // Nothing to strip, or a comment that never closes: as sent.
+        assert_eq!(strip_sql_comments("a - b / c"), None);
+        assert_eq!(strip_sql_comments("a /* b"), None);
+        assert_eq!(strip_sql_comments("1 or 1=1-- end"), None);
     }
 
     #[test]
