@@ -459,6 +459,43 @@ def code_by_design(rng: random.Random, fake: Faker) -> str:
     return rng.choice(arm) if rng.random() < 0.4 else rng.choice(sh)
 
 
+def prose_with_code(rng: random.Random, fake: Faker) -> str:
+    """Free text that quotes code: prompts sent to LLM APIs, support tickets, review comments,
+    chat and issue bodies. A question or note in prose with a whole statement or command in a
+    fence or backticks, as people paste them: a SELECT with its FROM and WHERE, a shell
+    pipeline, a Python or JS snippet. No break-out fragments (a quote closing a value, `<script>`,
+    event handlers): those stay attacks wherever they are."""
+    w, w2, t = fake.word(), fake.word(), rng.choice(["users", "orders", "invoices", "events", "accounts", "sessions", "products"])
+    col = rng.choice(["id", "created_at", "status", "email", "amount", "customer_id", "updated_at"])
+    n = rng.randint(1, 500)
+    sql = [f"SELECT {col}, count(*) FROM {t} WHERE status = 'active' GROUP BY {col} ORDER BY 2 DESC LIMIT {n};",
+           f"SELECT * FROM {t} WHERE {col} > now() - interval '{rng.randint(1, 30)} days'",
+           f"UPDATE {t} SET status = 'archived' WHERE {col} < '2024-01-01';",
+           f"SELECT u.email, o.total FROM users u JOIN orders o ON o.user_id = u.id WHERE o.total > {n}",
+           f"CREATE INDEX idx_{t}_{col} ON {t} ({col});", f"DELETE FROM {t} WHERE id = {n};",
+           f"WITH recent AS (SELECT * FROM {t} WHERE {col} IS NOT NULL) SELECT count(*) FROM recent"]
+    shell = [f"grep -rn \"{w}\" src/ | wc -l", f"find . -name '*.log' -mtime +7 -exec rm {{}} \\;", f"curl -s https://{fake.domain_name()}/api/{w} | jq '.items[].id'",
+             f"kubectl get pods -n {w} | grep -v Running", f"docker compose up -d && docker compose logs -f {w}", f"ps aux | grep {w} | awk '{{print $2}}'",
+             f"tail -n 100 /var/log/{w}.log", f"git log --oneline -n {rng.randint(3, 20)} -- {w}.py", f"ls -la ~/.config/{w}", f"chmod +x ./{w}.sh && ./{w}.sh",
+             f"ssh deploy@{fake.domain_name()} 'systemctl status {w}'", f"cat config.yaml | grep {w}"]
+    code = [f"def {w}(x):\n    return [i for i in x if i.{w2}]", f"import os\nprint(os.environ.get('{w.upper()}_TOKEN'))",
+            f"const {w} = await fetch('/api/{w2}').then(r => r.json());", f"for (let i = 0; i < {n}; i++) {{ console.log(i); }}",
+            f"subprocess.run(['ls', '-la'], check=True)", f"df.groupby('{w}')['{w2}'].sum().sort_values()",
+            f"if err != nil {{\n\treturn fmt.Errorf(\"{w}: %w\", err)\n}}", f"eval(\"{w}\")  # why is this flagged?"]
+    snippet, lang = rng.choice([(rng.choice(sql), "sql"), (rng.choice(shell), "bash"), (rng.choice(code), rng.choice(["python", "js", ""]))])
+    ask = rng.choice(["Can you explain what this does?", "Why is this slow?", "This fails in production, any idea why?",
+                      f"Please rewrite this for {rng.choice(['PostgreSQL', 'MySQL', 'zsh', 'Windows', 'TypeScript'])}.", "Is this safe to run?",
+                      f"Summarise the output of the following for the {w} team.", "Steps to reproduce:", "Ran this and got an error:",
+                      f"Hi, our {w} job stopped working after the update.", "Review comment:"])
+    tail = rng.choice(["", " Thanks!", f"\nExpected {rng.randint(1, 99)} rows.", f"\nError: {fake.sentence()}", " Running on " + rng.choice(["Ubuntu 22.04", "macOS", "Windows 11"]) + "."])
+    r = rng.random()
+    if r < 0.5:
+        return f"{ask}\n```{lang}\n{snippet}\n```{tail}"
+    if r < 0.8:
+        return f"{ask} `{snippet}`{tail}"
+    return f"{ask}\n\n{snippet}\n{tail}".rstrip()
+
+
 def api_ish(rng: random.Random, fake: Faker) -> str:
     """Values real APIs carry that look odd to a naive filter: query languages, ARNs, cron, regex..."""
     w = fake.word()
@@ -575,6 +612,8 @@ class ValueGen:
             return query_language(rng, fake)
         if r < 0.09:
             return code_by_design(rng, fake)
+        if r < 0.12:
+            return prose_with_code(rng, fake)
         if r < 0.25:
             return api_ish(rng, fake)
         if r < 0.32:
@@ -624,8 +663,11 @@ class ValueGen:
         if n in ("q", "query", "search", "term", "keyword", "keywords", "text", "title", "subject", "summary"):
             return rng.choice([fake.sentence(nb_words=rng.randint(1, 5)).rstrip("."), rng.choice(SQLISH_PROSE), fake.word(), fake.catch_phrase(),
                                api_ish(rng, fake), query_language(rng, fake)])
+        if n in ("prompt", "input", "instructions", "question", "systemprompt", "completion"):
+            return rng.choice([prose_with_code(rng, fake), fake.paragraph(), fake.sentence()])
         if any(k in n for k in ("description", "comment", "message", "body", "content", "note", "bio", "details", "reason")):
-            return rng.choice([fake.paragraph(), fake.sentence(), self.hard_negative(), rng.choice(HTMLISH), fake.text(max_nb_chars=300)])
+            return rng.choice([fake.paragraph(), fake.sentence(), self.hard_negative(), rng.choice(HTMLISH), fake.text(max_nb_chars=300),
+                               prose_with_code(rng, fake)])
         if "firstname" in n or n == "givenname":
             return fake.first_name()
         if "lastname" in n or "surname" in n or "familyname" in n:
