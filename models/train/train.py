@@ -303,6 +303,23 @@ def _oversampled(y: np.ndarray, seed: int) -> np.ndarray:
     return idx
 
 
+def logit_ensemble(members: list):
+    """The seeds' MLPs as one MLP whose logits are the mean of theirs: hidden layers side by
+    side, output weights stacked and divided by their number, output biases averaged. Its
+    softmax is the normalised geometric mean of the members' probabilities, so one model's
+    idiosyncrasy (a template that only one seed reads as an attack) is outvoted, and it runs
+    as any MLP does (ONNX, the filter's sparse first layer) at the members' summed width."""
+    import copy
+    k = len(members)
+    first = members[0]
+    assert all(len(m.coefs_) == 2 and list(m.classes_) == list(first.classes_) for m in members)
+    ens = copy.deepcopy(first)
+    ens.coefs_ = [np.hstack([m.coefs_[0] for m in members]), np.vstack([m.coefs_[1] for m in members]) / k]
+    ens.intercepts_ = [np.concatenate([m.intercepts_[0] for m in members]), np.mean([m.intercepts_[1] for m in members], axis=0)]
+    ens.hidden_layer_sizes = (ens.coefs_[0].shape[1],)
+    return ens
+
+
 def score_model(model, split: dict, labels: np.ndarray, cal=None, glob=None):
     P = model.predict_proba(split["X"])
     return request_scores(P, model.classes_, split, len(labels), cal, glob)
@@ -341,6 +358,12 @@ def train_and_select(data: dict, schema: dict, with_mlp: bool, log=print, labels
                     mlp.fit(Xtr[idx], ytr[idx])
                 cands.append(("mlp", {"hidden": hidden, "seed": seed}, mlp, time.time() - t))
                 log(f"mlp({hidden}) seed {seed}: {time.time() - t:.1f}s")
+            members = [m for n, hp, m, _ in cands if n == "mlp" and hp["hidden"] == hidden]
+            if len(members) >= 2:
+                ens = logit_ensemble(members)
+                cands.append(("mlp", {"hidden": hidden * len(members), "ensemble_of": len(members)}, ens,
+                              sum(c[3] for c in cands if c[2] in members)))
+                log(f"mlp({hidden}) x{len(members)} logit ensemble as one MLP({hidden * len(members)})")
 
     best = None
     scores, cand_thresholds = [], []
