@@ -84,14 +84,29 @@ fn attacks_are_denied_in_enforce_mode_with_class_and_location() {
     }
 }
 
+/// Benign calls are forwarded: allowed, or annotated (a header and a count, never a block) when a
+/// value sits between the annotate and deny thresholds. The annotate threshold is calibrated for
+/// about 1 % of benign requests on validation, so a search for "select your plan" may carry an
+/// annotation; it must stay well below deny.
 #[test]
-fn benign_api_calls_are_allowed() {
+fn benign_api_calls_are_forwarded_well_below_deny() {
     let engine = engine(r#"{"mode":"enforce"}"#);
+    let deny = ModelMetadata::from_json(EMBEDDED_METADATA)
+        .unwrap()
+        .thresholds
+        .deny;
+    let mut annotated = 0;
     for record in BENIGN {
         let d = decide(&engine, record);
-        assert_eq!(d.action, Action::Allow, "{record}: {d}");
-        assert!(!d.blocks());
+        assert!(
+            matches!(d.action, Action::Allow | Action::Annotate),
+            "{record}: {d}"
+        );
+        assert!(!d.blocks(), "{record}: {d}");
+        assert!(d.risk < deny / 2.0, "{record}: {d} (deny at {deny})");
+        annotated += usize::from(d.action == Action::Annotate);
     }
+    assert!(annotated <= 1, "{annotated} of {} annotated", BENIGN.len());
 }
 
 #[test]
