@@ -419,15 +419,11 @@ fn fold_spaces(lower: &str) -> std::borrow::Cow<'_, str> {
 /// A comment that never closes is left as it is.
 fn strip_sql_comments(lower: &str) -> Option<String> {
     let b = lower.as_bytes();
-    let opens = |i: usize| {
-        matches!(
-            (b[i], b.get(i + 1)),
-            (b'/', Some(b'*')) | (b'-', Some(b'-')) | (b'#', _) | (b'*', Some(b'/'))
-        )
-    };
-    if !(0..b.len()).any(opens) {
-        return None;
-    }
+    // Once the search for a `*/` (or a line break) fails, it fails for every later opener too:
+    // each is searched for at most once past that point, and the scan stays linear however
+    // many unclosed openers a value holds.
+    let mut block_closes = true;
+    let mut line_ends = true;
     let mut out: Option<String> = None;
     let mut i = 0;
     let mut copied = 0;
@@ -441,9 +437,17 @@ fn strip_sql_comments(lower: &str) -> Option<String> {
                 }
                 Some(j)
             }
-            (b'/', Some(b'*')) => lower[i + 2..].find("*/").map(|k| i + 2 + k + 2),
+            (b'/', Some(b'*')) if block_closes => {
+                let end = lower[i + 2..].find("*/").map(|k| i + 2 + k + 2);
+                block_closes = end.is_some();
+                end
+            }
             (b'*', Some(b'/')) => Some(i + 2),
-            (b'-', Some(b'-')) | (b'#', _) => lower[i..].find('\n').map(|k| i + k + 1),
+            (b'-', Some(b'-')) | (b'#', _) if line_ends => {
+                let end = lower[i..].find('\n').map(|k| i + k + 1);
+                line_ends = end.is_some();
+                end
+            }
             _ => None,
         };
         match end {
@@ -543,6 +547,10 @@ mod tests {
         assert_eq!(strip_sql_comments("a - b / c"), None);
         assert_eq!(strip_sql_comments("a /* b"), None);
         assert_eq!(strip_sql_comments("1 or 1=1-- end"), None);
+        assert_eq!(
+            strip_sql_comments("union/*a*/select -- x /* y"),
+            Some("union select -- x /* y".to_owned())
+        );
     }
 
     #[test]
