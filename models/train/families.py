@@ -1609,8 +1609,7 @@ _CC_TRANSFORMERS = ["org.apache.commons.collections.functors.InvokerTransformer"
 
 
 def _xml_args(rng: random.Random, c: str) -> list[str]:
-    parts = rng.choice([["/bin/sh", "-c", c], ["bash", "-c", c], ["cmd.exe", "/c", c], [c]])
-    return parts
+    return rng.choice([["/bin/sh", "-c", c], ["bash", "-c", c], ["cmd.exe", "/c", c], [c]])
 
 
 def gen_java_objects(rng: random.Random, n: int) -> list[Payload]:
@@ -1663,7 +1662,6 @@ def gen_java_objects(rng: random.Random, n: int) -> list[Payload]:
                 s = f"<{root}>{s}<string>{c}</string></{root}>"
             fam = "gadget-chain"
         elif r < 0.85:
-            import base64
             code = rng.choice([f"java.lang.Runtime.getRuntime().exec(\"{c}\")", f"new java.lang.ProcessBuilder(\"{c}\").start()",
                                f"{rng.choice(_JAVA_EXEC_CLASSES)}", f"{rng.choice(_CC_TRANSFORMERS)}", "java.lang.Runtime", "java.lang.ProcessBuilder",
                                f"Runtime.getRuntime().exec(\"{c}\")"]).encode()
