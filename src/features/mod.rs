@@ -7,6 +7,7 @@
 mod host;
 mod inert;
 mod keywords;
+mod magic;
 
 pub use inert::{is_inert, is_left_out, MAX_INERT_BYTES};
 
@@ -15,7 +16,7 @@ use crate::hash::{hash64, hash64_parts};
 use crate::request::{ssrf_exempt, InspectedValue, LocationGroup, LocationKind};
 
 /// Version of the feature schema; models record the version they were trained on.
-pub const SCHEMA_VERSION: u32 = 6;
+pub const SCHEMA_VERSION: u32 = 7;
 
 /// Buckets of the hashed n-gram block.
 pub const NGRAM_BUCKETS: usize = 4096;
@@ -85,6 +86,7 @@ const GENERAL_STATS: &[&str] = &[
     "max_punct_run",
     "event_handler",
     "internal_host",
+    "serialized_object",
 ];
 
 const SEED_CHAR3: u64 = 1;
@@ -244,6 +246,7 @@ pub fn extract_sparse(value: &InspectedValue) -> SparseRow {
         (max_run as f32 / 16.0).min(1.0),
         f32::from(u8::from(keywords::has_event_handler(&lower))),
         f32::from(u8::from(host::names_internal_host(&lower))),
+        f32::from(u8::from(magic::has_serialized_object(text))),
     ];
     for (i, v) in stats.into_iter().enumerate() {
         row.push(STATS_OFFSET + i, v);
@@ -652,6 +655,23 @@ mod tests {
         );
         assert_eq!(internal(LocationKind::Json, "1.2.3"), 0.0);
         assert_eq!(internal(LocationKind::Header, "10.0.0.1"), 0.0);
+    }
+
+    #[test]
+    fn serialized_object_reads_the_decoded_header_not_the_length() {
+        let object = |kind, raw: &str| named(&features(kind, raw), "serialized_object");
+        // A Java stream (rO0AB…) in a form field, and percent-encoded in a cookie.
+        let java = "rO0ABXNyABdqYXZhLnV0aWwuUHJpb3JpdHlRdWV1ZZTaMLT7P4KxAwACSQAEc2l6ZQ";
+        assert_eq!(object(LocationKind::Form, java), 1.0);
+        assert_eq!(
+            object(LocationKind::Cookie, &format!("%72{}", &java[1..])),
+            1.0
+        );
+        // A session token and a presigned policy of the same length and alphabet are not.
+        let token = "IQoJb3JpZ2luX2VjEBAaCXVzLWVhc3QtMSJHMEUCIQDx4n8qTz9Rw2Lk5VbH0a3MEYCIQC";
+        assert_eq!(object(LocationKind::Form, token), 0.0);
+        let policy = "eyJleHBpcmF0aW9uIjoiMjAzMC0wMS0wMVQwMDowMDowMFoiLCJjb25kaXRpb25zIjpbXX0=";
+        assert_eq!(object(LocationKind::Form, policy), 0.0);
     }
 
     #[test]

@@ -1,0 +1,173 @@
+//! Serialised objects carried in base64: the start of each base64 run is decoded and compared
+//! with the magic bytes of the object formats that deserialisation gadgets travel in.
+//!
+//! Opaque credentials (session tokens, presigned-upload policies, SAML responses, signed
+//! cookies) are long base64 too, and a model that only sees character statistics cannot tell a
+//! 900-character STS session token from a 900-character Java serialisation stream. The decoded
+//! header can: a gadget chain must start with its format's magic, a random token almost never
+//! does (each format below needs 3 to 9 fixed bytes).
+
+/// Shortest base64 run that is decoded (12 characters give the 9 bytes .NET's header needs).
+const MIN_RUN: usize = 12;
+/// Characters decoded from the start of a run (12 bytes).
+const HEAD: usize = 16;
+
+/// Whether a base64 run (standard or URL-safe alphabet) in `text` decodes to the header of a
+/// serialised object: Java (`AC ED 00 05`), .NET BinaryFormatter, Python pickle (protocol 2 or
+/// more), Ruby Marshal, or PHP `serialize()` output. Linear in `text`; reads at most
+/// [`HEAD`] characters of each run.
+pub fn has_serialized_object(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        if sextet(bytes[i]).is_none() {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < bytes.len() && sextet(bytes[i]).is_some() {
+            i += 1;
+        }
+        if i - start >= MIN_RUN && is_object_header(&decode_head(&bytes[start..i])) {
+            return true;
+        }
+    }
+    false
+}
+
+/// The 6-bit value of a base64 character of either alphabet.
+fn sextet(b: u8) -> Option<u8> {
+    match b {
+        b'A'..=b'Z' => Some(b - b'A'),
+        b'a'..=b'z' => Some(b - b'a' + 26),
+        b'0'..=b'9' => Some(b - b'0' + 52),
+        b'+' | b'-' => Some(62),
+        b'/' | b'_' => Some(63),
+        _ => None,
+    }
+}
+
+/// The bytes of the first [`HEAD`] characters of `run` (all base64 characters).
+fn decode_head(run: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(HEAD / 4 * 3);
+    for quad in run[..run.len().min(HEAD)].chunks_exact(4) {
+        let mut n = 0u32;
+        for &c in quad {
+            n = (n << 6) | u32::from(sextet(c).unwrap_or(0));
+        }
+        out.extend_from_slice(&[(n >> 16) as u8, (n >> 8) as u8, n as u8]);
+    }
+    out
+}
+
+fn is_object_header(head: &[u8]) -> bool {
+    match head {
+        // Java serialisation stream: STREAM_MAGIC, STREAM_VERSION 5.
+        [0xAC, 0xED, 0x00, 0x05, ..] => true,
+        // .NET BinaryFormatter: SerializedStreamHeader record, root id 1, header id -1.
+        [0x00, 0x01, 0x00, 0x00, 0x00, 0xFF, 0xFF, 0xFF, 0xFF, ..] => true,
+        // pickle protocol 4/5: PROTO n, FRAME; protocol 2/3: PROTO n and an opcode that starts
+        // an object (GLOBAL, MARK, EMPTY_DICT, EMPTY_LIST, SHORT_BINUNICODE, ...).
+        [0x80, 4 | 5, 0x95, ..] => true,
+        [0x80, 2 | 3, op, ..] => b"c(}]X\x8c\x8a)qK".contains(op),
+        // Ruby Marshal 4.8 and the first type byte of an object.
+        [0x04, 0x08, t, ..] => b"[{oIu\"cmSl:;@TF0iU".contains(t),
+        _ => is_php_serialized(head),
+    }
+}
+
+/// PHP `serialize()`: `O:<len>:"`, `a:<n>:{`, `C:<len>:"`.
+fn is_php_serialized(head: &[u8]) -> bool {
+    let [kind, b':', rest @ ..] = head else {
+        return false;
+    };
+    let digits = rest.iter().take_while(|b| b.is_ascii_digit()).count();
+    if digits == 0 || digits >= rest.len() {
+        return false;
+    }
+    matches!(
+        (kind, rest.get(digits), rest.get(digits + 1)),
+        (b'O' | b'C', Some(b':'), Some(b'"')) | (b'a', Some(b':'), Some(b'{'))
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn b64(bytes: &[u8]) -> String {
+        const ALPHABET: &[u8; 64] =
+            b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+        let mut out = String::new();
+        for chunk in bytes.chunks(3) {
+            let mut n = 0u32;
+            for i in 0..3 {
+                n = (n << 8) | u32::from(*chunk.get(i).unwrap_or(&0));
+            }
+            for i in 0..=chunk.len() {
+                out.push(char::from(ALPHABET[(n >> (18 - 6 * i) & 63) as usize]));
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn object_streams_in_base64_are_found() {
+        let java = b"\xac\xed\x00\x05sr\x00\x11java.util.HashMap";
+        assert!(b64(java).starts_with("rO0AB"));
+        for object in [
+            &java[..],
+            b"\x00\x01\x00\x00\x00\xff\xff\xff\xff\x01\x00\x00\x00\x00\x00\x00\x00\x0c\x02",
+            b"\x80\x04\x95\x1d\x00\x00\x00\x00\x00\x00\x00\x8c\x05posix\x94\x8c\x06system",
+            b"\x80\x02cposix\nsystem\nq\x00X\x02\x00\x00\x00id",
+            b"\x04\x08o:\x15Gem::Requirement\x06:\x0b@requirements",
+            b"O:8:\"stdClass\":1:{s:1:\"a\";i:1;}",
+            b"a:2:{i:0;s:3:\"foo\";i:1;s:3:\"bar\";}",
+        ] {
+            let encoded = b64(object);
+            assert!(has_serialized_object(&encoded), "{encoded}");
+            assert!(has_serialized_object(&format!("data={encoded}&x=1")));
+            // URL-safe alphabet, as in cookies and query strings.
+            let url_safe = encoded.replace('+', "-").replace('/', "_");
+            assert!(has_serialized_object(&url_safe), "{url_safe}");
+        }
+    }
+
+    #[test]
+    fn tokens_and_text_are_not_objects() {
+        for text in [
+            "",
+            "hello world",
+            "rO0AB",
+            "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.c2lnbmF0dXJl",
+            "IQoJb3JpZ2luX2VjEFAaCXVzLWVhc3QtMSJHMEUCIQD4x2a8J1mK9vTRqW3e5nFz",
+            "AKIAIOSFODNN7EXAMPLE/20261206/us-east-1/s3/aws4_request",
+            "eyJleHBpcmF0aW9uIjoiMjAyNi0xMi0wN1QwMDowMDowMFoiLCJjb25kaXRpb25zIjpbXX0=",
+            "PHNhbWxwOlJlc3BvbnNlIHhtbG5zOnNhbWxwPSJ1cm46b2FzaXM6bmFtZXM6dGM6U0FNTDoyLjA6cHJvdG9jb2wiPg==",
+            "0123456789abcdef0123456789abcdef",
+            "Tzo4OnN0ZENsYXNz",
+        ] {
+            assert!(!has_serialized_object(text), "{text}");
+        }
+    }
+
+    #[test]
+    fn random_tokens_rarely_match() {
+        // Every format needs at least three fixed bytes at the run's start: over 200,000
+        // pseudo-random 24-byte tokens, none should match.
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        let mut hits = 0;
+        for _ in 0..200_000 {
+            let token: Vec<u8> = (0..24)
+                .map(|_| {
+                    state ^= state << 13;
+                    state ^= state >> 7;
+                    state ^= state << 17;
+                    state as u8
+                })
+                .collect();
+            hits += usize::from(has_serialized_object(&b64(&token)));
+        }
+        assert!(hits <= 2, "{hits} random tokens read as objects");
+    }
+}
