@@ -577,6 +577,179 @@ def fake_jwt(rng: random.Random, fake: Faker) -> str:
     return f"{h}.{p}.{s}"
 
 
+def _rand_bytes(rng: random.Random, n: int) -> bytes:
+    return bytes(rng.getrandbits(8) for _ in range(n))
+
+
+def _aws_key_id(rng: random.Random, prefix: str = "ASIA") -> str:
+    return prefix + "".join(rng.choice(string.ascii_uppercase + "234567") for _ in range(16))
+
+
+def _amz_date(rng: random.Random) -> str:
+    return f"{rng.randint(2019, 2026)}{rng.randint(1, 12):02d}{rng.randint(1, 28):02d}T{rng.randint(0, 23):02d}{rng.randint(0, 59):02d}{rng.randint(0, 59):02d}Z"
+
+
+_REGIONS = ["us-east-1", "us-west-2", "eu-west-1", "eu-central-1", "ap-southeast-2", "ap-northeast-1", "sa-east-1"]
+
+
+def _session_token(rng: random.Random) -> str:
+    """A temporary-credentials session token as STS and IAM Identity Center issue them: a
+    length-prefixed binary blob (a protobuf-like envelope naming the issuing partition and region,
+    then signed key material), base64 with `+`, `/` and padding, 300 to 1,200 characters."""
+    region = rng.choice(_REGIONS).encode()
+    envelope = rng.choice([b"\x21\x0a\x09origin_ec", b"\x17\x0a\x06er/aws", b"\x02\x0a\x09origin_ec", b"\x0a\x03aws"])
+    body = envelope + bytes([rng.getrandbits(8), 0x1a, len(region)]) + region + _rand_bytes(rng, rng.randint(200, 880))
+    return base64.b64encode(body).decode()
+
+
+def _presigned_policy(rng: random.Random, fake: Faker, bucket: str, key: str, cred: str, date: str, token: str | None) -> str:
+    cond = [{"bucket": bucket}, ["starts-with", "$key", key.rsplit("/", 1)[0] + "/"],
+            ["content-length-range", 0, rng.choice([1048576, 10485760, 104857600])],
+            {"x-amz-algorithm": "AWS4-HMAC-SHA256"}, {"x-amz-credential": cred}, {"x-amz-date": date}]
+    if token:
+        cond.append({"x-amz-security-token": token})
+    if rng.random() < 0.5:
+        cond.append({"success_action_status": "201"})
+    if rng.random() < 0.4:
+        cond.append(["starts-with", "$Content-Type", rng.choice(["image/", "video/", "application/", ""])])
+    doc = {"expiration": rand_dt(rng) + ".000Z", "conditions": cond}
+    return base64.b64encode(json.dumps(doc, separators=(",", ":") if rng.random() < 0.5 else (", ", ": ")).encode()).decode()
+
+
+def _saml_response(rng: random.Random, fake: Faker) -> str:
+    """A base64 SAML 2.0 Response as an IdP posts it to an ACS URL (the XML is never seen by the
+    model: it arrives base64-encoded, sometimes deflated for the redirect binding)."""
+    issuer = f"https://{fake.domain_name()}/saml2/idp"
+    xml = (f'<samlp:Response xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" ID="_{fake.hexify("^" * 32)}" Version="2.0" '
+           f'IssueInstant="{rand_dt(rng)}Z" Destination="https://{fake.domain_name()}/sso/acs"><saml:Issuer '
+           f'xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion">{issuer}</saml:Issuer><samlp:Status><samlp:StatusCode '
+           f'Value="urn:oasis:names:tc:SAML:2.0:status:Success"/></samlp:Status><saml:Assertion><saml:Subject><saml:NameID>'
+           f'{fake.email()}</saml:NameID></saml:Subject><ds:SignatureValue>{_b64(rng, 256)}</ds:SignatureValue>'
+           f'</saml:Assertion></samlp:Response>')
+    raw = xml.encode()
+    if rng.random() < 0.3:
+        import zlib
+        raw = zlib.compress(raw)[2:-4]
+    return base64.b64encode(raw).decode()
+
+
+def opaque_credential(rng: random.Random, fake: Faker, kind: str | None = None) -> str:
+    """Opaque credentials and signed state as real clients send them: long base64 and hex that
+    carry no code. A model that only sees character statistics must learn that length and
+    randomness alone are not a serialised object (feature schema 7 decodes the object header)."""
+    kinds = ["session_token", "sig_hex", "sig_b64", "policy", "saml", "jwt_rs", "oauth_code", "pkce", "fernet",
+             "flask_session", "rails_cookie", "django_signed", "viewstate", "macaroon", "api_key", "sas_sig", "gcs_sig"]
+    kind = kind or rng.choice(kinds)
+    if kind == "session_token":
+        return _session_token(rng)
+    if kind == "sig_hex":
+        return "".join(rng.choice("0123456789abcdef") for _ in range(rng.choice([40, 64, 64, 128])))
+    if kind == "sig_b64":
+        return base64.b64encode(_rand_bytes(rng, rng.choice([32, 64, 128, 256, 512]))).decode()
+    if kind == "policy":
+        return _presigned_policy(rng, fake, fake.slug(), legit_path(rng, fake), f"{_aws_key_id(rng)}/20261206/{rng.choice(_REGIONS)}/s3/aws4_request",
+                                 _amz_date(rng), _session_token(rng) if rng.random() < 0.5 else None)
+    if kind == "saml":
+        return _saml_response(rng, fake)
+    if kind == "jwt_rs":
+        h = _b64url(json.dumps({"alg": rng.choice(["RS256", "PS256", "ES384"]), "kid": fake.hexify("^" * 40), "typ": "JWT"}).encode())
+        claims = {"iss": f"https://{fake.domain_name()}/", "sub": fake.uuid4(), "aud": rng.choice(["api://default", fake.url()]),
+                  "exp": rng.randint(1.7e9, 1.9e9), "iat": rng.randint(1.6e9, 1.7e9), "nonce": _b64url(_rand_bytes(rng, 16))}
+        if rng.random() < 0.5:
+            claims["groups"] = [fake.word() for _ in range(rng.randint(1, 6))]
+        return f"{h}.{_b64url(json.dumps(claims).encode())}.{_b64url(_rand_bytes(rng, rng.choice([64, 96, 256, 512])))}"
+    if kind == "oauth_code":
+        return _b64url(_rand_bytes(rng, rng.randint(24, 96)))
+    if kind == "pkce":
+        return _b64url(_rand_bytes(rng, rng.randint(32, 96)))
+    if kind == "fernet":
+        return base64.urlsafe_b64encode(b"\x80" + rng.randint(1.6e9, 1.8e9).to_bytes(8, "big") + _rand_bytes(rng, 16 + 16 * rng.randint(1, 8) + 32)).decode()
+    if kind == "flask_session":
+        return "." + _b64url(_rand_bytes(rng, rng.randint(40, 300))) + "." + _b64url(_rand_bytes(rng, 4)) + "." + _b64url(_rand_bytes(rng, 20))
+    if kind == "rails_cookie":
+        return urllib.parse.quote(base64.b64encode(_rand_bytes(rng, rng.randint(60, 400))).decode() + "--" + "".join(rng.choice("0123456789abcdef") for _ in range(40)), safe="")
+    if kind == "django_signed":
+        return _b64url(json.dumps({"user": rng.randint(1, 10**6)}).encode()) + ":" + _b64url(_rand_bytes(rng, 4)) + ":" + _b64url(_rand_bytes(rng, 32))
+    if kind == "viewstate":
+        return "/wE" + base64.b64encode(_rand_bytes(rng, rng.randint(60, 900))).decode()
+    if kind == "macaroon":
+        return _b64url(b"\x02\x01\x08location" + _rand_bytes(rng, rng.randint(60, 300)))
+    if kind == "api_key":
+        return rng.choice(["sk_live_", "sk_test_", "pk_test_", "ghp_", "glpat-", "xoxb-", "AIza", "SG.", "key-", ""]) + _b64url(_rand_bytes(rng, rng.randint(18, 40)))
+    if kind == "sas_sig":
+        return base64.b64encode(_rand_bytes(rng, 32)).decode()
+    # gcs_sig: an RSA-SHA256 signature of a V2/V4 signed URL or policy document
+    return base64.b64encode(_rand_bytes(rng, 256)).decode()
+
+
+def upload_form(rng: random.Random, fake: Faker) -> tuple[list, tuple | None]:
+    """A browser or SDK upload form: ([(field, value)], (field, filename, content type, content) or
+    None). Presigned S3 / GCS POST policies (botocore's `generate_presigned_post` fields), and
+    API uploads with metadata fields (purpose, description, tags, checksums)."""
+    r = rng.random()
+    key = legit_path(rng, fake)
+    if r < 0.45:
+        date = _amz_date(rng)
+        cred = f"{_aws_key_id(rng, rng.choice(['ASIA', 'AKIA']))}/{date[:8]}/{rng.choice(_REGIONS)}/s3/aws4_request"
+        token = _session_token(rng) if rng.random() < 0.6 else None
+        fields = [("key", key if rng.random() < 0.7 else key.rsplit("/", 1)[0] + "/${filename}")]
+        if rng.random() < 0.4:
+            fields.append(("Content-Type", rng.choice(["image/png", "image/jpeg", "video/mp4", "application/pdf", "text/csv"])))
+        if rng.random() < 0.4:
+            fields.append(("success_action_status", "201"))
+        if rng.random() < 0.2:
+            fields.append(("acl", rng.choice(["private", "public-read"])))
+        fields += [("x-amz-algorithm", "AWS4-HMAC-SHA256"), ("x-amz-credential", cred), ("x-amz-date", date)]
+        if token:
+            fields.append(("x-amz-security-token", token))
+        fields += [("policy", _presigned_policy(rng, fake, fake.slug(), key, cred, date, token)),
+                   ("x-amz-signature", opaque_credential(rng, fake, "sig_hex"))]
+        if rng.random() < 0.3:
+            fields = [(k.replace("x-amz-", "X-Amz-").replace("-algorithm", "-Algorithm").replace("-credential", "-Credential")
+                       .replace("-date", "-Date").replace("-security-token", "-Security-Token").replace("-signature", "-Signature"), v)
+                      for k, v in fields]
+    elif r < 0.6:
+        fields = [("key", key), ("GoogleAccessId", f"{fake.user_name()}@{fake.slug()}.iam.gserviceaccount.com"),
+                  ("policy", _presigned_policy(rng, fake, fake.slug(), key, fake.email(), _amz_date(rng), None)),
+                  ("signature", opaque_credential(rng, fake, "gcs_sig"))]
+        if rng.random() < 0.5:
+            fields.append(("Content-Type", rng.choice(["image/png", "application/octet-stream", "text/plain"])))
+    else:
+        fields = []
+        for name in rng.sample(["purpose", "description", "title", "tags", "folder", "name", "checksum", "sha256", "md5", "visibility",
+                                "metadata", "upload_id", "part_number", "token", "authenticity_token", "csrf_token", "_csrf", "state"],
+                               rng.randint(1, 4)):
+            if name in ("checksum", "sha256", "md5"):
+                v = opaque_credential(rng, fake, rng.choice(["sig_hex", "sig_b64"]))
+            elif name in ("token", "authenticity_token", "csrf_token", "_csrf", "state", "upload_id"):
+                v = opaque_credential(rng, fake)
+            elif name == "metadata":
+                v = json.dumps({"source": fake.word(), "owner": fake.user_name(), "size": rng.randint(1, 10**7)})
+            elif name == "purpose":
+                v = rng.choice(["fine-tune", "assistants", "batch", "vision", "user_data", "avatar", "attachment"])
+            elif name == "tags":
+                v = ",".join(fake.words(rng.randint(1, 4)))
+            else:
+                v = rng.choice([fake.sentence(), fake.word(), fake.file_name()])
+            fields.append((name, v))
+    fname = fake.file_name(category=rng.choice(["image", "office", "text", "video", "audio"]))
+    if rng.random() < 0.5:
+        ctype, content = rng.choice([("image/png", b"\x89PNG\r\n\x1a\n"), ("image/jpeg", b"\xff\xd8\xff\xe0\x00\x10JFIF"),
+                                     ("application/pdf", b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n"), ("video/mp4", b"\x00\x00\x00\x18ftypmp42"),
+                                     ("application/zip", b"PK\x03\x04\x14\x00\x00\x00\x08\x00")])
+        content += _rand_bytes(rng, rng.randint(64, 600))
+    else:
+        ctype = rng.choice(["text/csv", "text/plain", "application/json"])
+        if ctype == "text/csv":
+            content = "\n".join(",".join([fake.word(), fake.name(), fake.email(), str(rng.randint(1, 999))]) for _ in range(rng.randint(2, 12))).encode()
+        elif ctype == "application/json":
+            content = json.dumps([{"id": rng.randint(1, 9999), "name": fake.name()} for _ in range(rng.randint(1, 5))]).encode()
+        else:
+            content = fake.text(max_nb_chars=rng.randint(80, 600)).encode()
+    file_part = None if rng.random() < 0.1 else (rng.choice(["file", "file", "upload", "attachment", "image"]), fname, ctype, content)
+    return fields, file_part
+
+
 def legit_path(rng: random.Random, fake: Faker) -> str:
     parts = [rng.choice(["reports", "docs", "images", "uploads", "assets", "exports", "data", "invoices"])]
     if rng.random() < 0.6:
@@ -628,7 +801,7 @@ class ValueGen:
         if r < 0.48:
             return _b64(rng, rng.choice([rng.randint(12, 120), rng.randint(120, 700)]))
         if r < 0.53:
-            return fake_jwt(rng, fake)
+            return fake_jwt(rng, fake) if rng.random() < 0.5 else opaque_credential(rng, fake)
         if r < 0.62:
             return legit_path(rng, fake)
         if r < 0.72 and self.blns:
@@ -688,8 +861,11 @@ class ValueGen:
             return fake.postcode()
         if "date" in n or n.endswith("at") or "time" in n or n in ("since", "until", "before", "after"):
             return rng.choice([rand_dt(rng), rand_date(rng), rand_dt(rng) + "Z"])
-        if "token" in n or "secret" in n or "signature" in n:
-            return rng.choice([fake_jwt(rng, fake), fake.sha256(), _b64(rng, 32)])
+        if "token" in n or "secret" in n or "signature" in n or "credential" in n or "assertion" in n or n in (
+                "policy", "sig", "samlresponse", "samlrequest", "relaystate", "viewstate", "codeverifier", "nonce"):
+            if "saml" in n:
+                return opaque_credential(rng, fake, "saml")
+            return rng.choice([fake_jwt(rng, fake), fake.sha256(), _b64(rng, 32), opaque_credential(rng, fake), opaque_credential(rng, fake)])
         if "password" in n or n == "pwd":
             return fake.password(length=rng.randint(8, 20))
         if any(k in n for k in ("file", "path", "dir", "folder", "key", "prefix", "object")):

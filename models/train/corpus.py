@@ -11,6 +11,7 @@ the same split, so test requests combine unseen APIs with unseen payload sources
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import random
@@ -19,7 +20,7 @@ import urllib.parse
 from dataclasses import dataclass
 
 from attacks import Payload
-from benign import Endpoint, Param, ValueGen, benign_url, fake_jwt, _b64
+from benign import Endpoint, Param, ValueGen, benign_url, fake_jwt, _b64, opaque_credential, upload_form
 
 SPLITS = ("train", "val", "test")
 
@@ -190,6 +191,29 @@ class RequestFactory:
             h.update({k.lower(): str(v) for k, v in self.header_gen(rng).items() if k.lower() != "user-agent"})
         return h
 
+    def _signed_param(self, name: str) -> str:
+        rng, fake = self.rng, self.vg.fake
+        n = name.lower()
+        if n in ("x-amz-security-token", "token", "access_token", "policy"):
+            return opaque_credential(rng, fake, rng.choice(["session_token", "jwt_rs", "api_key"]) if n != "policy" else "policy")
+        if n in ("x-amz-signature", "x-goog-signature"):
+            return opaque_credential(rng, fake, "sig_hex")
+        if n in ("x-amz-credential", "x-goog-credential"):
+            return f"ASIA{fake.bothify('????????????????').upper()}/{rng.randint(2020, 2026)}0{rng.randint(1, 9)}1{rng.randint(0, 9)}/us-east-1/s3/aws4_request"
+        if n == "id_token":
+            return opaque_credential(rng, fake, "jwt_rs")
+        if n in ("samlrequest",):
+            return opaque_credential(rng, fake, "saml")
+        if n == "se":
+            return f"{rng.randint(2024, 2027)}-0{rng.randint(1, 9)}-1{rng.randint(0, 9)}T0{rng.randint(0, 9)}:00:00Z"
+        if n == "sv":
+            return rng.choice(["2021-08-06", "2022-11-02", "2023-11-03"])
+        if n == "key-pair-id":
+            return "K" + fake.bothify("?????????????").upper()
+        if n in ("sig", "signature"):
+            return opaque_credential(rng, fake, rng.choice(["sas_sig", "gcs_sig", "sig_b64"]))
+        return opaque_credential(rng, fake, rng.choice(["oauth_code", "pkce", "fernet", "macaroon"]))
+
     @staticmethod
     def state_from_record(rec: dict) -> dict:
         """A recorded request as the builder's state, so payloads can be injected into real
@@ -247,6 +271,12 @@ class RequestFactory:
                 query.append([p.name, self._scalar(p)])
         if rng.random() < 0.04:
             query.append([rng.choice(REDIRECT_PARAMS), benign_return_url(rng, self.vg.fake)])
+        if rng.random() < 0.03:
+            # signed URLs and sign-in callbacks: presigned GETs, OAuth/OIDC and SAML redirects
+            for name in rng.choice([["X-Amz-Credential", "X-Amz-Security-Token", "X-Amz-Signature"], ["code", "state"], ["code", "state", "session_state"],
+                                    ["id_token", "state"], ["SAMLRequest", "RelayState"], ["sig", "se", "sv"], ["token"], ["access_token"],
+                                    ["Signature", "Key-Pair-Id", "Policy"], ["X-Goog-Credential", "X-Goog-Signature"]]):
+                query.append([name, self._signed_param(name)])
         headers = self.headers()
         for k, v in ep.extra_headers.items():
             if not k.startswith("_"):
@@ -255,6 +285,16 @@ class RequestFactory:
             if rng.random() < 0.5:
                 headers[p.name.lower()] = self._scalar(p)[:200]
         body_obj = None
+        if rng.random() < 0.015 or (ep.body_kind == "form" and rng.random() < 0.25):
+            # uploads: presigned POST forms and API uploads with metadata, as multipart/form-data
+            fields, file_part = upload_form(rng, self.vg.fake)
+            if ep.body_kind == "form" and ep.body_schema is not None and rng.random() < 0.5:
+                obj = self.vg.by_schema("body", ep.body_schema)
+                fields = list(_flatten_form(obj if isinstance(obj, dict) else {"value": obj}).items())
+            method = ep.method if ep.method in ("POST", "PUT", "PATCH") else "POST"
+            return {"method": method, "path": path, "segs": seg_slots, "query": query, "headers": headers,
+                    "body_kind": "multipart", "body_obj": {"fields": [[k, str(v)] for k, v in fields],
+                                                           "file": file_part and [*file_part[:3], base64.b64encode(file_part[3]).decode()]}}
         if ep.body_kind and ep.body_schema is not None:
             body_obj = self.vg.by_schema("body", ep.body_schema)
             if ep.body_kind == "form" and not isinstance(body_obj, dict):
@@ -282,6 +322,22 @@ class RequestFactory:
             rec["headers"]["content-type"] = rng_choice(enc_rng, ["application/xml", "text/xml"])
         elif bk == "raw" and bo:
             rec["body"] = bo
+        elif bk == "multipart":
+            boundary = rng_choice(enc_rng, ["----WebKitFormBoundary", "----formdata-undici-0", "------------------------", ""]) + \
+                "".join(rng_choice(enc_rng, list("0123456789abcdefABCDEFGHIJKLMNOP")) for _ in range(16))
+            out = b""
+            for k, v in bo["fields"]:
+                out += f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'.encode()
+            if bo.get("file"):
+                name, fname, ctype, content = bo["file"]
+                out += f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; filename="{fname}"\r\nContent-Type: {ctype}\r\n\r\n'.encode()
+                out += base64.b64decode(content) + b"\r\n"
+            out += f"--{boundary}--\r\n".encode()
+            try:
+                rec["body"] = out.decode("utf-8")
+            except UnicodeDecodeError:
+                rec["body_base64"] = base64.b64encode(out).decode()
+            rec["headers"]["content-type"] = f"multipart/form-data; boundary={boundary}"
         return rec
 
     # -- attacks
@@ -301,7 +357,9 @@ class RequestFactory:
             kinds = ["query"] * 6 + ["json"] * 2 + ["form", "cookie"]
         else:
             kinds = ["query"] * 5 + ["json"] * 4 + ["form"] * 2 + ["path"] * (3 if hint == "file" else 2) + ["header", "cookie"]
-            kinds += ["query_key", "json_key", "cookie_name", "multipart", "multipart"]
+            # benign uploads are multipart too (presigned forms, metadata fields): attacks in a part's
+            # value, name or file name must weigh as much
+            kinds += ["query_key", "json_key", "cookie_name", "multipart", "multipart", "multipart"]
             if p.label in ("sqli", "xss", "cmdi", "path_traversal"):
                 kinds += ["path"]
         kind = rng.choice(kinds)
@@ -469,6 +527,9 @@ class RequestFactory:
         st["method"] = "POST" if st["method"] in ("GET", "DELETE") else st["method"]
         boundary = "----apiward" + _b64(rng, 12).replace("/", "x").replace("+", "y").replace("=", "")
         fields = [(n, str(self.vg.by_name(n))) for n in rng.sample(ANY_PARAMS, rng.randint(1, 3))]
+        if rng.random() < 0.35:
+            # the fields of a real upload form (presigned policy, session token, checksums) around it
+            fields = upload_form(rng, self.vg.fake)[0][:7]
         where = rng.choice(["value", "value", "name", "filename"])
         parts, target = [], None
         for n, v in fields:
