@@ -9,6 +9,9 @@ headers, still are.
 
 from __future__ import annotations
 
+import base64
+import json
+import random
 import urllib.parse
 
 import pytest
@@ -151,5 +154,92 @@ def test_a_binary_file_part_is_not_scored_as_text(enforce_envoy):
 
 def test_the_same_text_in_a_text_file_part_is_denied(enforce_envoy):
     body, headers = _upload("notes.txt", "text/plain", SHELL_TEXT)
+    resp = enforce_envoy.request("POST", "/api/comments", body=body, headers=headers)
+    assert_problem_json_403(resp)
+
+
+# Opaque credentials are long base64 with no code in them: temporary-credentials session tokens,
+# presigned-POST policies, SAML responses. Gadget chains travel as base64 too, but they decode to
+# a serialisation header (feature schema 7 reads it). Values built here from random bytes.
+def _b64(raw: bytes) -> bytes:
+    return base64.b64encode(raw)
+
+
+_RNG = random.Random(20261206)
+SESSION_TOKEN = _b64(b"\x21\x0a\x09origin_ec\x10\x1a\x09us-east-1" + _RNG.randbytes(700))
+POLICY = _b64(
+    json.dumps(
+        {
+            "expiration": "2030-01-01T00:00:00.000Z",
+            "conditions": [
+                {"bucket": "media-uploads"},
+                ["starts-with", "$key", "uploads/"],
+                {"x-amz-credential": "ASIAEXAMPLEEXAMPLE12/20301201/us-east-1/s3/aws4_request"},
+                {"x-amz-security-token": SESSION_TOKEN.decode()},
+            ],
+        }
+    ).encode()
+)
+JAVA_OBJECT = _b64(
+    b"\xac\xed\x00\x05sr\x00\x17java.util.PriorityQueue\x94\xda0\xb4\xfb?\x82\xb1\x03\x00\x02I"
+    b"\x00\x04sizeL\x00\ncomparatort\x00\x16Ljava/util/Comparator;xp\x00\x00\x00\x02sr\x00+"
+    b"org.apache.commons.beanutils.BeanComparator" + _RNG.randbytes(400)
+)
+
+
+def _presigned_form(token: bytes) -> tuple[bytes, dict]:
+    b = b"apiwardE2ePresigned91kQ"
+    fields = [
+        (b"key", b"uploads/2030/report.pdf"),
+        (b"x-amz-algorithm", b"AWS4-HMAC-SHA256"),
+        (b"x-amz-credential", b"ASIAEXAMPLEEXAMPLE12/20301201/us-east-1/s3/aws4_request"),
+        (b"x-amz-date", b"20301201T101500Z"),
+        (b"x-amz-security-token", token),
+        (b"policy", POLICY),
+        (b"x-amz-signature", _RNG.randbytes(32).hex().encode()),
+    ]
+    body = b"".join(
+        b"--" + b + b'\r\nContent-Disposition: form-data; name="' + k + b'"\r\n\r\n' + v + b"\r\n"
+        for k, v in fields
+    )
+    body += (
+        b"--" + b + b'\r\nContent-Disposition: form-data; name="file"; filename="report.pdf"\r\n'
+        b"Content-Type: application/pdf\r\n\r\n%PDF-1.7\n" + _RNG.randbytes(300) + b"\r\n--" + b + b"--\r\n"
+    )
+    return body, {"content-type": "multipart/form-data; boundary=" + b.decode()}
+
+
+def test_presigned_upload_form_with_a_session_token_passes(enforce_envoy):
+    body, headers = _presigned_form(SESSION_TOKEN)
+    resp = enforce_envoy.request("POST", "/api/comments", body=body, headers=headers)
+    assert resp.status == 201, (resp.status, resp.body[:300])
+    ann = assert_annotated(resp, mode="enforce")
+    assert ann["action"] != "deny", ann
+
+
+def test_saml_response_and_signed_query_pass(enforce_envoy):
+    saml = _b64(
+        b'<samlp:Response xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" ID="_8e8dc5f6" '
+        b'Version="2.0"><saml:Issuer>https://idp.example.com/saml2</saml:Issuer>'
+        b"<ds:SignatureValue>" + _b64(_RNG.randbytes(256)) + b"</ds:SignatureValue></samlp:Response>"
+    )
+    form = urllib.parse.urlencode({"SAMLResponse": saml, "RelayState": "/dashboard"}).encode()
+    resp = enforce_envoy.request(
+        "POST",
+        "/api/comments",
+        body=form,
+        headers={"content-type": "application/x-www-form-urlencoded"},
+    )
+    assert resp.status == 201, (resp.status, resp.body[:300])
+    assert assert_annotated(resp, mode="enforce")["action"] != "deny"
+    query = urllib.parse.urlencode(
+        {"X-Amz-Security-Token": SESSION_TOKEN, "X-Amz-Signature": _RNG.randbytes(32).hex()}
+    )
+    resp = enforce_envoy.request("GET", "/api/users/2?" + query)
+    assert_passes_in_enforce_mode(resp)
+
+
+def test_a_serialised_java_object_in_the_same_form_field_is_denied(enforce_envoy):
+    body, headers = _presigned_form(JAVA_OBJECT)
     resp = enforce_envoy.request("POST", "/api/comments", body=body, headers=headers)
     assert_problem_json_403(resp)
