@@ -313,6 +313,9 @@ const CONSENSUS_CANDIDATES: &[&str] = &[
     "cmd.exe backup job/1.0 (Windows Server 2019)",
     "bash-script/1.0 (deploy; linux)",
     "Boost.Beast/345",
+    "sh-deploy/2.0 (bash; ci)",
+    "Jenkins/2.440 (build; sh)",
+    "ansible-httpapi/2.16 (python3; linux)",
 ];
 
 /// A consensus scenario: the user agent, a JNDI-syntax value in the same zone, and the config.
@@ -404,7 +407,14 @@ fn consensus_of_many_networks_over_time_discounts_a_false_positive_within_bounds
         );
         let a = assess_at(&engine, &store, &jndi_syntax, &ip, t0 + t);
         assert_eq!(a.decision.action, Action::Deny);
-        assert_eq!(a.consensus, Some(Outcome::Exempt("jndi (jndi:)".into())));
+        // Exempt for its syntax, its class or its share in exempt classes, whichever the
+        // model's output reaches first; never discounted.
+        assert!(
+            matches!(&a.consensus, Some(Outcome::Exempt(why))
+                if why == "jndi (jndi:)" || why == "class jndi" || why.ends_with("in exempt classes")),
+            "{:?}",
+            a.consensus
+        );
         let a = assess_at(&engine, &store, sqli, &ip, t0 + t);
         assert_eq!(
             (a.decision.action, a.consensus.clone()),

