@@ -28,8 +28,11 @@ pub fn has_serialized_object(text: &str) -> bool {
         while i < bytes.len() && sextet(bytes[i]).is_some() {
             i += 1;
         }
-        if i - start >= MIN_RUN && is_object_header(&decode_head(&bytes[start..i])) {
-            return true;
+        if i - start >= MIN_RUN {
+            let (head, len) = decode_head(&bytes[start..i]);
+            if is_object_header(&head[..len]) {
+                return true;
+            }
         }
     }
     false
@@ -47,17 +50,20 @@ fn sextet(b: u8) -> Option<u8> {
     }
 }
 
-/// The bytes of the first [`HEAD`] characters of `run` (all base64 characters).
-fn decode_head(run: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(HEAD / 4 * 3);
+/// The bytes of the first [`HEAD`] characters of `run` (all base64 characters), and how many
+/// of them there are (whole quads only); no allocation on the request path.
+fn decode_head(run: &[u8]) -> ([u8; HEAD / 4 * 3], usize) {
+    let mut out = [0u8; HEAD / 4 * 3];
+    let mut len = 0;
     for quad in run[..run.len().min(HEAD)].chunks_exact(4) {
         let mut n = 0u32;
         for &c in quad {
             n = (n << 6) | u32::from(sextet(c).unwrap_or(0));
         }
-        out.extend_from_slice(&[(n >> 16) as u8, (n >> 8) as u8, n as u8]);
+        out[len..len + 3].copy_from_slice(&[(n >> 16) as u8, (n >> 8) as u8, n as u8]);
+        len += 3;
     }
-    out
+    (out, len)
 }
 
 fn is_object_header(head: &[u8]) -> bool {
