@@ -34,9 +34,9 @@ SDK_USER_AGENTS = [
 ]
 
 
-def assert_passes_in_enforce_mode(resp) -> None:
-    """Reached the upstream with a decision short of deny."""
-    assert resp.status == 200, (resp.status, resp.body[:300])
+def assert_passes_in_enforce_mode(resp, status: int = 200) -> None:
+    """Reached the upstream (which answered `status`) with a decision short of deny."""
+    assert resp.status == status, (resp.status, resp.body[:300])
     ann = assert_annotated(resp, mode="enforce")
     assert ann["action"] != "deny", ann
 
@@ -110,23 +110,31 @@ def test_attack_in_a_header_is_still_denied(enforce_envoy, headers):
     assert_problem_json_403(resp)
 
 
-def _upload(filename: str, ctype: str, content: bytes) -> tuple[bytes, dict]:
-    """A browser-style presigned upload: form fields first, then the file part."""
+def _multipart(
+    fields: list[tuple[bytes, bytes]], filename: str, ctype: str, content: bytes
+) -> tuple[bytes, dict]:
+    """A browser-style upload: form fields first, then the file part."""
     b = b"apiwardE2eBoundary7MA4YWxk"
-    fields = b"".join(
+    body = b"".join(
         b"--" + b + b'\r\nContent-Disposition: form-data; name="' + k + b'"\r\n\r\n' + v + b"\r\n"
-        for k, v in [
-            (b"acl", b"private"),
-            (b"key", b"uploads/clip-2041"),
-            (b"policy", b"eyJleHBpcmF0aW9uIjogIjIwMzAtMDEtMDFUMDA6MDA6MDBaIn0=" * 24),
-        ]
+        for k, v in fields
     )
-    part = (
+    body += (
         b"--" + b + b'\r\nContent-Disposition: form-data; name="file"; filename="'
         + filename.encode() + b'"\r\nContent-Type: ' + ctype.encode() + b"\r\n\r\n"
+        + content + b"\r\n--" + b + b"--\r\n"
     )
-    body = fields + part + content + b"\r\n--" + b + b"--\r\n"
     return body, {"content-type": "multipart/form-data; boundary=" + b.decode()}
+
+
+def _upload(filename: str, ctype: str, content: bytes) -> tuple[bytes, dict]:
+    """A presigned upload with a short policy."""
+    fields = [
+        (b"acl", b"private"),
+        (b"key", b"uploads/clip-2041"),
+        (b"policy", b"eyJleHBpcmF0aW9uIjogIjIwMzAtMDEtMDFUMDA6MDA6MDBaIn0=" * 24),
+    ]
+    return _multipart(fields, filename, ctype, content)
 
 
 # The same shell text as a text file (scored, denied) and inside an MP4's bytes (binary around it,
@@ -147,9 +155,7 @@ VIDEO = (
 def test_a_binary_file_part_is_not_scored_as_text(enforce_envoy):
     body, headers = _upload("clip.mp4", "video/mp4", VIDEO)
     resp = enforce_envoy.request("POST", "/api/comments", body=body, headers=headers)
-    assert resp.status == 201, (resp.status, resp.body[:300])  # the example API created it
-    ann = assert_annotated(resp, mode="enforce")
-    assert ann["action"] != "deny", ann
+    assert_passes_in_enforce_mode(resp, status=201)  # the example API created it
 
 
 def test_the_same_text_in_a_text_file_part_is_denied(enforce_envoy):
@@ -161,13 +167,9 @@ def test_the_same_text_in_a_text_file_part_is_denied(enforce_envoy):
 # Opaque credentials are long base64 with no code in them: temporary-credentials session tokens,
 # presigned-POST policies, SAML responses. Gadget chains travel as base64 too, but they decode to
 # a serialisation header (feature schema 7 reads it). Values built here from random bytes.
-def _b64(raw: bytes) -> bytes:
-    return base64.b64encode(raw)
-
-
 _RNG = random.Random(20261206)
-SESSION_TOKEN = _b64(b"\x21\x0a\x09origin_ec\x10\x1a\x09us-east-1" + _RNG.randbytes(700))
-POLICY = _b64(
+SESSION_TOKEN = base64.b64encode(b"\x21\x0a\x09origin_ec\x10\x1a\x09us-east-1" + _RNG.randbytes(700))
+POLICY = base64.b64encode(
     json.dumps(
         {
             "expiration": "2030-01-01T00:00:00.000Z",
@@ -180,15 +182,17 @@ POLICY = _b64(
         }
     ).encode()
 )
-JAVA_OBJECT = _b64(
+JAVA_OBJECT = base64.b64encode(
     b"\xac\xed\x00\x05sr\x00\x17java.util.PriorityQueue\x94\xda0\xb4\xfb?\x82\xb1\x03\x00\x02I"
     b"\x00\x04sizeL\x00\ncomparatort\x00\x16Ljava/util/Comparator;xp\x00\x00\x00\x02sr\x00+"
     b"org.apache.commons.beanutils.BeanComparator" + _RNG.randbytes(400)
 )
+SIGNATURE = _RNG.randbytes(32).hex().encode()
+PDF = b"%PDF-1.7\n" + _RNG.randbytes(300)
+SAML_SIGNATURE = base64.b64encode(_RNG.randbytes(256))
 
 
 def _presigned_form(token: bytes) -> tuple[bytes, dict]:
-    b = b"apiwardE2ePresigned91kQ"
     fields = [
         (b"key", b"uploads/2030/report.pdf"),
         (b"x-amz-algorithm", b"AWS4-HMAC-SHA256"),
@@ -196,32 +200,22 @@ def _presigned_form(token: bytes) -> tuple[bytes, dict]:
         (b"x-amz-date", b"20301201T101500Z"),
         (b"x-amz-security-token", token),
         (b"policy", POLICY),
-        (b"x-amz-signature", _RNG.randbytes(32).hex().encode()),
+        (b"x-amz-signature", SIGNATURE),
     ]
-    body = b"".join(
-        b"--" + b + b'\r\nContent-Disposition: form-data; name="' + k + b'"\r\n\r\n' + v + b"\r\n"
-        for k, v in fields
-    )
-    body += (
-        b"--" + b + b'\r\nContent-Disposition: form-data; name="file"; filename="report.pdf"\r\n'
-        b"Content-Type: application/pdf\r\n\r\n%PDF-1.7\n" + _RNG.randbytes(300) + b"\r\n--" + b + b"--\r\n"
-    )
-    return body, {"content-type": "multipart/form-data; boundary=" + b.decode()}
+    return _multipart(fields, "report.pdf", "application/pdf", PDF)
 
 
 def test_presigned_upload_form_with_a_session_token_passes(enforce_envoy):
     body, headers = _presigned_form(SESSION_TOKEN)
     resp = enforce_envoy.request("POST", "/api/comments", body=body, headers=headers)
-    assert resp.status == 201, (resp.status, resp.body[:300])
-    ann = assert_annotated(resp, mode="enforce")
-    assert ann["action"] != "deny", ann
+    assert_passes_in_enforce_mode(resp, status=201)
 
 
 def test_saml_response_and_signed_query_pass(enforce_envoy):
-    saml = _b64(
+    saml = base64.b64encode(
         b'<samlp:Response xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" ID="_8e8dc5f6" '
         b'Version="2.0"><saml:Issuer>https://idp.example.com/saml2</saml:Issuer>'
-        b"<ds:SignatureValue>" + _b64(_RNG.randbytes(256)) + b"</ds:SignatureValue></samlp:Response>"
+        b"<ds:SignatureValue>" + SAML_SIGNATURE + b"</ds:SignatureValue></samlp:Response>"
     )
     form = urllib.parse.urlencode({"SAMLResponse": saml, "RelayState": "/dashboard"}).encode()
     resp = enforce_envoy.request(
@@ -230,11 +224,8 @@ def test_saml_response_and_signed_query_pass(enforce_envoy):
         body=form,
         headers={"content-type": "application/x-www-form-urlencoded"},
     )
-    assert resp.status == 201, (resp.status, resp.body[:300])
-    assert assert_annotated(resp, mode="enforce")["action"] != "deny"
-    query = urllib.parse.urlencode(
-        {"X-Amz-Security-Token": SESSION_TOKEN, "X-Amz-Signature": _RNG.randbytes(32).hex()}
-    )
+    assert_passes_in_enforce_mode(resp, status=201)
+    query = urllib.parse.urlencode({"X-Amz-Security-Token": SESSION_TOKEN, "X-Amz-Signature": SIGNATURE})
     resp = enforce_envoy.request("GET", "/api/users/2?" + query)
     assert_passes_in_enforce_mode(resp)
 
