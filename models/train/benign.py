@@ -21,6 +21,7 @@ import re
 import string
 import tarfile
 import urllib.parse
+import zlib
 from dataclasses import dataclass, field
 
 from faker import Faker
@@ -564,7 +565,7 @@ def json_blob(rng: random.Random, fake: Faker, depth: int = 0) -> str:
 
 
 def _b64(rng: random.Random, n: int) -> str:
-    return base64.b64encode(bytes(rng.getrandbits(8) for _ in range(n))).decode()
+    return base64.b64encode(_rand_bytes(rng, n)).decode()
 
 
 def _b64url(raw: bytes) -> str:
@@ -575,7 +576,7 @@ def fake_jwt(rng: random.Random, fake: Faker) -> str:
     h = _b64url(json.dumps({"alg": rng.choice(["HS256", "RS256", "ES256"]), "typ": "JWT"}).encode())
     p = _b64url(json.dumps({"sub": fake.uuid4(), "iat": rng.randint(1.6e9, 1.8e9),
                             "scope": rng.choice(["read", "read write", "admin:org"])}).encode())
-    s = _b64url(bytes(rng.getrandbits(8) for _ in range(32)))
+    s = _b64url(_rand_bytes(rng, 32))
     return f"{h}.{p}.{s}"
 
 
@@ -604,7 +605,7 @@ def _session_token(rng: random.Random) -> str:
     return base64.b64encode(body).decode()
 
 
-def _presigned_policy(rng: random.Random, fake: Faker, bucket: str, key: str, cred: str, date: str, token: str | None) -> str:
+def _presigned_policy(rng: random.Random, bucket: str, key: str, cred: str, date: str, token: str | None) -> str:
     cond = [{"bucket": bucket}, ["starts-with", "$key", key.rsplit("/", 1)[0] + "/"],
             ["content-length-range", 0, rng.choice([1048576, 10485760, 104857600])],
             {"x-amz-algorithm": "AWS4-HMAC-SHA256"}, {"x-amz-credential": cred}, {"x-amz-date": date}]
@@ -630,7 +631,6 @@ def _saml_response(rng: random.Random, fake: Faker) -> str:
            f'</saml:Assertion></samlp:Response>')
     raw = xml.encode()
     if rng.random() < 0.3:
-        import zlib
         raw = zlib.compress(raw)[2:-4]
     return base64.b64encode(raw).decode()
 
@@ -647,9 +647,9 @@ def opaque_credential(rng: random.Random, fake: Faker, kind: str | None = None) 
     if kind == "sig_hex":
         return "".join(rng.choice("0123456789abcdef") for _ in range(rng.choice([40, 64, 64, 128])))
     if kind == "sig_b64":
-        return base64.b64encode(_rand_bytes(rng, rng.choice([32, 64, 128, 256, 512]))).decode()
+        return _b64(rng, rng.choice([32, 64, 128, 256, 512]))
     if kind == "policy":
-        return _presigned_policy(rng, fake, fake.slug(), legit_path(rng, fake), f"{_aws_key_id(rng)}/20261206/{rng.choice(_REGIONS)}/s3/aws4_request",
+        return _presigned_policy(rng, fake.slug(), legit_path(rng, fake), f"{_aws_key_id(rng)}/20261206/{rng.choice(_REGIONS)}/s3/aws4_request",
                                  _amz_date(rng), _session_token(rng) if rng.random() < 0.5 else None)
     if kind == "saml":
         return _saml_response(rng, fake)
@@ -669,19 +669,19 @@ def opaque_credential(rng: random.Random, fake: Faker, kind: str | None = None) 
     if kind == "flask_session":
         return "." + _b64url(_rand_bytes(rng, rng.randint(40, 300))) + "." + _b64url(_rand_bytes(rng, 4)) + "." + _b64url(_rand_bytes(rng, 20))
     if kind == "rails_cookie":
-        return urllib.parse.quote(base64.b64encode(_rand_bytes(rng, rng.randint(60, 400))).decode() + "--" + "".join(rng.choice("0123456789abcdef") for _ in range(40)), safe="")
+        return urllib.parse.quote(_b64(rng, rng.randint(60, 400)) + "--" + "".join(rng.choice("0123456789abcdef") for _ in range(40)), safe="")
     if kind == "django_signed":
         return _b64url(json.dumps({"user": rng.randint(1, 10**6)}).encode()) + ":" + _b64url(_rand_bytes(rng, 4)) + ":" + _b64url(_rand_bytes(rng, 32))
     if kind == "viewstate":
-        return "/wE" + base64.b64encode(_rand_bytes(rng, rng.randint(60, 900))).decode()
+        return "/wE" + _b64(rng, rng.randint(60, 900))
     if kind == "macaroon":
         return _b64url(b"\x02\x01\x08location" + _rand_bytes(rng, rng.randint(60, 300)))
     if kind == "api_key":
         return rng.choice(["sk_live_", "sk_test_", "pk_test_", "ghp_", "glpat-", "xoxb-", "AIza", "SG.", "key-", ""]) + _b64url(_rand_bytes(rng, rng.randint(18, 40)))
     if kind == "sas_sig":
-        return base64.b64encode(_rand_bytes(rng, 32)).decode()
+        return _b64(rng, 32)
     # gcs_sig: an RSA-SHA256 signature of a V2/V4 signed URL or policy document
-    return base64.b64encode(_rand_bytes(rng, 256)).decode()
+    return _b64(rng, 256)
 
 
 def upload_form(rng: random.Random, fake: Faker) -> tuple[list, tuple | None]:
@@ -704,7 +704,7 @@ def upload_form(rng: random.Random, fake: Faker) -> tuple[list, tuple | None]:
         fields += [("x-amz-algorithm", "AWS4-HMAC-SHA256"), ("x-amz-credential", cred), ("x-amz-date", date)]
         if token:
             fields.append(("x-amz-security-token", token))
-        fields += [("policy", _presigned_policy(rng, fake, fake.slug(), key, cred, date, token)),
+        fields += [("policy", _presigned_policy(rng, fake.slug(), key, cred, date, token)),
                    ("x-amz-signature", opaque_credential(rng, fake, "sig_hex"))]
         if rng.random() < 0.3:
             fields = [(k.replace("x-amz-", "X-Amz-").replace("-algorithm", "-Algorithm").replace("-credential", "-Credential")
@@ -712,7 +712,7 @@ def upload_form(rng: random.Random, fake: Faker) -> tuple[list, tuple | None]:
                       for k, v in fields]
     elif r < 0.6:
         fields = [("key", key), ("GoogleAccessId", f"{fake.user_name()}@{fake.slug()}.iam.gserviceaccount.com"),
-                  ("policy", _presigned_policy(rng, fake, fake.slug(), key, fake.email(), _amz_date(rng), None)),
+                  ("policy", _presigned_policy(rng, fake.slug(), key, fake.email(), _amz_date(rng), None)),
                   ("signature", opaque_credential(rng, fake, "gcs_sig"))]
         if rng.random() < 0.5:
             fields.append(("Content-Type", rng.choice(["image/png", "application/octet-stream", "text/plain"])))

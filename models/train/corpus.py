@@ -202,7 +202,7 @@ class RequestFactory:
             return f"ASIA{fake.bothify('????????????????').upper()}/{rng.randint(2020, 2026)}0{rng.randint(1, 9)}1{rng.randint(0, 9)}/us-east-1/s3/aws4_request"
         if n == "id_token":
             return opaque_credential(rng, fake, "jwt_rs")
-        if n in ("samlrequest",):
+        if n == "samlrequest":
             return opaque_credential(rng, fake, "saml")
         if n == "se":
             return f"{rng.randint(2024, 2027)}-0{rng.randint(1, 9)}-1{rng.randint(0, 9)}T0{rng.randint(0, 9)}:00:00Z"
@@ -327,11 +327,10 @@ class RequestFactory:
                 "".join(rng_choice(enc_rng, list("0123456789abcdefABCDEFGHIJKLMNOP")) for _ in range(16))
             out = b""
             for k, v in bo["fields"]:
-                out += f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'.encode()
+                out += f"--{boundary}\r\n{_part_head(k)}{v}\r\n".encode()
             if bo.get("file"):
                 name, fname, ctype, content = bo["file"]
-                out += f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; filename="{fname}"\r\nContent-Type: {ctype}\r\n\r\n'.encode()
-                out += base64.b64decode(content) + b"\r\n"
+                out += f"--{boundary}\r\n{_part_head(name, fname, ctype)}".encode() + base64.b64decode(content) + b"\r\n"
             out += f"--{boundary}--\r\n".encode()
             try:
                 rec["body"] = out.decode("utf-8")
@@ -533,17 +532,17 @@ class RequestFactory:
         where = rng.choice(["value", "value", "name", "filename"])
         parts, target = [], None
         for n, v in fields:
-            parts.append(f'Content-Disposition: form-data; name="{n}"\r\n\r\n{v}')
+            parts.append(_part_head(n) + v)
         field = rng.choice(names)
         fname = rng.choice(["report.pdf", "avatar.png", "data.csv", "notes.txt"])
         safe = text.replace('"', "%22")
         if where == "value":
-            parts.append(f'Content-Disposition: form-data; name="{field}"\r\n\r\n{text}')
+            parts.append(_part_head(field) + text)
             target = f"multipart:{field}"
         elif where == "name":
-            parts.append(f'Content-Disposition: form-data; name="{safe}"\r\n\r\n{rng.choice(["1", "on", "x"])}')
+            parts.append(_part_head(safe) + rng.choice(["1", "on", "x"]))
         else:
-            parts.append(f'Content-Disposition: form-data; name="file"; filename="{safe}"\r\nContent-Type: application/octet-stream\r\n\r\n{_b64(rng, 24)}')
+            parts.append(_part_head("file", safe, "application/octet-stream") + _b64(rng, 24))
         rng.shuffle(parts)
         body = "".join(f"--{boundary}\r\n{part}\r\n" for part in parts) + f"--{boundary}--\r\n"
         st["body_kind"], st["body_obj"] = "", None
@@ -558,6 +557,13 @@ class RequestFactory:
         if "json" in ct:  # the extractor flattens every JSON media type (incl. x-amz-json-1.1)
             return target
         return "body"
+
+
+def _part_head(name: str, filename: str | None = None, ctype: str | None = None) -> str:
+    """The headers of one multipart/form-data part, up to and including the blank line."""
+    if filename is None:
+        return f'Content-Disposition: form-data; name="{name}"\r\n\r\n'
+    return f'Content-Disposition: form-data; name="{name}"; filename="{filename}"\r\nContent-Type: {ctype}\r\n\r\n'
 
 
 def benign_return_url(rng: random.Random, fake) -> str:
