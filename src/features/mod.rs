@@ -16,7 +16,7 @@ use crate::hash::{hash64, hash64_parts};
 use crate::request::{ssrf_exempt, InspectedValue, LocationGroup, LocationKind};
 
 /// Version of the feature schema; models record the version they were trained on.
-pub const SCHEMA_VERSION: u32 = 7;
+pub const SCHEMA_VERSION: u32 = 8;
 
 /// Buckets of the hashed n-gram block.
 pub const NGRAM_BUCKETS: usize = 4096;
@@ -87,6 +87,7 @@ const GENERAL_STATS: &[&str] = &[
     "event_handler",
     "internal_host",
     "serialized_object",
+    "b64_code_keywords",
 ];
 
 const SEED_CHAR3: u64 = 1;
@@ -247,6 +248,7 @@ pub fn extract_sparse(value: &InspectedValue) -> SparseRow {
         f32::from(u8::from(keywords::has_event_handler(&lower))),
         f32::from(u8::from(host::names_internal_host(&lower))),
         f32::from(u8::from(magic::has_serialized_object(text))),
+        (magic::decoded_code_keywords(text).min(4) as f32) / 4.0,
     ];
     for (i, v) in stats.into_iter().enumerate() {
         row.push(STATS_OFFSET + i, v);
