@@ -223,6 +223,11 @@ pub struct Config {
     pub identity: IdentityConfig,
     /// Request headers whose values are scored, lower-case.
     pub inspect_headers: Vec<String>,
+    /// Score every other request header too, except [`Config::skip_headers`].
+    pub inspect_other_headers: bool,
+    /// Headers never scored as other headers (lower-case; `prefix*` matches a prefix):
+    /// credentials, transport and tracing. The principal headers are added at load.
+    pub skip_headers: Vec<String>,
     /// Upper bound of separately scored values per request; the rest are scored together.
     pub max_inspected_values: usize,
     /// Values that cannot carry an injection are not scored ([`crate::features::is_inert`]).
@@ -263,6 +268,46 @@ pub const DEFAULT_INSPECT_HEADERS: &[&str] = &[
     "x-api-version",
 ];
 
+/// Headers that [`Config::inspect_other_headers`] leaves out by default: credentials (their
+/// values are secrets and opaque), transport and hop-by-hop headers, and the tracing and proxy
+/// headers that Envoy and tracers write.
+pub const DEFAULT_SKIP_HEADERS: &[&str] = &[
+    "authorization",
+    "proxy-authorization",
+    "x-api-key",
+    "x-amz-security-token",
+    "x-amz-content-sha256",
+    "x-amz-date",
+    "host",
+    "content-length",
+    "transfer-encoding",
+    "connection",
+    "keep-alive",
+    "te",
+    "upgrade",
+    "accept-encoding",
+    "x-request-id",
+    "x-forwarded-proto",
+    "x-forwarded-client-cert",
+    "traceparent",
+    "tracestate",
+    "b3",
+    "x-b3-*",
+    "x-ot-span-context",
+    "x-cloud-trace-context",
+    "x-amzn-trace-id",
+    "x-datadog-*",
+    "x-envoy-*",
+];
+
+impl Config {
+    /// The skip list when every other header is scored, `None` when only the named ones are.
+    pub fn other_headers(&self) -> Option<&[String]> {
+        self.inspect_other_headers
+            .then_some(self.skip_headers.as_slice())
+    }
+}
+
 impl Default for Config {
     fn default() -> Self {
         Config {
@@ -288,6 +333,8 @@ impl Default for Config {
                 .iter()
                 .map(|h| h.to_string())
                 .collect(),
+            inspect_other_headers: true,
+            skip_headers: DEFAULT_SKIP_HEADERS.iter().map(|h| h.to_string()).collect(),
             max_inspected_values: 32,
             skip_inert_values: true,
             score_cache_entries: 4096,
@@ -342,6 +389,8 @@ struct RawConfig {
     annotations: Option<Annotations>,
     client_identity: Option<RawIdentity>,
     inspect_headers: Option<Vec<String>>,
+    inspect_other_headers: Option<bool>,
+    skip_headers: Option<Vec<String>>,
     max_inspected_values: Option<usize>,
     skip_inert_values: Option<bool>,
     score_cache_entries: Option<usize>,
@@ -638,6 +687,27 @@ impl TryFrom<RawConfig> for Config {
                 .map(|(i, h)| header_name(h, &format!("inspect_headers[{i}]")))
                 .collect::<Result<_, _>>()?;
         }
+        if let Some(others) = raw.inspect_other_headers {
+            cfg.inspect_other_headers = others;
+        }
+        if let Some(headers) = raw.skip_headers {
+            cfg.skip_headers = headers
+                .iter()
+                .enumerate()
+                .map(|(i, h)| {
+                    let field = format!("skip_headers[{i}]");
+                    match h.trim().strip_suffix('*') {
+                        Some(prefix) => Ok(format!("{}*", header_name(prefix, &field)?)),
+                        None => header_name(h, &field),
+                    }
+                })
+                .collect::<Result<_, _>>()?;
+        }
+        for h in &cfg.identity.principal_headers {
+            if !cfg.skip_headers.contains(h) {
+                cfg.skip_headers.push(h.clone());
+            }
+        }
         if let Some(n) = raw.max_inspected_values {
             if !(1..=256).contains(&n) {
                 return Err(ConfigError::new(
@@ -799,6 +869,26 @@ mod tests {
         let e = err(r#"{"mode":"block"}"#);
         assert_eq!(e.field, "mode");
         assert!(e.message.contains("monitor"), "{e}");
+    }
+
+    #[test]
+    fn other_headers_skip_credentials_and_take_prefixes() {
+        let cfg = Config::default();
+        assert!(cfg.inspect_other_headers);
+        let skip = cfg.other_headers().unwrap();
+        assert!(skip.iter().any(|h| h == "authorization"));
+        let cfg = Config::from_json(
+            br#"{"skip_headers":["X-Trace-*","x-sig"],
+                "client_identity":{"principal_headers":["x-user-token"]}}"#,
+        )
+        .unwrap();
+        assert_eq!(cfg.skip_headers, vec!["x-trace-*", "x-sig", "x-user-token"]);
+        let cfg = Config::from_json(br#"{"inspect_other_headers":false}"#).unwrap();
+        assert!(cfg.other_headers().is_none());
+        assert_eq!(
+            err(r#"{"skip_headers":["ok","bad header*"]}"#).field,
+            "skip_headers[1]"
+        );
     }
 
     #[test]

@@ -353,6 +353,7 @@ impl Engine {
     pub fn inspect_options(&self) -> InspectOptions<'_> {
         InspectOptions {
             headers: &self.config.inspect_headers,
+            other_headers: self.config.other_headers(),
             max_values: self.config.max_inspected_values,
             skip_inert: self.config.skip_inert_values,
         }

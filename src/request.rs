@@ -293,11 +293,22 @@ impl fmt::Display for InspectionNote {
 pub struct InspectOptions<'a> {
     /// Header names (lower-case) whose values are scored.
     pub headers: &'a [String],
+    /// Also score every other header except these (lower-case names; `prefix*` matches a
+    /// prefix); `None`: only `headers`.
+    pub other_headers: Option<&'a [String]>,
     /// Values scored separately; the rest are merged into the last one.
     pub max_values: usize,
     /// Leave out values that cannot carry an injection ([`crate::features::is_inert`]) before
     /// the cap: serving does, training does not (the model learns from every value).
     pub skip_inert: bool,
+}
+
+/// Whether header `name` is in `list` (lower-case names; an entry `prefix*` matches a prefix).
+pub fn header_listed(list: &[String], name: &str) -> bool {
+    list.iter().any(|entry| match entry.strip_suffix('*') {
+        Some(prefix) => name.starts_with(prefix),
+        None => entry == name,
+    })
 }
 
 /// Longest value kept whole; anything longer is cut (the prefix is what injections start with).
@@ -371,6 +382,15 @@ impl RequestView {
                 } else {
                     out.push(LocationKind::Header, &value, || name.clone());
                 }
+            }
+        }
+        if let Some(skip) = opts.other_headers {
+            let others = self.headers.iter().filter(|(n, _)| {
+                n != "cookie" && !opts.headers.contains(n) && !header_listed(skip, n)
+            });
+            for (name, raw) in others {
+                let value = String::from_utf8_lossy(raw);
+                out.push(LocationKind::Header, &value, || name.clone());
             }
         }
         if self.body_truncated {
@@ -697,6 +717,7 @@ mod tests {
     fn opts(headers: &[String]) -> InspectOptions<'_> {
         InspectOptions {
             headers,
+            other_headers: None,
             max_values: 32,
             skip_inert: false,
         }
@@ -718,6 +739,41 @@ mod tests {
         assert_eq!(values.len(), 2, "{values:?}");
         assert_eq!(values[1].location.to_string(), "query:q");
         assert_eq!(values[1].raw, "a' or 1=1");
+    }
+
+    #[test]
+    fn other_headers_are_scored_except_the_skipped_ones() {
+        let mut view = RequestView::new("GET", b"/a");
+        for (name, value) in [
+            ("user-agent", "curl/8.0 (x; y)"),
+            ("x-filename", "../../etc/passwd"),
+            ("authorization", "Bearer a.b/c=="),
+            ("x-envoy-original-path", "/a?b=<c>"),
+            ("cookie", "sid=a b"),
+            ("x-custom", "ok"),
+        ] {
+            view.headers.push((name.into(), value.as_bytes().to_vec()));
+        }
+        let named = vec!["user-agent".to_string()];
+        let skip = vec!["authorization".to_string(), "x-envoy-*".to_string()];
+        let with_others = InspectOptions {
+            other_headers: Some(&skip),
+            ..opts(&named)
+        };
+        let found: Vec<String> = view
+            .inspected_values(&with_others)
+            .0
+            .iter()
+            .map(|v| v.location.to_string())
+            .collect();
+        // Cookies are read only by name; `x-custom: ok` is trivially clean.
+        assert_eq!(
+            found,
+            vec!["path", "header:user-agent", "header:x-filename"]
+        );
+        assert_eq!(locs(&view, &named), vec!["path", "header:user-agent"]);
+        assert!(header_listed(&skip, "x-envoy-attempt-count"));
+        assert!(!header_listed(&skip, "x-envoy"));
     }
 
     #[test]
@@ -901,6 +957,7 @@ mod tests {
         view.body = br#"{"city":"Lyon","note":"a;b","price":19.99,"n":3}"#.to_vec();
         let serving = InspectOptions {
             headers: &[],
+            other_headers: None,
             max_values: 32,
             skip_inert: true,
         };
@@ -953,6 +1010,7 @@ mod tests {
             view.body_truncated = round % 3 == 0;
             let (values, _) = view.inspected_values(&InspectOptions {
                 headers: &[],
+                other_headers: None,
                 max_values: 8,
                 skip_inert: round % 2 == 0,
             });
@@ -986,6 +1044,7 @@ mod tests {
         let (values, notes) = view.inspected_values(&InspectOptions {
             skip_inert: false,
             headers: &[],
+            other_headers: None,
             max_values: 8,
         });
         assert_eq!(values.len(), 8);

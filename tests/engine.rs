@@ -125,10 +125,15 @@ fn inert_values_are_not_scored_and_decisions_do_not_change() {
     assert_eq!((served.rows, all.rows), (1, 3), "{}", served.decision);
     assert_eq!(served.decision.action, Action::Allow);
     assert!(served.decision.reasons[0].starts_with("model:benign risk="));
-    // Nothing in a request made of inert values reaches the model: the path and the sentence
-    // "Drop-off at the back door, please." in the order.
+    // Of the order, only its `Content-Type` (`/` is no inert byte; the header is where
+    // OGNL payloads travel) reaches the model: the path and the sentence "Drop-off at the back
+    // door, please." are inert.
     let (served, all) = (rows(&serving, BENIGN[2]), rows(&every_value, BENIGN[2]));
-    assert_eq!((served.rows, all.rows), (0, 2));
+    assert_eq!((served.rows, all.rows), (1, 3), "{}", served.decision);
+    assert_eq!(served.decision.action, Action::Allow);
+    // Nothing in a request made of inert values reaches the model.
+    let (served, all) = (rows(&serving, BENIGN[4]), rows(&every_value, BENIGN[4]));
+    assert_eq!((served.rows, all.rows), (0, 1), "{}", served.decision);
     assert_eq!(served.decision.reasons, vec!["nothing to score"]);
     // Every payload keeps its row and its verdict.
     for (class, record, _) in ATTACKS {

@@ -340,6 +340,7 @@ fn cmd_featurize(args: &Args) -> Result<(), String> {
     let config = load_config(args)?;
     let opts = apiward::request::InspectOptions {
         headers: &config.inspect_headers,
+        other_headers: config.other_headers(),
         max_values: config.max_inspected_values,
         // Training sees every value; only serving skips the inert ones.
         skip_inert: false,
