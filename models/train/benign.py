@@ -499,6 +499,84 @@ def prose_with_code(rng: random.Random, fake: Faker) -> str:
     return f"{ask}\n\n{snippet}\n{tail}".rstrip()
 
 
+_JVM_PKGS = ["com.acme", "com.example", "io.acme", "org.example", "de.shop", "com.mycorp.platform", "net.contoso", "io.github.team"]
+_JVM_LIBS = ["org.springframework.web", "org.springframework.security", "org.springframework.boot.autoconfigure", "org.hibernate.SQL",
+             "org.hibernate.type.descriptor.sql", "org.apache.kafka.clients", "org.apache.http.wire", "io.netty", "com.zaxxer.hikari",
+             "org.apache.catalina.core", "org.apache.tomcat.util.net", "com.amazonaws.request", "org.mongodb.driver", "io.grpc.netty",
+             "org.apache.commons.httpclient", "com.fasterxml.jackson.databind", "org.jboss.logging", "org.eclipse.jetty.server"]
+_JVM_EXCEPTIONS = ["java.lang.NullPointerException", "java.lang.IllegalArgumentException", "java.lang.IllegalStateException",
+                   "java.io.IOException", "java.io.UncheckedIOException", "java.net.SocketTimeoutException", "java.net.ConnectException",
+                   "java.util.concurrent.TimeoutException", "java.util.NoSuchElementException", "java.lang.OutOfMemoryError",
+                   "java.lang.ClassCastException", "java.sql.SQLException", "org.springframework.dao.DataIntegrityViolationException",
+                   "org.hibernate.LazyInitializationException", "com.fasterxml.jackson.databind.exc.MismatchedInputException",
+                   "java.lang.NumberFormatException", "java.io.FileNotFoundException", "java.lang.ClassNotFoundException"]
+_JVM_FRAMES = ["java.base/java.util.ArrayList.forEach(ArrayList.java:1596)", "java.base/java.lang.Thread.run(Thread.java:1583)",
+               "java.base/jdk.internal.reflect.DirectMethodHandleAccessor.invoke(DirectMethodHandleAccessor.java:103)",
+               "java.base/java.lang.reflect.Method.invoke(Method.java:580)",
+               "java.base/jdk.internal.loader.BuiltinClassLoader.loadClass(BuiltinClassLoader.java:641)",
+               "java.base/jdk.internal.loader.ClassLoaders$AppClassLoader.loadClass(ClassLoaders.java:188)",
+               "java.base/java.util.concurrent.ThreadPoolExecutor.runWorker(ThreadPoolExecutor.java:1144)",
+               "org.springframework.web.servlet.FrameworkServlet.service(FrameworkServlet.java:885)",
+               "org.apache.catalina.core.ApplicationFilterChain.doFilter(ApplicationFilterChain.java:166)",
+               "org.apache.tomcat.util.threads.TaskThread$WrappingRunnable.run(TaskThread.java:61)",
+               "java.base/jdk.internal.reflect.NativeConstructorAccessorImpl.newInstance0(Native Method)",
+               "com.fasterxml.jackson.databind.ObjectMapper.readValue(ObjectMapper.java:3774)",
+               "org.hibernate.internal.SessionImpl.find(SessionImpl.java:2427)", "java.base/java.io.FileInputStream.open0(Native Method)"]
+_JVM_CONNECT = [("connector.class", ["io.confluent.connect.jdbc.JdbcSourceConnector", "io.confluent.connect.s3.S3SinkConnector",
+                                     "io.debezium.connector.postgresql.PostgresConnector", "io.debezium.connector.mysql.MySqlConnector",
+                                     "org.apache.kafka.connect.file.FileStreamSourceConnector", "com.mongodb.kafka.connect.MongoSinkConnector"]),
+                ("key.converter", ["org.apache.kafka.connect.storage.StringConverter", "org.apache.kafka.connect.json.JsonConverter",
+                                   "io.confluent.connect.avro.AvroConverter"]),
+                ("value.converter", ["org.apache.kafka.connect.json.JsonConverter", "io.confluent.connect.avro.AvroConverter",
+                                     "org.apache.kafka.connect.converters.ByteArrayConverter"]),
+                ("transforms.unwrap.type", ["io.debezium.transforms.ExtractNewRecordState",
+                                            "org.apache.kafka.connect.transforms.ReplaceField$Value"]),
+                ("partitioner.class", ["io.confluent.connect.storage.partitioner.TimeBasedPartitioner"]),
+                ("format.class", ["io.confluent.connect.s3.format.parquet.ParquetFormat", "io.confluent.connect.s3.format.json.JsonFormat"])]
+
+
+def jvm_names(rng: random.Random, fake: Faker) -> str:
+    """JVM class and package names as APIs carry them for good reasons: Kafka Connect and logging
+    configuration, logger names (Spring Boot's loggers endpoint), exception classes and stack
+    traces sent to error trackers, Maven coordinates, mobile bundle ids, schema and event type names
+    (Jackson `@class` of the application's own types), code search queries. Polymorphic ids and
+    class parameters naming gadget classes are attacks (families.gen_java_types)."""
+    w, w2 = fake.word(), fake.word()
+    own = f"{rng.choice(_JVM_PKGS)}.{w}.{w2.capitalize()}{rng.choice(['Service', 'Controller', 'Repository', 'Event', 'Handler', 'Dto', ''])}"
+    exc = rng.choice(_JVM_EXCEPTIONS)
+    r = rng.random()
+    if r < 0.2:
+        frames = rng.sample(_JVM_FRAMES, rng.randint(1, 4))
+        detail = rng.choice([fake.sentence(), "Connection reset", "Read timed out", "null", f'For input string: "{w}"'])
+        trace = f"{exc}: {detail}\n"
+        trace += f"\tat {own}.{rng.choice(['handle', 'process', 'load', 'apply'])}({own.rsplit('.', 1)[1]}.java:{rng.randint(12, 900)})\n"
+        return trace + "".join(f"\tat {f}\n" for f in frames).rstrip("\n")
+    if r < 0.3:
+        return rng.choice([exc, f"{exc}: {fake.sentence()}", own])
+    if r < 0.45:
+        key, choices = rng.choice(_JVM_CONNECT)
+        return json.dumps({"name": f"{w}-{w2}", "config": {key: rng.choice(choices), "tasks.max": str(rng.randint(1, 8)),
+                                                             "topics": f"{w}.{w2}"}}) if rng.random() < 0.5 else rng.choice(choices)
+    if r < 0.55:
+        return rng.choice(_JVM_LIBS + [own.rsplit(".", 1)[0]])
+    if r < 0.65:
+        g = rng.choice(["org.apache.commons:commons-lang3:3.14.0", "com.fasterxml.jackson.core:jackson-databind:2.17.1",
+                        "org.springframework.boot:spring-boot-starter-web:3.3.0", "org.apache.commons:commons-collections4:4.4",
+                        "org.apache.logging.log4j:log4j-core:2.23.1", "io.netty:netty-all:4.1.110.Final", "com.google.guava:guava:33.2.0-jre",
+                        "org.hibernate.orm:hibernate-core:6.5.2.Final", f"{rng.choice(_JVM_PKGS)}:{w}:{rng.randint(0, 5)}.{rng.randint(0, 30)}.{rng.randint(0, 9)}"])
+        return rng.choice([g, f"pkg:maven/{g.replace(':', '/', 1).replace(':', '@', 1)}"])
+    if r < 0.75:
+        return rng.choice([f"com.{w}.android", f"com.{w}.{w2}", "org.mozilla.firefox", "com.google.android.gms", f"io.{w}.app.ios",
+                           f"com.apple.{w2}", f"org.{w}.client"])
+    if r < 0.85:
+        return json.dumps({"@class": own, "id": rng.randint(1, 10**6), w: fake.word()}) if rng.random() < 0.6 else \
+            json.dumps({"type": own, "version": rng.randint(1, 3)})
+    return rng.choice([f"{rng.choice(['java.util.concurrent.ConcurrentHashMap', 'java.io.File', 'java.nio.file.Files', 'org.apache.commons.io.FileUtils', 'java.lang.reflect.Method', 'java.lang.ProcessBuilder'])} language:java",
+                       f"\"import {rng.choice(['java.io.File', 'java.util.List', 'java.net.URL', 'org.springframework.web.bind.annotation.RestController'])};\" in:file",
+                       f"How do I use {rng.choice(['java.util.Optional', 'java.time.Instant', 'java.lang.ProcessBuilder', 'java.net.http.HttpClient', 'java.io.FileInputStream'])} in {rng.choice(['Java 17', 'Kotlin', 'a Spring controller'])}?",
+                       f"-Xmx{rng.choice([256, 512, 1024, 2048])}m -XX:+UseG1GC -Dspring.profiles.active={rng.choice(['prod', 'dev', 'staging'])}"])
+
+
 def api_ish(rng: random.Random, fake: Faker) -> str:
     """Values real APIs carry that look odd to a naive filter: query languages, ARNs, cron, regex..."""
     w = fake.word()
@@ -791,7 +869,9 @@ class ValueGen:
             return prose_with_code(rng, fake)
         if r < 0.25:
             return api_ish(rng, fake)
-        if r < 0.32:
+        if r < 0.28:
+            return jvm_names(rng, fake)
+        if r < 0.34:
             return json_blob(rng, fake)
         r = rng.random()
         if r < 0.22:
@@ -832,6 +912,10 @@ class ValueGen:
         if n in ("script", "scriptcontent", "inlinescript", "commands", "command", "userdata", "run", "runcmd", "startupscript",
                  "entrypoint", "cmd", "shell", "steps", "template", "expression", "buildspec", "provisioning"):
             return rng.choice([code_by_design(rng, fake), code_by_design(rng, fake), fake.word(), api_ish(rng, fake)])
+        if n in ("connectorclass", "keyconverter", "valueconverter", "logger", "loggername", "exception", "exceptionclass",
+                 "stacktrace", "stack", "trace", "errorclass", "bundleid", "packagename", "applicationid", "groupid", "artifact",
+                 "dependency", "classname", "javaclass", "schemaname", "eventtype", "fqcn", "purl"):
+            return jvm_names(rng, fake)
         if n in ("filter", "filters", "where", "expr", "expression", "condition", "selector", "jql", "promql", "logql", "kql") \
                 or n.endswith("filter") or (n.endswith("query") and n != "query"):
             return rng.choice([query_language(rng, fake), query_language(rng, fake), fake.word(), api_ish(rng, fake)])

