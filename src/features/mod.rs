@@ -9,7 +9,7 @@ mod inert;
 mod keywords;
 mod magic;
 
-pub use inert::{is_inert, is_left_out, MAX_INERT_BYTES};
+pub use inert::{hides_code, is_inert, is_left_out, MAX_INERT_BYTES};
 
 use crate::decode;
 use crate::hash::{hash64, hash64_parts};
