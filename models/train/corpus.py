@@ -428,7 +428,8 @@ class RequestFactory:
             h = rng.choice(["user-agent", "user-agent", "referer", "x-forwarded-for", "x-api-version", "origin", "x-forwarded-host"]
                            + ["custom"] * 3)
             if h == "custom":  # the filter scores every header but credentials and tracing
-                h = rng.choice(CUSTOM_HEADERS + [f"x-{self.vg.fake.word().lower()}", f"x-{self.vg.fake.word().lower()}-id"])
+                word = re.sub(r"[^a-z0-9]", "", self.vg.fake.word().lower()) or "app"  # header names are ASCII tokens
+                h = rng.choice(CUSTOM_HEADERS + [f"x-{word}", f"x-{word}-id"])
             if "\n" in text or "\r" in text:
                 text_h = urllib.parse.quote(text, safe=":/ ;=,'\"()<>$@{}")  # raw CR/LF cannot travel in a header
             else:
