@@ -224,21 +224,28 @@ mod tests {
         }
     }
 
+    /// How many of `n` pseudo-random base64 tokens of `len` bytes `found` accepts.
+    fn random_token_hits(seed: u64, n: usize, len: usize, found: impl Fn(&str) -> bool) -> usize {
+        let mut state = seed;
+        let mut byte = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state as u8
+        };
+        (0..n)
+            .filter(|_| {
+                let token: Vec<u8> = (0..len).map(|_| byte()).collect();
+                found(&b64(&token))
+            })
+            .count()
+    }
+
     #[test]
     fn random_tokens_rarely_spell_code_keywords() {
-        let mut state = 0x2545_f491_4f6c_dd1du64;
-        let mut hits = 0;
-        for _ in 0..20_000 {
-            let token: Vec<u8> = (0..96)
-                .map(|_| {
-                    state ^= state << 13;
-                    state ^= state >> 7;
-                    state ^= state << 17;
-                    state as u8
-                })
-                .collect();
-            hits += usize::from(decoded_code_keywords(&b64(&token)) > 0);
-        }
+        let hits = random_token_hits(0x2545_f491_4f6c_dd1d, 20_000, 96, |t| {
+            decoded_code_keywords(t) > 0
+        });
         assert!(hits <= 2, "{hits} random tokens spelled a code keyword");
     }
 
@@ -246,19 +253,7 @@ mod tests {
     fn random_tokens_rarely_match() {
         // Every format needs at least three fixed bytes at the run's start: over 200,000
         // pseudo-random 24-byte tokens, none should match.
-        let mut state = 0x9e37_79b9_7f4a_7c15u64;
-        let mut hits = 0;
-        for _ in 0..200_000 {
-            let token: Vec<u8> = (0..24)
-                .map(|_| {
-                    state ^= state << 13;
-                    state ^= state >> 7;
-                    state ^= state << 17;
-                    state as u8
-                })
-                .collect();
-            hits += usize::from(has_serialized_object(&b64(&token)));
-        }
+        let hits = random_token_hits(0x9e37_79b9_7f4a_7c15, 200_000, 24, has_serialized_object);
         assert!(hits <= 2, "{hits} random tokens read as objects");
     }
 }
