@@ -114,7 +114,9 @@ def is_meaningful(text: str) -> bool:
     """Drops fuzz tokens that are not attacks by themselves ("order by", "like", "%21", "*/*").
 
     Judged on the decoded text: at least three characters, a letter or digit, and a character
-    that can break out of a value. The same rule applies to every source and split.
+    that can break out of a value, a JVM class name of a gadget or expression package
+    (`_JVM_CLASS`), or base64 that decodes to either (`_decodes_to_attack`). The same rule
+    applies to every source and split.
     """
     t = _decoded(text or "").strip()
     if len(t) < 3 or not any(c.isalnum() for c in t):
