@@ -102,5 +102,55 @@ fn bench(c: &mut Criterion) {
     }
 }
 
-criterion_group!(benches, bench);
+/// A GET as a current SDK sends it: the SDK's own headers (retry count, runtime, package
+/// version), tracing, caching and content negotiation, besides the credential.
+fn sdk_get() -> RequestRecord {
+    let line = serde_json::json!({
+        "method": "GET",
+        "uri": "/v1/models?limit=20",
+        "headers": [
+            ["user-agent", "Anthropic/Python 0.52.0"], ["accept", "application/json"],
+            ["accept-encoding", "gzip, deflate, zstd"], ["authorization", "Bearer sk-test-0123456789abcdef"],
+            ["anthropic-version", "2023-06-01"], ["x-stainless-lang", "python"],
+            ["x-stainless-package-version", "0.52.0"], ["x-stainless-os", "Linux"],
+            ["x-stainless-arch", "x64"], ["x-stainless-runtime", "CPython"],
+            ["x-stainless-runtime-version", "3.12.4"], ["x-stainless-retry-count", "0"],
+            ["x-stainless-read-timeout", "600"], ["x-request-id", "req_01HZX3Q4T5V6W7X8Y9Z0A1B2C3"],
+            ["traceparent", "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"],
+            ["if-none-match", "W/\"5f3c-1a2b3c4d\""], ["prefer", "return=minimal"],
+            ["x-tenant", "acme-eu-1"], ["x-client-version", "web/4.12.3 (build 8812)"],
+        ],
+    });
+    RequestRecord::from_json(&line.to_string()).unwrap()
+}
+
+/// What scoring every request header (`inspect_other_headers`, default on since feature
+/// schema 8) costs against scoring only the named ones: the same SDK request, inspection and
+/// features, and the whole evaluation with the per-VM score cache off (every value scored
+/// afresh, the cost of a value the cache has not seen) and on (a client's repeated headers).
+fn bench_header_scope(c: &mut Criterion) {
+    let rec = sdk_get();
+    let mut g = c.benchmark_group("sdk_get_headers");
+    for (name, extra) in [("named", r#","inspect_other_headers":false"#), ("all", "")] {
+        for (cache, entries) in [("uncached", 0), ("cached", 4096)] {
+            let cfg = format!(r#"{{"mode":"enforce","score_cache_entries":{entries}{extra}}}"#);
+            let engine = Engine::new(Config::from_json(cfg.as_bytes()).unwrap()).unwrap();
+            let view = rec.to_view(engine.config().max_body_bytes).unwrap();
+            let policy = engine.route(&view.path);
+            if entries == 0 {
+                let opts = engine.inspect_options();
+                let rows = request_rows(&view, &opts).rows.len();
+                g.bench_function(format!("{name}: inspect+features ({rows} rows)"), |b| {
+                    b.iter(|| request_rows(black_box(&view), &opts))
+                });
+            }
+            g.bench_function(format!("{name}: evaluate {cache}"), |b| {
+                b.iter(|| engine.evaluate(black_box(&view), &policy).unwrap())
+            });
+        }
+    }
+    g.finish();
+}
+
+criterion_group!(benches, bench, bench_header_scope);
 criterion_main!(benches);
