@@ -81,8 +81,9 @@ fn media_range(item: &str) -> bool {
     wild_or_token(t) && wild_or_token(sub) && (t != "*" || sub == "*") && params(parts)
 }
 
-/// `*`, `"opaque"` or `W/"opaque"`, the opaque part of `A-Z a-z 0-9 - _ . : + / =`, no `..`
-/// or `//`, at most 128 bytes.
+/// `*`, `"opaque"` or `W/"opaque"`, the opaque part of `A-Z a-z 0-9 - _ . : + / =`, at most
+/// 128 bytes, with no `..`, `//` or `:/` and no keyword of any class (the one free-form part
+/// of these grammars is held to what [`super::is_inert`] asks of a plain value).
 fn entity_tag(item: &str) -> bool {
     if item == "*" {
         return true;
@@ -94,9 +95,13 @@ fn entity_tag(item: &str) -> bool {
     opaque.len() <= 128
         && !opaque.contains("..")
         && !opaque.contains("//")
+        && !opaque.contains(":/")
         && opaque.bytes().all(|b| {
             b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':' | b'+' | b'/' | b'=')
         })
+        && super::keywords::family_hits(&opaque.to_ascii_lowercase())
+            .iter()
+            .all(|&n| n == 0)
 }
 
 /// `*` or `en`, `en-US`, `zh-Hant-TW` (subtags of 1-8 letters or digits), with parameters.
@@ -187,6 +192,9 @@ mod tests {
             ("content-type", "application/json; charset=utf-8'"),
             ("if-none-match", "\"$(id)\""),
             ("if-none-match", "W/\"../../etc/passwd\""),
+            ("if-none-match", "\"file:/etc/passwd\""),
+            ("if-none-match", "\"/etc/passwd\""),
+            ("if-none-match", "\"1:union:select:password:from:users\""),
             ("if-none-match", "\"x\" or 1=1"),
             ("if-none-match", "abc"),
             ("accept-language", "en-US;q=0.9' AND SLEEP(5)--"),
