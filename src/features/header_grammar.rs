@@ -16,15 +16,19 @@
 const MAX_BYTES: usize = 512;
 /// Most list elements read.
 const MAX_ELEMENTS: usize = 32;
+/// Longest opaque part of an entity tag read.
+const MAX_OPAQUE: usize = 128;
 
 /// Whether `raw`, the value of request header `name` (lower-case), is a well-formed value of
 /// one of the headers above in the strict subset of its grammar (module documentation).
 pub fn header_is_inert(name: &str, raw: &str) -> bool {
-    let element: fn(&str) -> bool = match name {
-        "accept" | "content-type" => media_range,
-        "if-none-match" | "if-match" => entity_tag,
-        "accept-language" | "content-language" => language_range,
-        "prefer" | "cache-control" | "pragma" => directive,
+    // Each list element is a head checked by the header's grammar, then `;` parameters where
+    // the grammar has them (an entity tag has none).
+    let (head, takes_params): (fn(&str) -> bool, bool) = match name {
+        "accept" | "content-type" => (media_range, true),
+        "if-none-match" | "if-match" => (entity_tag, false),
+        "accept-language" | "content-language" => (language_range, true),
+        "prefer" | "cache-control" | "pragma" => (directive, true),
         _ => return false,
     };
     if raw.is_empty() || raw.len() > MAX_BYTES {
@@ -34,7 +38,17 @@ pub fn header_is_inert(name: &str, raw: &str) -> bool {
     for item in raw.split(',') {
         n += 1;
         let item = item.trim_matches(is_ows);
-        if n > MAX_ELEMENTS || item.is_empty() || !element(item) {
+        if n > MAX_ELEMENTS || item.is_empty() {
+            return false;
+        }
+        let mut parts = item.split(';');
+        let first = parts.next().unwrap_or_default().trim_end_matches(is_ows);
+        let rest_ok = if takes_params {
+            parts.all(param)
+        } else {
+            parts.next().is_none()
+        };
+        if !head(first) || !rest_ok {
             return false;
         }
     }
@@ -53,88 +67,72 @@ fn token(s: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'+'))
 }
 
-/// `;`-separated parameters after the first part: `name=token` or `name="token"`, the name
-/// starting with a letter.
-fn params<'a>(mut parts: impl Iterator<Item = &'a str>) -> bool {
-    parts.all(|p| {
-        let Some((k, v)) = p.trim_matches(is_ows).split_once('=') else {
-            return false;
-        };
-        let v = v
-            .strip_prefix('"')
-            .and_then(|v| v.strip_suffix('"'))
-            .unwrap_or(v);
-        k.bytes().next().is_some_and(|b| b.is_ascii_alphabetic()) && token(k) && token(v)
-    })
+/// `token=token` or `token="token"`: the name and the value without its quotes.
+fn assignment(s: &str) -> Option<(&str, &str)> {
+    let (k, v) = s.split_once('=')?;
+    let v = v
+        .strip_prefix('"')
+        .and_then(|v| v.strip_suffix('"'))
+        .unwrap_or(v);
+    (token(k) && token(v)).then_some((k, v))
 }
 
-/// `type/subtype` (`*/*`, `text/*`) with parameters.
-fn media_range(item: &str) -> bool {
-    let mut parts = item.split(';');
-    let Some((t, sub)) = parts
-        .next()
-        .and_then(|m| m.trim_end_matches(is_ows).split_once('/'))
-    else {
+/// A parameter after `;`: an [`assignment`] whose name starts with a letter.
+fn param(p: &str) -> bool {
+    assignment(p.trim_matches(is_ows))
+        .is_some_and(|(k, _)| k.starts_with(|c: char| c.is_ascii_alphabetic()))
+}
+
+/// `type/subtype` (`*/*`, `text/*`).
+fn media_range(head: &str) -> bool {
+    let Some((t, sub)) = head.split_once('/') else {
         return false;
     };
     let wild_or_token = |s: &str| s == "*" || token(s);
-    wild_or_token(t) && wild_or_token(sub) && (t != "*" || sub == "*") && params(parts)
+    wild_or_token(t) && wild_or_token(sub) && (t != "*" || sub == "*")
 }
 
 /// `*`, `"opaque"` or `W/"opaque"`, the opaque part of `A-Z a-z 0-9 - _ . : + / =`, at most
 /// 128 bytes, with no `..`, `//` or `:/` and no keyword of any class (the one free-form part
 /// of these grammars is held to what [`super::is_inert`] asks of a plain value).
-fn entity_tag(item: &str) -> bool {
-    if item == "*" {
+fn entity_tag(head: &str) -> bool {
+    if head == "*" {
         return true;
     }
-    let quoted = item.strip_prefix("W/").unwrap_or(item);
+    let quoted = head.strip_prefix("W/").unwrap_or(head);
     let Some(opaque) = quoted.strip_prefix('"').and_then(|q| q.strip_suffix('"')) else {
         return false;
     };
-    opaque.len() <= 128
+    let ok = opaque.len() <= MAX_OPAQUE
         && !opaque.contains("..")
         && !opaque.contains("//")
         && !opaque.contains(":/")
         && opaque.bytes().all(|b| {
             b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':' | b'+' | b'/' | b'=')
-        })
-        && super::keywords::family_hits(&opaque.to_ascii_lowercase())
-            .iter()
-            .all(|&n| n == 0)
+        });
+    if !ok {
+        return false;
+    }
+    // ASCII by now: lower-cased on the stack, no allocation on the request path.
+    let mut lower = [0u8; MAX_OPAQUE];
+    let lower = &mut lower[..opaque.len()];
+    lower.copy_from_slice(opaque.as_bytes());
+    lower.make_ascii_lowercase();
+    std::str::from_utf8(lower)
+        .is_ok_and(|l| super::keywords::family_hits(l).iter().all(|&n| n == 0))
 }
 
-/// `*` or `en`, `en-US`, `zh-Hant-TW` (subtags of 1-8 letters or digits), with parameters.
-fn language_range(item: &str) -> bool {
-    let mut parts = item.split(';');
-    let Some(range) = parts.next().map(|r| r.trim_end_matches(is_ows)) else {
-        return false;
-    };
-    let subtags_ok = range == "*"
-        || range
+/// `*` or `en`, `en-US`, `zh-Hant-TW` (subtags of 1-8 letters or digits).
+fn language_range(head: &str) -> bool {
+    head == "*"
+        || head
             .split('-')
-            .all(|t| (1..=8).contains(&t.len()) && t.bytes().all(|b| b.is_ascii_alphanumeric()));
-    subtags_ok && params(parts)
+            .all(|t| (1..=8).contains(&t.len()) && t.bytes().all(|b| b.is_ascii_alphanumeric()))
 }
 
-/// `token` or `token=token` (`no-cache`, `max-age=0`, `return=minimal`, `wait=10`), with
-/// parameters (`respond-async; wait=5`).
-fn directive(item: &str) -> bool {
-    let mut parts = item.split(';');
-    let Some(first) = parts.next().map(|d| d.trim_end_matches(is_ows)) else {
-        return false;
-    };
-    let ok = match first.split_once('=') {
-        Some((k, v)) => {
-            let v = v
-                .strip_prefix('"')
-                .and_then(|v| v.strip_suffix('"'))
-                .unwrap_or(v);
-            token(k) && token(v)
-        }
-        None => token(first),
-    };
-    ok && params(parts)
+/// `token` or `token=token` (`no-cache`, `max-age=0`, `return=minimal`, `wait=10`).
+fn directive(head: &str) -> bool {
+    token(head) || assignment(head).is_some()
 }
 
 #[cfg(test)]
