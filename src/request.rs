@@ -733,12 +733,26 @@ mod tests {
         }
     }
 
-    fn locs(view: &RequestView, headers: &[String]) -> Vec<String> {
-        view.inspected_values(&opts(headers))
+    fn locations(view: &RequestView, opts: &InspectOptions<'_>) -> Vec<String> {
+        view.inspected_values(opts)
             .0
             .iter()
             .map(|v| v.location.to_string())
             .collect()
+    }
+
+    fn locs(view: &RequestView, headers: &[String]) -> Vec<String> {
+        locations(view, &opts(headers))
+    }
+
+    /// A GET of `path` with `headers`.
+    fn get_with_headers(path: &[u8], headers: &[(&str, &str)]) -> RequestView {
+        let mut view = RequestView::new("GET", path);
+        for (name, value) in headers {
+            view.headers
+                .push((name.to_string(), value.as_bytes().to_vec()));
+        }
+        view
     }
 
     #[test]
@@ -753,29 +767,24 @@ mod tests {
 
     #[test]
     fn other_headers_are_scored_except_the_skipped_ones() {
-        let mut view = RequestView::new("GET", b"/a");
-        for (name, value) in [
-            ("user-agent", "curl/8.0 (x; y)"),
-            ("x-filename", "../../etc/passwd"),
-            ("authorization", "Bearer a.b/c=="),
-            ("x-envoy-original-path", "/a?b=<c>"),
-            ("cookie", "sid=a b"),
-            ("x-custom", "ok"),
-        ] {
-            view.headers.push((name.into(), value.as_bytes().to_vec()));
-        }
+        let view = get_with_headers(
+            b"/a",
+            &[
+                ("user-agent", "curl/8.0 (x; y)"),
+                ("x-filename", "../../etc/passwd"),
+                ("authorization", "Bearer a.b/c=="),
+                ("x-envoy-original-path", "/a?b=<c>"),
+                ("cookie", "sid=a b"),
+                ("x-custom", "ok"),
+            ],
+        );
         let named = vec!["user-agent".to_string()];
         let skip = vec!["authorization".to_string(), "x-envoy-*".to_string()];
         let with_others = InspectOptions {
             other_headers: Some(&skip),
             ..opts(&named)
         };
-        let found: Vec<String> = view
-            .inspected_values(&with_others)
-            .0
-            .iter()
-            .map(|v| v.location.to_string())
-            .collect();
+        let found = locations(&view, &with_others);
         // Cookies are read only by name; `x-custom: ok` is trivially clean.
         assert_eq!(
             found,
@@ -788,29 +797,25 @@ mod tests {
 
     #[test]
     fn well_formed_standard_headers_are_left_out_when_serving() {
-        let mut view = RequestView::new("GET", b"/v1/models");
-        for (name, value) in [
-            ("accept", "application/json"),
-            ("if-none-match", "W/\"5f3c-1a2b3c4d\""),
-            ("prefer", "return=minimal"),
-            ("accept-language", "en-US,en;q=0.9"),
-            ("content-type", "application/json'; select pg_sleep(5)--"),
-        ] {
-            view.headers.push((name.into(), value.as_bytes().to_vec()));
-        }
+        let view = get_with_headers(
+            b"/v1/models",
+            &[
+                ("accept", "application/json"),
+                ("if-none-match", "W/\"5f3c-1a2b3c4d\""),
+                ("prefer", "return=minimal"),
+                ("accept-language", "en-US,en;q=0.9"),
+                ("content-type", "application/json'; select pg_sleep(5)--"),
+            ],
+        );
         let named = vec!["accept-language".to_string()];
         let skip: Vec<String> = Vec::new();
-        let found = |skip_inert: bool| -> Vec<String> {
+        let found = |skip_inert: bool| {
             let o = InspectOptions {
                 other_headers: Some(&skip),
                 skip_inert,
                 ..opts(&named)
             };
-            view.inspected_values(&o)
-                .0
-                .iter()
-                .map(|v| v.location.to_string())
-                .collect()
+            locations(&view, &o)
         };
         // Serving: only the value outside its header's grammar is scored.
         assert_eq!(found(true), vec!["header:content-type"]);
