@@ -593,6 +593,11 @@ def main() -> None:
     stage("parity", "tract (apiward eval) vs scikit-learn on the test split")
     parity = T.parity_and_eval(cli, tmp_onnx, tmp_meta, os.path.join(WORK, "test.jsonl"), result, data["test"], log=lambda m: stage("parity", m))
     meta_doc["metrics"]["parity"] = parity
+    if not parity.get("ok"):
+        # A model the filter cannot load, or scores differently than it was trained, is never
+        # written over the shipped one.
+        raise SystemExit(f"parity failed, {args.out_dir} left unchanged: "
+                         f"{parity.get('error') or 'max |d risk| = ' + str(parity.get('max_abs_risk_diff'))}")
 
     stage("external", "external benchmark through apiward eval (tract, as served)")
     meta_doc["metrics"]["external"] = T.external_report(cli, tmp_onnx, tmp_meta, os.path.join(WORK, "bench.jsonl"),

@@ -425,6 +425,8 @@ def train_and_select(data: dict, schema: dict, with_mlp: bool, log=print, labels
 
 
 def export_onnx(model, dim: int) -> bytes:
+    if isinstance(model, LogisticRegression):
+        return _linear_onnx(model, dim)
     from skl2onnx import convert_sklearn
     from skl2onnx.common.data_types import FloatTensorType
     onx = convert_sklearn(model, initial_types=[("input", FloatTensorType([None, dim]))],
@@ -433,6 +435,32 @@ def export_onnx(model, dim: int) -> bytes:
     # same bytes, so a rerun of `make model` reproduces the shipped sha256.
     onx.graph.name = "apiward"
     return onx.SerializeToString()
+
+
+def _linear_onnx(lr, dim: int) -> bytes:
+    """A multinomial logistic regression as the one-layer network the filter reads
+    (`input → MatMul → Add → Softmax`, src/model/onnx.rs). skl2onnx would write an ai.onnx.ml
+    LinearClassifier, which the filter refuses, so a selected LR could never be served."""
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+    coef = np.asarray(lr.coef_, dtype=np.float32)
+    bias = np.asarray(lr.intercept_, dtype=np.float32)
+    if coef.shape[0] == 1:
+        # Two classes: scikit-learn's sigmoid of z equals the softmax of (-z/2, z/2).
+        coef, bias = np.vstack([-coef / 2, coef / 2]), np.array([-bias[0] / 2, bias[0] / 2], dtype=np.float32)
+    n_cls = coef.shape[0]
+    graph = helper.make_graph(
+        [helper.make_node("MatMul", ["input", "coefficient"], ["mul_result"]),
+         helper.make_node("Add", ["mul_result", "intercepts"], ["add_result"]),
+         helper.make_node("Softmax", ["add_result"], ["probabilities"], axis=-1)],
+        "apiward",
+        [helper.make_tensor_value_info("input", TensorProto.FLOAT, [None, dim])],
+        [helper.make_tensor_value_info("probabilities", TensorProto.FLOAT, [None, n_cls])],
+        [numpy_helper.from_array(np.ascontiguousarray(coef.T), "coefficient"),
+         numpy_helper.from_array(bias, "intercepts")])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], producer_name="apiward-train")
+    onnx.checker.check_model(model)
+    return model.SerializeToString()
 
 
 def parity_and_eval(cli: str, onnx_path: str, meta_path: str, test_jsonl: str, result: dict, test: dict, log=print) -> dict:
