@@ -9,16 +9,18 @@ mod host;
 mod inert;
 mod keywords;
 mod magic;
+mod shape;
 
 pub use header_grammar::header_is_inert;
 pub use inert::{hides_code, is_inert, is_left_out, MAX_INERT_BYTES};
+pub use shape::SHAPE_BUCKETS;
 
 use crate::decode;
 use crate::hash::{hash64, hash64_parts};
 use crate::request::{ssrf_exempt, InspectedValue, LocationGroup, LocationKind};
 
 /// Version of the feature schema; models record the version they were trained on.
-pub const SCHEMA_VERSION: u32 = 8;
+pub const SCHEMA_VERSION: u32 = 9;
 
 /// Buckets of the hashed n-gram block.
 pub const NGRAM_BUCKETS: usize = 4096;
@@ -98,7 +100,9 @@ const SEED_BIGRAM: u64 = 3;
 
 // Bucket indices are kept as u16 while counting.
 const _: () = assert!(NGRAM_BUCKETS <= 1 << 16);
-const STATS_OFFSET: usize = NGRAM_BUCKETS;
+const _: () = assert!(shape::SHAPE_BUCKETS <= 1 << 16);
+const SHAPE_OFFSET: usize = NGRAM_BUCKETS;
+const STATS_OFFSET: usize = SHAPE_OFFSET + shape::SHAPE_BUCKETS;
 const CHARS_OFFSET: usize = STATS_OFFSET + GENERAL_STATS.len();
 const KEYWORDS_OFFSET: usize = CHARS_OFFSET + COUNTED_CHARS.len();
 const LOCATION_OFFSET: usize = KEYWORDS_OFFSET + keywords::FAMILIES.len();
@@ -117,6 +121,7 @@ pub fn class_index(name: &str) -> Option<usize> {
 /// Human-readable name of every feature, in vector order.
 pub fn feature_names() -> Vec<String> {
     let mut names: Vec<String> = (0..NGRAM_BUCKETS).map(|i| format!("ngram_{i}")).collect();
+    names.extend((0..shape::SHAPE_BUCKETS).map(|i| format!("shape_{i}")));
     names.extend(GENERAL_STATS.iter().map(|s| s.to_string()));
     names.extend(COUNTED_CHARS.iter().map(|(_, n)| format!("count_{n}")));
     names.extend(keywords::FAMILIES.iter().map(|f| format!("kw_{}", f.name)));
@@ -325,8 +330,8 @@ fn canonicalize(lower: &str) -> String {
     out
 }
 
-/// Hashed character 3-grams, word tokens and token bigrams, as log counts, L2-normalised,
-/// appended to `row` in ascending bucket order.
+/// Hashed character 3-grams, word tokens and token bigrams, then the role n-grams of the tokens
+/// ([`shape`]), each block as log counts, L2-normalised, appended to `row` in ascending order.
 fn ngrams(canonical: &str, row: &mut SparseRow) {
     const BUCKETS: u64 = NGRAM_BUCKETS as u64;
     let bytes = canonical.as_bytes();
@@ -346,6 +351,19 @@ fn ngrams(canonical: &str, row: &mut SparseRow) {
         }
         prev = Some(token);
     }
+    push_block(&mut hits, 0, row);
+    hits.clear();
+    let roles = shape::roles(tokens(canonical));
+    // A value of one or two tokens has no shape beyond its n-grams; given one, a bare `\n` or
+    // a lone word read as its few rare anchored n-grams, which training had mostly in attacks.
+    if roles.len() >= shape::MIN_ROLES {
+        shape::shape_hits(&roles, &mut hits);
+        push_block(&mut hits, SHAPE_OFFSET, row);
+    }
+}
+
+/// The bucket hits of one hashed block as log counts at `offset + bucket`, L2-normalised.
+fn push_block(hits: &mut [u16], offset: usize, row: &mut SparseRow) {
     hits.sort_unstable();
     let start = row.idx.len();
     let mut norm = 0.0f32;
@@ -353,7 +371,7 @@ fn ngrams(canonical: &str, row: &mut SparseRow) {
         // Counts are small integers, exact in f32.
         let x = (run.len() as f32).ln_1p();
         norm += x * x;
-        row.idx.push(u32::from(run[0]));
+        row.idx.push((offset + usize::from(run[0])) as u32);
         row.val.push(x);
     }
     if norm > 0.0 {
@@ -589,6 +607,27 @@ mod tests {
         let f = features(LocationKind::Json, "hello world");
         let norm: f32 = f[..NGRAM_BUCKETS].iter().map(|x| x * x).sum();
         assert!((norm - 1.0).abs() < 1e-4);
+        let short: f32 = f[SHAPE_OFFSET..STATS_OFFSET].iter().map(|x| x * x).sum();
+        assert_eq!(short, 0.0, "two tokens have no shape block");
+        let f = features(LocationKind::Json, "hello big world");
+        let shape: f32 = f[SHAPE_OFFSET..STATS_OFFSET].iter().map(|x| x * x).sum();
+        assert!((shape - 1.0).abs() < 1e-4);
+    }
+
+    #[test]
+    fn injections_spelled_apart_share_their_shape() {
+        // Another keyword, operand and terminator: the same move, so shared role n-grams.
+        let a = features(LocationKind::Query, "' or 7=7-- ");
+        let b = features(LocationKind::Query, "' and 42=42#");
+        let shared = (SHAPE_OFFSET..STATS_OFFSET)
+            .filter(|&i| a[i] > 0.0 && b[i] > 0.0)
+            .count();
+        assert!(shared >= 6, "{shared}");
+        let prose = features(LocationKind::Query, "hello world");
+        let with_prose = (SHAPE_OFFSET..STATS_OFFSET)
+            .filter(|&i| a[i] > 0.0 && prose[i] > 0.0)
+            .count();
+        assert!(with_prose < shared, "{with_prose}");
     }
 
     #[test]
