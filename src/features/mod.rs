@@ -343,6 +343,8 @@ fn ngrams(canonical: &str, row: &mut SparseRow) {
         hits.push((hash64(SEED_CHAR3, bytes) % BUCKETS) as u16);
     }
     let mut prev: Option<&str> = None;
+    // One pass over the tokens serves both blocks: the role block reads the first ones.
+    let mut head: Vec<&str> = Vec::new();
     for token in tokens(canonical) {
         hits.push((hash64(SEED_TOKEN, token.as_bytes()) % BUCKETS) as u16);
         if let Some(p) = prev {
@@ -350,10 +352,13 @@ fn ngrams(canonical: &str, row: &mut SparseRow) {
             hits.push((pair % BUCKETS) as u16);
         }
         prev = Some(token);
+        if head.len() < shape::MAX_TOKENS {
+            head.push(token);
+        }
     }
     push_block(&mut hits, 0, row);
     hits.clear();
-    let roles = shape::roles(tokens(canonical));
+    let roles = shape::roles(&head);
     // A value of one or two tokens has no shape beyond its n-grams; given one, a bare `\n` or
     // a lone word read as its few rare anchored n-grams, which training had mostly in attacks.
     if roles.len() >= shape::MIN_ROLES {
@@ -380,15 +385,19 @@ fn push_block(hits: &mut [u16], offset: usize, row: &mut SparseRow) {
     }
 }
 
+/// A character of a word token: a letter or digit of any script, or `_`.
+fn word_char(c: char) -> bool {
+    c.is_alphanumeric() || c == '_'
+}
+
 /// Words (`[a-z0-9_]+`, other letters included) and single punctuation characters.
 fn tokens(text: &str) -> impl Iterator<Item = &str> {
     let mut rest = text;
     std::iter::from_fn(move || {
         rest = rest.trim_start();
         let first = rest.chars().next()?;
-        let len = if first.is_alphanumeric() || first == '_' {
-            rest.find(|c: char| !(c.is_alphanumeric() || c == '_'))
-                .unwrap_or(rest.len())
+        let len = if word_char(first) {
+            rest.find(|c: char| !word_char(c)).unwrap_or(rest.len())
         } else {
             first.len_utf8()
         };
@@ -612,6 +621,16 @@ mod tests {
         let f = features(LocationKind::Json, "hello big world");
         let shape: f32 = f[SHAPE_OFFSET..STATS_OFFSET].iter().map(|x| x * x).sum();
         assert!((shape - 1.0).abs() < 1e-4);
+    }
+
+    #[test]
+    fn the_role_block_reads_a_bounded_prefix() {
+        // Past shape::MAX_TOKENS tokens a longer value has the same role block.
+        let block = |n: usize| {
+            features(LocationKind::Json, &"a ".repeat(n))[SHAPE_OFFSET..STATS_OFFSET].to_vec()
+        };
+        assert_eq!(block(2 * shape::MAX_TOKENS), block(10 * shape::MAX_TOKENS));
+        assert_ne!(block(shape::MAX_TOKENS / 2), block(2 * shape::MAX_TOKENS));
     }
 
     #[test]

@@ -21,9 +21,9 @@ const SEED_SHAPE: u64 = 4;
 /// Roles (anchors included) a value needs for a shape block: three tokens.
 pub(crate) const MIN_ROLES: usize = 5;
 
-/// Tokens read at most: a shape past them adds nothing a model could use, and the cost stays
-/// linear in a bounded prefix.
-const MAX_TOKENS: usize = 512;
+/// Tokens read at most (the caller's bound, `features::ngrams`): a shape past them adds nothing
+/// a model could use, and the cost stays linear in a bounded prefix.
+pub(crate) const MAX_TOKENS: usize = 512;
 
 /// Words that structure SQL (not every SQL word: functions are read by their call).
 const SQL_KEYWORDS: &[&str] = &[
@@ -220,15 +220,11 @@ fn word_role(word: &str) -> u8 {
 }
 
 fn is_word(token: &str) -> bool {
-    token
-        .chars()
-        .next()
-        .is_some_and(|c| c.is_alphanumeric() || c == '_')
+    token.chars().next().is_some_and(super::word_char)
 }
 
-/// The role sequence of `tokens`, `^` first and `$` last.
-pub(crate) fn roles<'a>(tokens: impl Iterator<Item = &'a str>) -> Vec<u8> {
-    let tokens: Vec<&str> = tokens.take(MAX_TOKENS).collect();
+/// The role sequence of `tokens` (from `features::tokens`), `^` first and `$` last.
+pub(crate) fn roles(tokens: &[&str]) -> Vec<u8> {
     let mut out = Vec::with_capacity(tokens.len() + 2);
     out.push(b'^');
     for (i, token) in tokens.iter().enumerate() {
@@ -271,9 +267,6 @@ pub(crate) fn shape_hits(roles: &[u8], hits: &mut Vec<u16>) {
             hits.push((hash64(SEED_SHAPE, w) % BUCKETS) as u16);
         }
     }
-    if roles.len() < 2 {
-        hits.push((hash64(SEED_SHAPE, roles) % BUCKETS) as u16);
-    }
 }
 
 #[cfg(test)]
@@ -281,7 +274,8 @@ mod tests {
     use super::*;
 
     fn shape(text: &str) -> String {
-        String::from_utf8(roles(super::super::tokens(text))).unwrap()
+        let tokens: Vec<&str> = super::super::tokens(text).collect();
+        String::from_utf8(roles(&tokens)).unwrap()
     }
 
     #[test]
@@ -311,11 +305,11 @@ mod tests {
     }
 
     #[test]
-    fn a_long_value_is_read_up_to_the_token_cap() {
+    fn every_hit_is_a_bucket() {
         let long = "a ".repeat(10 * MAX_TOKENS);
-        assert_eq!(shape(&long).len(), MAX_TOKENS + 2);
         let mut hits = Vec::new();
-        shape_hits(&roles(super::super::tokens(&long)), &mut hits);
+        shape_hits(shape(&long).as_bytes(), &mut hits);
+        assert_eq!(hits.len(), 3 * (10 * MAX_TOKENS + 2) - 6);
         assert!(hits.iter().all(|&b| usize::from(b) < SHAPE_BUCKETS));
     }
 }
