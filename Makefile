@@ -74,6 +74,7 @@ bench-native:
 BENCH_CORPUS ?= models/train/.cache/work/test.jsonl
 BENCH_BENIGN2 ?= models/train/.cache/work/benign2.jsonl
 BENCH_EXTERNAL ?= models/train/.cache/work/bench.jsonl
+BENCH_FREE_TEXT ?= models/train/.cache/work/free_text.jsonl
 BENCH_ARGS ?=
 bench-detect: wasm venv
 	@test -f $(BENCH_CORPUS) || { echo "no $(BENCH_CORPUS): run 'make model' first (it builds the held-out test split)"; exit 1; }
@@ -83,7 +84,8 @@ bench-detect: wasm venv
 		--markdown --out bench/results-detect.json $(BENCH_ARGS)
 	@if [ -f $(BENCH_EXTERNAL) ]; then \
 		echo "== external benchmark (recorded APIs and payload packages training never used) =="; \
-		$(PY) bench/detect.py --corpus $(BENCH_EXTERNAL) --markdown \
+		$(PY) bench/detect.py --corpus $(BENCH_EXTERNAL) \
+			$(if $(wildcard $(BENCH_FREE_TEXT)),--second-benign $(BENCH_FREE_TEXT) --second-name "free text") --markdown \
 			--out bench/results-detect-external.json $(BENCH_ARGS); \
 	fi
 

@@ -821,6 +821,11 @@ def main() -> int:
     ap.add_argument(
         "--second-benign", type=Path, help="a second all-benign JSONL; its FPR is a row"
     )
+    ap.add_argument(
+        "--second-name",
+        default="second set",
+        help="what the second benign set is, for its row: benign (NAME)",
+    )
     ap.add_argument("--limit-benign", type=int, help="sample this many benign requests")
     ap.add_argument(
         "--limit-per-class", type=int, help="sample this many requests per attack class"
@@ -855,6 +860,8 @@ def main() -> int:
     ap.add_argument("--markdown", action="store_true", help="also print a Markdown table")
     ap.add_argument("--keep-workdir", action="store_true")
     args = ap.parse_args()
+    global BENIGN2
+    BENIGN2 = f"benign ({args.second_name})"
 
     proxies = [p.strip() for p in args.proxies.split(",") if p.strip()]
     if unknown := [p for p in proxies if p not in PROXIES]:

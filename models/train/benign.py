@@ -1043,6 +1043,35 @@ class ValueGen:
         return v
 
 
+# fortune files that are not prose: pictures drawn in characters, and a file of untranslated text
+_FORTUNE_SKIP = {"ascii-art", "translate-me"}
+
+
+def load_fortunes(root: str) -> list[tuple[str, str]]:
+    """Quotations, jokes, definitions and verse from Debian's `fortunes` package (fortune-mod's
+    collection), as (file, text): real English free text with every kind of punctuation people
+    type into comment, message and search fields: apostrophes, quotes, `--` before an author,
+    parentheses, semicolons, `&`, `<>`, `%`, and now and then a line of C or Perl. The kind of
+    value a WAF denies by mistake when it reads `Don't -- or else` as SQL. Texts are
+    deduplicated after whitespace folding."""
+    base = os.path.join(root, "usr", "share", "games", "fortunes")
+    out, seen = [], set()
+    for name in sorted(os.listdir(base)) if os.path.isdir(base) else []:
+        path = os.path.join(base, name)
+        if "." in name or name in _FORTUNE_SKIP or not os.path.isfile(path):
+            continue
+        with open(path, encoding="utf-8", errors="replace") as f:
+            raw = f.read()
+        for text in raw.split("\n%\n"):
+            text = text.strip("\n").replace("\t", "    ")
+            key = " ".join(text.split()).lower()
+            if len(key) < 8 or key in seen:
+                continue
+            seen.add(key)
+            out.append((name, text))
+    return out
+
+
 def load_blns(root: str) -> list[str]:
     """blns strings minus sections whose header names injection / attack content."""
     path = os.path.join(root, "package", "resources", "blns.txt")

@@ -160,6 +160,16 @@ def render(meta: dict) -> str:
             f"{_pct(sb['fpr_annotate'])} (n = {sb['n']} requests)."
             + (f" Denied most on: {', '.join(f'{k} ({v})' for k, v in sb['denied_by_provider'].items())}." if sb.get("denied_by_provider") else ""),
         ]
+    ft = m.get("free_text")
+    if ft:
+        loc = ft.get("denied_by_provider") or {}
+        lines += [
+            "",
+            f"Free-text set (quotations, jokes and verse from Debian's `fortunes`, a source no split uses, one per "
+            f"request as a form comment, a JSON message or a search query): FPR deny **{_pct(ft['fpr_deny'])}**, annotate "
+            f"{_pct(ft['fpr_annotate'])} (n = {ft['n']} requests)."
+            + (f" Denied in: {', '.join(f'{k} ({v})' for k, v in loc.items())}." if loc else ""),
+        ]
     bys = m.get("test_by_source")
     if bys:
         lines += ["", "Test recall at deny by payload source (`gen` = our generators; the others are never in train):", "",

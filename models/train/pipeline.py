@@ -311,6 +311,36 @@ def build_second_benign(srcs, n: int) -> tuple[list, list]:
     return recs, metas
 
 
+FREE_TEXT_N = 3000  # requests in the free-text set
+
+
+def build_free_text(srcs) -> tuple[list, list]:
+    """Benign free text on its own, from a source no split uses: quotations, jokes and verse from
+    Debian's `fortunes`, each once (3,000 of them, seeded) as a comment in a form post (on one
+    line), a message in a JSON body (with its line breaks) or a search query (one line of it).
+    The FPR a WAF shows on what people type into an API's text fields."""
+    import benign as B
+    rng = random.Random(SEED + 41)
+    texts = [t for _, t in B.load_fortunes(srcs["fortunes"].path)]
+    rng.shuffle(texts)
+    recs, metas = [], []
+    for text in texts[:FREE_TEXT_N]:
+        where = rng.choice(["form", "json", "query"])
+        if where == "form":
+            rec = {"method": "POST", "uri": "/api/v1/posts/42/comments", "headers": {"content-type": "application/x-www-form-urlencoded"},
+                   "body": urllib.parse.urlencode({"comment": " ".join(text.split()), "notify": "true"})}
+        elif where == "json":
+            rec = {"method": "POST", "uri": "/api/v1/conversations/7/messages", "headers": {"content-type": "application/json"},
+                   "body": json.dumps({"message": text, "format": "plain"})}
+        else:
+            line = rng.choice([ln.strip() for ln in text.splitlines() if ln.strip()])
+            rec = {"method": "GET", "uri": "/api/v1/search?" + urllib.parse.urlencode({"q": line, "limit": 20}), "headers": {}}
+        rec["label"] = "benign"
+        recs.append(rec)
+        metas.append({"provider": where, "source": "fortunes", "family": "benign"})
+    return recs, metas
+
+
 def _gen_split(which: str):
     """Generates the requests of one or more splits (runs in a forked worker)."""
     pools, eps, by_split, n_benign, fac, vg, real = _GEN_CTX
@@ -525,6 +555,9 @@ def main() -> None:
     b2, b2meta = build_second_benign(srcs, int(20000 * scale))
     write_jsonl(os.path.join(WORK, "benign2.jsonl"), b2)
     stage("corpus", f"second benign set: {len(b2)} requests from {len({m['provider'] for m in b2meta})} Google APIs")
+    ft, ftmeta = build_free_text(srcs)
+    write_jsonl(os.path.join(WORK, "free_text.jsonl"), ft)
+    stage("corpus", f"free-text set: {len(ft)} quotations (Debian fortunes) in form, JSON and query values")
 
     stage("split", f"providers {info['providers']} endpoints {info['endpoints']}")
     for s in SPLITS:
@@ -533,7 +566,7 @@ def main() -> None:
     stage("featurize", f"{cli} featurize")
     schema = json.loads(subprocess.run([cli, "schema"], capture_output=True, text=True, check=True).stdout)
     data = {}
-    for s in SPLITS + ("benign2",):
+    for s in SPLITS + ("benign2", "free_text"):
         svm = os.path.join(WORK, f"{s}.svm")
         rows = os.path.join(WORK, f"{s}.rows.jsonl")
         subprocess.run([cli, "featurize", "--in", os.path.join(WORK, f"{s}.jsonl"), "--out", svm, "--rows", rows], check=True)
@@ -542,9 +575,12 @@ def main() -> None:
 
     stage("train", "candidates: logistic regression" + ("" if args.quick or args.no_mlp else " + MLP(32)"))
     second = data.pop("benign2")
+    free_text = data.pop("free_text")
     result = T.train_and_select(data, schema, with_mlp=not (args.quick or args.no_mlp), log=lambda m: stage("train", m))
-    result["metrics"]["second_benign"] = T.second_benign_metrics(result, second, len(b2), b2meta)
+    result["metrics"]["second_benign"] = T.benign_set_metrics(result, second, len(b2), b2meta)
     stage("train", "second benign set: FPR deny {fpr_deny:.3%}, annotate {fpr_annotate:.3%} (n = {n})".format(**result["metrics"]["second_benign"]))
+    result["metrics"]["free_text"] = T.benign_set_metrics(result, free_text, len(ft), ftmeta)
+    stage("train", "free-text set: FPR deny {fpr_deny:.3%}, annotate {fpr_annotate:.3%} (n = {n})".format(**result["metrics"]["free_text"]))
     result["metrics"]["test_by_source"] = T.recall_by_source(result, os.path.join(WORK, "test.meta.jsonl"))
 
     stage("export", "skl2onnx (zipmap off)")

@@ -558,8 +558,8 @@ def parity_and_eval(cli: str, onnx_path: str, meta_path: str, test_jsonl: str, r
                        "per_class": served["per_class"], "micros": served["micros"]}}
 
 
-def second_benign_metrics(result: dict, split: dict, n_req: int, metas: list) -> dict:
-    """FPR of the selected model on the held-out benign set, with the APIs that trip it."""
+def benign_set_metrics(result: dict, split: dict, n_req: int, metas: list) -> dict:
+    """FPR of the selected model on a held-out benign set, with the providers (or locations) that trip it."""
     r, c = score_model(result["model"], split, np.zeros(n_req, dtype=np.int64), result["location_thresholds"], result["thresholds"])
     th = result["thresholds"]
     flagged = np.where(r >= th["deny"])[0]
