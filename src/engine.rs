@@ -331,8 +331,9 @@ impl Engine {
         &self.model_sha256
     }
 
-    /// Policy for a request path (raw, percent-encoded). A `skip` route is honoured only for a
-    /// path without dot segments, so `/health/../admin` is never skipped.
+    /// Policy for a request path (raw, percent-encoded). A `skip` route, and a route's
+    /// `probes: false`, are honoured only for a path without dot segments (`..;` is one), so
+    /// `/health/../admin` is never skipped and `/files/../.git/config` is probed.
     pub fn route(&self, raw_path: &str) -> RoutePolicy {
         let path = decode::normalize(raw_path).text;
         let index = self
@@ -351,9 +352,15 @@ impl Engine {
                 probes: self.config.probes.enabled,
             },
         };
-        let has_dot_segment = path.split(['/', '\\']).any(|seg| seg == ".." || seg == ".");
+        // `..;` is `..` to servers that take `;` for a path parameter (Tomcat).
+        let has_dot_segment = path
+            .split(['/', '\\'])
+            .map(|seg| seg.split(';').next().unwrap_or(seg))
+            .any(|seg| seg == ".." || seg == ".");
         if has_dot_segment {
             policy.skip = false;
+            // Nor does a route's `probes: false` reach beyond the route.
+            policy.probes |= self.config.probes.enabled;
         }
         policy
     }

@@ -173,6 +173,7 @@ fn route_overrides_and_skip_apply_but_dot_segments_defeat_skip() {
     assert!(engine.route("/healthz/live").skip);
     assert!(!engine.route("/healthz/../api/admin").skip);
     assert!(!engine.route("/healthz/%2e%2e/api/admin").skip);
+    assert!(!engine.route("/healthz/..;/api/admin").skip);
     let d = decide(&engine, ATTACKS[0].1);
     assert_eq!(d.action, Action::Deny);
     assert!(!d.blocks(), "monitor route");
@@ -628,6 +629,20 @@ fn probes_are_turned_off_per_route_and_globally() {
     );
     let d = evaluate(&engine, &get("/var/error.log")).decision;
     assert_eq!(d.reasons[0], "probe:restricted_file custom:.log at path");
+
+    // A dot segment leaves the route: its opt-out does not follow.
+    for uri in [
+        "/files/../.git/config",
+        "/files/%2e%2e/.env",
+        "/files/..;/backup.sql",
+    ] {
+        let d = evaluate(&engine, &get(uri)).decision;
+        assert_eq!(
+            (d.action, d.class.as_str()),
+            (Action::Deny, "restricted_file"),
+            "{uri}: {d}"
+        );
+    }
 
     let engine = self::engine(
         r#"{"mode":"enforce","probes":{"enabled":false},"routes":[{"prefix":"/admin/","probes":true}]}"#,
