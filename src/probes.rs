@@ -30,8 +30,9 @@
 //! `/v1/users/bob.old`, `export.zip`, `app.log`, `settings.ini`, `docker-compose.yml`), and
 //! `routes[].probes: false` for the file-serving routes that do serve such names.
 //!
-//! Checking a path allocates nothing unless it has something to decode (then one copy, as
-//! routing makes) and costs one pass over its segments with a binary search per segment.
+//! Checking a path allocates nothing unless it has something to decode (then the decoder's
+//! copies, as routing makes them) and costs one pass over its segments with a binary search per
+//! segment (`tests/probes_alloc.rs`, `make bench-native`).
 
 use crate::config::ProbesConfig;
 use crate::decode;
@@ -333,6 +334,9 @@ struct Rule {
 /// The rules in force: the built-in ones less `probes.allow`, plus the operator's.
 #[derive(Debug, Clone)]
 pub struct Probes {
+    /// For each ASCII byte, the lengths (bit `len - 1`) of the names and the first parts of
+    /// sequences that start with it, lower-case: most segments are ruled out by one lookup.
+    starts: [u64; 128],
     /// Single-segment names, sorted.
     names: Vec<Rule>,
     /// Sequences of 2 to [`MAX_SEQUENCE`] names.
@@ -403,7 +407,25 @@ impl Probes {
             list.sort_by(|a, b| a.name.cmp(&b.name));
             list.dedup_by(|a, b| a.name == b.name);
         }
+        let mut starts = [0u64; 128];
+        let firsts = names
+            .iter()
+            .chain(&sequences)
+            .map(|r| r.name.split('/').next().unwrap_or(&r.name));
+        for first in firsts.chain([".env."]) {
+            if let (Some(&b), 1..=MAX_NAME) = (first.as_bytes().first(), first.len()) {
+                if let Some(mask) = starts.get_mut(usize::from(b)) {
+                    // `.env.*` needs every length from 6.
+                    *mask |= if first == ".env." {
+                        !0u64 << 5
+                    } else {
+                        1u64 << (first.len() - 1)
+                    };
+                }
+            }
+        }
         Probes {
+            starts,
             names,
             sequences,
             extensions,
@@ -461,6 +483,11 @@ impl Probes {
         rest: impl Iterator<Item = &'p str> + Clone,
         buf: &mut [u8; MAX_NAME],
     ) -> Option<ProbeMatch<'s>> {
+        let first = usize::from(segment.as_bytes().first()?.to_ascii_lowercase());
+        let mask = self.starts.get(first).copied().unwrap_or(0);
+        if segment.len() > MAX_NAME || mask & (1u64 << (segment.len() - 1)) == 0 {
+            return None;
+        }
         let key = lower(segment, buf)?;
         if let Some(r) = find(&self.names, key) {
             return Some(r);
@@ -537,14 +564,16 @@ impl Probes {
 /// A segment as servers resolve it: cut at a `;` path parameter, a NUL or an NTFS stream
 /// (`::$DATA`), trailing dots, spaces and colons dropped. Empty for `.` and `..`.
 fn resolve(raw: &str) -> &str {
-    let mut s = raw;
-    if let Some(i) = s.find([';', '\0']) {
-        s = &s[..i];
-    }
-    if let Some(i) = s.find(":$") {
-        s = &s[..i];
-    }
-    s.trim_end_matches(['.', ' ', ':'])
+    let bytes = raw.as_bytes();
+    let end = bytes
+        .iter()
+        .enumerate()
+        .position(|(i, &b)| b == b';' || b == 0 || (b == b':' && bytes.get(i + 1) == Some(&b'$')))
+        .unwrap_or(bytes.len());
+    // The cut is at an ASCII byte, so at a char boundary.
+    raw.get(..end)
+        .unwrap_or(raw)
+        .trim_end_matches(['.', ' ', ':'])
 }
 
 /// `s` in ASCII lower case in `buf`, or `None` when it is longer than any rule.
