@@ -321,3 +321,14 @@ fn long_segments_and_odd_bytes_never_match_or_panic() {
     }
     assert_eq!(verdict(&p, "/%ff%fe/x.bak"), "backup:.bak");
 }
+
+#[test]
+fn the_readme_lists_every_built_in_rule_and_package_root() {
+    let readme = include_str!("../../README.md");
+    let missing: Vec<&str> = builtin_rules()
+        .map(|(n, _)| n)
+        .chain(PACKAGE_ROOTS.iter().copied())
+        .filter(|n| !readme.contains(&format!("`{n}`")))
+        .collect();
+    assert!(missing.is_empty(), "not in README.md: {missing:?}");
+}
