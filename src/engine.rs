@@ -376,7 +376,8 @@ impl Engine {
     }
 
     /// The restricted resource `view`'s path asks for, when probes are on for the route
-    /// ([`crate::probes`]). Allocates only for a match.
+    /// ([`crate::probes`]). Allocates only for a match, and to decode a path that has something
+    /// to decode.
     pub fn probe(&self, view: &RequestView, policy: &RoutePolicy) -> Option<ProbeFinding> {
         if !policy.probes {
             return None;
