@@ -1,5 +1,6 @@
 //! Native cost of the request path by payload size (`make bench-native`, criterion):
-//! decode one value, inspect + features of a whole request, model run, and the whole evaluation.
+//! decode one value, inspect + features of a whole request, model run, and the whole evaluation;
+//! the restricted-resource probes' check of a path.
 //! The filter runs the same code compiled to Wasm, where V8 takes roughly 1.5–2× as long.
 #![allow(clippy::unwrap_used, missing_docs)]
 
@@ -152,5 +153,27 @@ fn bench_header_scope(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, bench, bench_header_scope);
+/// Restricted-resource probes: the check every inspected request pays on its path (REST paths
+/// that match nothing, plain and percent-encoded), and a probe.
+fn bench_probes(c: &mut Criterion) {
+    let probes = apiward::probes::Probes::default();
+    let mut g = c.benchmark_group("probes");
+    for (name, path) in [
+        (
+            "rest",
+            "/api/v2/orders/8f14e45f-ceea-467f-a0e6-1b2c3d4e5f60/items",
+        ),
+        ("rest_file", "/v1/files/reports/2024/q1-summary.pdf"),
+        (
+            "rest_encoded",
+            "/v1/objects/uploads%2F2024%2Fq1%20summary.pdf",
+        ),
+        ("probe", "/static/.git/config"),
+    ] {
+        g.bench_function(name, |b| b.iter(|| probes.check(black_box(path)).is_some()));
+    }
+    g.finish();
+}
+
+criterion_group!(benches, bench, bench_header_scope, bench_probes);
 criterion_main!(benches);

@@ -205,6 +205,9 @@ TRAFFIC = [
         "GET",
         "/api/users?" + urlencode({"filter": "*)(uid=*))(|(uid=*"}),
     ),
+    # Scanners' wordlists: files no API serves (restricted-resource probes, not the model).
+    DemoCall("scanner: git metadata", "restricted_file", "GET", "/.git/config"),
+    DemoCall("scanner: backup copy", "restricted_file", "GET", "/index.php.bak"),
 ]
 
 

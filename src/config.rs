@@ -12,6 +12,7 @@ mod behaviour;
 mod consensus;
 mod crowdsec;
 mod events;
+mod probes;
 
 pub use behaviour::{
     Allowlist, BehaviourConfig, BlockScope, BlockStep, BolaThreshold, BurstThreshold,
@@ -24,6 +25,7 @@ pub use events::{
     BatchLimits, BufferLimits, ClientIpMode, DlpAction, DlpConfig, EventsConfig, PrincipalMode,
     PrivacyConfig, RetryPolicy, Schema, SinkConfig, SinkType,
 };
+pub use probes::{ProbeAction, ProbesConfig};
 
 /// Largest body Envoy buffers for a filter by default (connection buffer limit ~1 MiB).
 pub const MAX_BODY_BYTES_LIMIT: usize = 1024 * 1024;
@@ -202,6 +204,9 @@ pub struct RouteOverride {
     pub ladder: Option<Ladder>,
     /// Response inspection (excessive data exposure) on this route.
     pub dlp: Option<DlpConfig>,
+    /// Restricted-resource probes on this route, if different from `probes.enabled` (off for
+    /// routes that serve files by name).
+    pub probes: Option<bool>,
 }
 
 /// Validated configuration.
@@ -250,6 +255,8 @@ pub struct Config {
     pub events: Option<EventsConfig>,
     /// Fleet-wide decisions through a CrowdSec Local API, if configured.
     pub crowdsec: Option<CrowdsecConfig>,
+    /// Requests for restricted resources (`/.git/config`), decided from the path.
+    pub probes: ProbesConfig,
 }
 
 /// Upper bound of `score_cache_entries` (about 4 MiB per VM with 13 classes).
@@ -346,6 +353,7 @@ impl Default for Config {
             consensus: ConsensusConfig::default(),
             events: None,
             crowdsec: None,
+            probes: ProbesConfig::default(),
         }
     }
 }
@@ -402,6 +410,7 @@ struct RawConfig {
     consensus: Option<consensus::RawConsensus>,
     events: Option<events::RawEvents>,
     crowdsec: Option<crowdsec::RawCrowdsec>,
+    probes: Option<probes::RawProbes>,
 }
 
 #[derive(Deserialize)]
@@ -490,6 +499,9 @@ struct RawRoute {
     skip: bool,
     ladder: Option<behaviour::RawLadder>,
     dlp: Option<events::RawDlp>,
+    /// Restricted-resource probes on this route (default: `probes.enabled`); false for routes
+    /// that serve files by name.
+    probes: Option<bool>,
 }
 
 impl Config {
@@ -772,6 +784,9 @@ impl TryFrom<RawConfig> for Config {
         if let Some(c) = raw.crowdsec {
             cfg.crowdsec = Some(c.validate("crowdsec")?);
         }
+        if let Some(p) = raw.probes {
+            cfg.probes = p.validate("probes")?;
+        }
         if let Some(routes) = raw.routes {
             for (i, r) in routes.into_iter().enumerate() {
                 let field = format!("routes[{i}]");
@@ -812,6 +827,7 @@ impl TryFrom<RawConfig> for Config {
                     skip: r.skip,
                     ladder,
                     dlp,
+                    probes: r.probes,
                 });
             }
             // Longest prefix first, so the first match is the most specific.
@@ -1054,6 +1070,58 @@ mod tests {
         // "foo" hashed at load equals its sha256 given explicitly.
         let foo = Config::from_json(br#"{"allowlist":{"principals":["foo"]}}"#).unwrap();
         assert_eq!(foo.allowlist.principals[0], cfg.allowlist.principals[1]);
+    }
+
+    #[test]
+    fn probes_default_to_deny_everywhere_and_routes_can_turn_them_off() {
+        let cfg = Config::from_json(b"{}").unwrap();
+        assert_eq!(cfg.probes, ProbesConfig::default());
+        assert!(cfg.probes.enabled);
+        assert_eq!(cfg.probes.action, ProbeAction::Deny);
+        let cfg = Config::from_json(
+            br#"{"probes":{"enabled":true,"action":"annotate",
+                  "extra_files":["Docker-Compose.yml","deploy/","conf/app.yml"],
+                  "extra_extensions":[".LOG"],"allow":[".PEM","id_rsa.pub"]},
+                "routes":[{"prefix":"/files/","probes":false},{"prefix":"/api/"}]}"#,
+        )
+        .unwrap();
+        assert_eq!(cfg.probes.action, ProbeAction::Annotate);
+        assert_eq!(
+            cfg.probes.extra_files,
+            vec!["docker-compose.yml", "deploy", "conf/app.yml"]
+        );
+        assert_eq!(cfg.probes.extra_extensions, vec![".log"]);
+        assert_eq!(cfg.probes.allow, vec![".pem", "id_rsa.pub"]);
+        assert_eq!(cfg.route_for("/files/a.bak").unwrap().probes, Some(false));
+        assert_eq!(cfg.route_for("/api/x").unwrap().probes, None);
+    }
+
+    #[test]
+    fn invalid_probes_config_names_the_field() {
+        let cases: &[(&str, &str)] = &[
+            (r#"{"probes":{"action":"block"}}"#, "probes.action: unknown variant `block`, expected `deny` or `annotate` at line 1 column 27"),
+            (r#"{"probes":{"enabled":"yes"}}"#, "probes.enabled: invalid type: string \"yes\", expected a boolean at line 1 column 26"),
+            (r#"{"probes":{"extensions":[".log"]}}"#, "probes.extensions: unknown field `extensions`, expected one of `enabled`, `action`, `extra_files`, `extra_extensions`, `allow` at line 1 column 23"),
+            (r#"{"probes":{"extra_extensions":[".log",".ini","log"]}}"#, "probes.extra_extensions[2]: must be one file extension with its dot, 1 to 16 letters, digits or _-~+ (\".log\"), got \"log\""),
+            (r#"{"probes":{"extra_extensions":[".tar.gz"]}}"#, "probes.extra_extensions[0]: must be one file extension with its dot, 1 to 16 letters, digits or _-~+ (\".log\"), got \".tar.gz\""),
+            (r#"{"probes":{"extra_files":["/docker-compose.yml"]}}"#, "probes.extra_files[0]: names match at any depth: give it without a leading '/', got \"/docker-compose.yml\""),
+            (r#"{"probes":{"extra_files":["ok","conf/*.yml"]}}"#, "probes.extra_files[1]: each segment must be 1 to 64 visible characters without \\ * ? ; # % &, got \"conf/*.yml\""),
+            (r#"{"probes":{"extra_files":["a//b"]}}"#, "probes.extra_files[0]: each segment must be 1 to 64 visible characters without \\ * ? ; # % &, got \"a//b\""),
+            (r#"{"probes":{"extra_files":["a/b/c/d/e"]}}"#, "probes.extra_files[0]: at most 4 segments, got \"a/b/c/d/e\""),
+            (r#"{"probes":{"extra_files":["secrets."]}}"#, "probes.extra_files[0]: a segment never ends in '.' or ':' once a server has resolved it, got \"secrets.\""),
+            (r#"{"probes":{"extra_files":[".well-known"]}}"#, "probes.extra_files[0]: .well-known (RFC 8615) is never a probe, got \".well-known\""),
+            (r#"{"probes":{"extra_files":[""]}}"#, "probes.extra_files[0]: must be a file or directory name, got \"\""),
+            (r#"{"probes":{"allow":[".bak",".pemm"]}}"#, "probes.allow[1]: \".pemm\" is not a built-in rule (the README lists them, e.g. \".pem\", \".sql\", \"id_rsa.pub\"); to let a file-serving route through, set routes[].probes to false"),
+            (r#"{"routes":[{"prefix":"/files/","probes":"no"}]}"#, "routes[0].probes: invalid type: string \"no\", expected a boolean at line 1 column 44"),
+        ];
+        let wrong: Vec<String> = cases
+            .iter()
+            .filter_map(|(json, want)| {
+                let got = err(json).to_string();
+                (got != *want).then(|| format!("{json}\n  got:  {got}\n  want: {want}"))
+            })
+            .collect();
+        assert!(wrong.is_empty(), "{}", wrong.join("\n"));
     }
 
     #[test]

@@ -7,7 +7,7 @@ use std::fmt;
 use crate::behaviour::{
     principal, Behaviour, History, RequestFacts, ResponseSignals, Signal, Standing,
 };
-use crate::config::{Config, ConfigError, Ladder, Mode, ModelSource, Thresholds};
+use crate::config::{Config, ConfigError, Ladder, Mode, ModelSource, ProbeAction, Thresholds};
 use crate::consensus::{self, Candidate, Consensus};
 use crate::decode;
 use crate::features::{self, SparseRow};
@@ -15,7 +15,8 @@ use crate::model::calibration::{self, Calibration, LocationGroup};
 use crate::model::{
     MlpScorer, ModelError, ModelMetadata, Scorer, EMBEDDED_METADATA, EMBEDDED_ONNX_SHA256,
 };
-use crate::policy::{self, Decision, Evidence, ModelVerdict};
+use crate::policy::{self, Action, Decision, Evidence, ModelVerdict, ProbeFinding};
+use crate::probes::Probes;
 use crate::request::{InspectOptions, InspectedValue, InspectionNote, RequestView};
 use crate::scorecache::ScoreCache;
 use crate::state::{SharedStore, StateError};
@@ -57,6 +58,8 @@ pub struct RoutePolicy {
     pub ladder: usize,
     /// Response inspection on this route.
     pub dlp: Option<crate::config::DlpConfig>,
+    /// Restricted-resource probes are checked on this route.
+    pub probes: bool,
 }
 
 /// Why the engine could not be built from a configuration.
@@ -161,6 +164,8 @@ pub struct Engine {
     consensus: Option<Consensus>,
     /// Indexes of the consensus-exempt classes among the model's classes.
     exempt_classes: Vec<usize>,
+    /// The restricted-resource rules in force.
+    probes: Probes,
 }
 
 impl Engine {
@@ -228,6 +233,7 @@ impl Engine {
                     skip: r.skip,
                     ladder: i + 1,
                     dlp: r.dlp,
+                    probes: r.probes.unwrap_or(config.probes.enabled),
                 })
             })
             .collect::<Result<_, ConfigError>>()
@@ -276,6 +282,7 @@ impl Engine {
             .into_iter()
             .flatten()
             .collect();
+        let probes = Probes::new(&config.probes);
         let consensus = if config.consensus.enabled && behaviour.is_some() {
             Some(Consensus::new(&config.consensus).map_err(EngineError::Config)?)
         } else {
@@ -293,6 +300,7 @@ impl Engine {
             behaviour,
             consensus,
             exempt_classes,
+            probes,
         })
     }
 
@@ -323,8 +331,9 @@ impl Engine {
         &self.model_sha256
     }
 
-    /// Policy for a request path (raw, percent-encoded). A `skip` route is honoured only for a
-    /// path without dot segments, so `/health/../admin` is never skipped.
+    /// Policy for a request path (raw, percent-encoded). A `skip` route, and a route's
+    /// `probes: false`, are honoured only for a path without dot segments (`..;` is one), so
+    /// `/health/../admin` is never skipped and `/files/../.git/config` is probed.
     pub fn route(&self, raw_path: &str) -> RoutePolicy {
         let path = decode::normalize(raw_path).text;
         let index = self
@@ -340,11 +349,18 @@ impl Engine {
                 skip: false,
                 ladder: 0,
                 dlp: None,
+                probes: self.config.probes.enabled,
             },
         };
-        let has_dot_segment = path.split(['/', '\\']).any(|seg| seg == ".." || seg == ".");
+        // `..;` is `..` to servers that take `;` for a path parameter (Tomcat).
+        let has_dot_segment = path
+            .split(['/', '\\'])
+            .map(|seg| seg.split(';').next().unwrap_or(seg))
+            .any(|seg| seg == ".." || seg == ".");
         if has_dot_segment {
             policy.skip = false;
+            // Nor does a route's `probes: false` reach beyond the route.
+            policy.probes |= self.config.probes.enabled;
         }
         policy
     }
@@ -359,15 +375,60 @@ impl Engine {
         }
     }
 
-    /// Scores `view` and decides under `policy` with the model alone (no behaviour, no state).
+    /// The restricted resource `view`'s path asks for, when probes are on for the route
+    /// ([`crate::probes`]). Allocates only for a match, and to decode a path that has something
+    /// to decode.
+    pub fn probe(&self, view: &RequestView, policy: &RoutePolicy) -> Option<ProbeFinding> {
+        if !policy.probes {
+            return None;
+        }
+        let m = self.probes.check(&view.path)?;
+        Some(ProbeFinding {
+            category: m.category.as_str(),
+            rule: m.rule.to_string(),
+            action: match self.config.probes.action {
+                ProbeAction::Deny => Action::Deny,
+                ProbeAction::Annotate => Action::Annotate,
+            },
+        })
+    }
+
+    /// A probe stops the request under `policy` (enforce mode, `probes.action: deny`): the
+    /// decision needs neither the body nor the model, so the filter makes it at the headers.
+    pub fn probe_stops(&self, view: &RequestView, policy: &RoutePolicy) -> bool {
+        policy.mode == Mode::Enforce
+            && self.config.probes.action == ProbeAction::Deny
+            && self.probe(view, policy).is_some()
+    }
+
+    /// Scores `view` and decides under `policy` with the model alone (no behaviour, no state),
+    /// and the restricted-resource probes: a probe that stops the request (enforce mode, deny)
+    /// decides without the model.
     pub fn evaluate(
         &self,
         view: &RequestView,
         policy: &RoutePolicy,
     ) -> Result<Evaluation, ModelError> {
+        let probe = self.probe(view, policy);
+        if let Some(p) = probe.as_ref().filter(|p| stops(p, policy.mode)) {
+            let d = policy::decide(
+                &ModelVerdict::nothing_scored(),
+                &[],
+                policy.thresholds,
+                policy.mode,
+            );
+            return Ok(Evaluation {
+                decision: policy::with_probe(unscored(d, PROBE_STOP), p.clone()),
+                rows: 0,
+            });
+        }
         let s = self.score(view)?;
+        let d = policy::decide(&s.verdict, &s.notes, policy.thresholds, policy.mode);
         Ok(Evaluation {
-            decision: policy::decide(&s.verdict, &s.notes, policy.thresholds, policy.mode),
+            decision: match probe {
+                Some(p) => policy::with_probe(d, p),
+                None => d,
+            },
             rows: s.rows,
         })
     }
@@ -473,13 +534,16 @@ impl Engine {
             ladder: self.ladder(policy),
         };
         Screening {
-            decision: Some(unscored(policy::decide_with(
-                &ModelVerdict::nothing_scored(),
-                &[],
-                policy.thresholds,
-                policy.mode,
-                &evidence,
-            ))),
+            decision: Some(unscored(
+                policy::decide_with(
+                    &ModelVerdict::nothing_scored(),
+                    &[],
+                    policy.thresholds,
+                    policy.mode,
+                    &evidence,
+                ),
+                BEHAVIOUR_STOP,
+            )),
             errors,
             standing: Some(st),
         }
@@ -488,7 +552,9 @@ impl Engine {
     /// Model + behaviour + decision for one request at `now_ms`, and the enforcement writes
     /// (blocks, revocation, strike) in `store`. Without behaviour this is [`Engine::evaluate`].
     /// A request that behaviour alone stops in enforce mode is not scored by the model, so a
-    /// flood of throttled or blocked requests costs no inference.
+    /// flood of throttled or blocked requests costs no inference; nor is one that a
+    /// restricted-resource probe denies in enforce mode, which counts for the `not_found`
+    /// signal as the upstream's 404 would have.
     pub fn assess<S: SharedStore + ?Sized>(
         &self,
         view: &RequestView,
@@ -526,10 +592,15 @@ impl Engine {
     ) -> Result<Assessment, ModelError> {
         let Some(b) = &self.behaviour else {
             let ev = self.evaluate(view, policy)?;
+            let model_scored = ev
+                .decision
+                .probe
+                .as_ref()
+                .is_none_or(|p| !stops(p, policy.mode));
             return Ok(Assessment {
                 decision: ev.decision,
                 rows: ev.rows,
-                model_scored: true,
+                model_scored,
                 learning: false,
                 errors: Vec::new(),
                 consensus: None,
@@ -549,11 +620,18 @@ impl Engine {
         };
         let (t, mode) = (policy.thresholds, policy.mode);
         let early = policy::decide_with(&ModelVerdict::nothing_scored(), &[], t, mode, &evidence);
+        let probe = self.probe(view, policy);
         let mut errors = signals.errors.clone();
         let mut soft_errors = Vec::new();
         let mut outcome = None;
         let (decision, rows, scored) = if early.enforced {
-            (unscored(early), 0, false)
+            (unscored(early, BEHAVIOUR_STOP), 0, false)
+        } else if probe.as_ref().is_some_and(|p| stops(p, mode)) {
+            // Answered here, the probe never reaches the upstream, whose 404 would have
+            // counted it for the `not_found` signal (scanning): it counts as one.
+            let seen = b.on_response(store, facts, 404, None, now_ms);
+            errors.extend(seen.errors);
+            (unscored(early, PROBE_STOP), 0, false)
         } else {
             let Scored {
                 mut verdict,
@@ -599,6 +677,10 @@ impl Engine {
                 d.consensus = Some(discount);
             }
             (d, rows, true)
+        };
+        let decision = match probe {
+            Some(p) => policy::with_probe(decision, p),
+            None => decision,
         };
         errors.extend(b.apply(store, facts, &decision, now_ms));
         Ok(Assessment {
@@ -695,14 +777,23 @@ impl Engine {
     }
 }
 
-/// A decision made without the model: its "nothing to score" reason says why instead.
-fn unscored(mut d: Decision) -> Decision {
+/// Why the model did not run, in place of "nothing to score".
+const BEHAVIOUR_STOP: &str = "model not run: stopped by behaviour";
+const PROBE_STOP: &str = "model not run: restricted resource";
+
+/// A decision made without the model: its "nothing to score" reason says `why` instead.
+fn unscored(mut d: Decision, why: &str) -> Decision {
     for r in d.reasons.iter_mut() {
         if r == "nothing to score" {
-            *r = "model not run: stopped by behaviour".to_string();
+            *r = why.to_string();
         }
     }
     d
+}
+
+/// The probe stops the request: a deny in enforce mode.
+fn stops(p: &ProbeFinding, mode: Mode) -> bool {
+    mode == Mode::Enforce && p.action.stops()
 }
 
 /// `application/x-www-form-urlencoded` encoding of bytes (RFC 7009 request body).

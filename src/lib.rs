@@ -18,6 +18,7 @@ pub mod fleet;
 pub mod hash;
 pub mod model;
 pub mod policy;
+pub mod probes;
 pub mod request;
 pub mod scorecache;
 pub mod state;

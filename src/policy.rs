@@ -18,6 +18,10 @@
 //!   revokes the token when `revoke` is enabled.
 //! - A disabled step degrades: revoke → block → deny, challenge → throttle → annotate.
 //! - Monitor mode computes the same decision and enforces nothing (`enforced == false`).
+//!
+//! A request for a restricted resource ([`crate::probes`]) is decided beside all this by
+//! [`with_probe`]: its action (deny, or annotate) is taken when nothing else asks for more, with
+//! class [`PROBE_CLASS`].
 
 use std::fmt;
 
@@ -166,6 +170,32 @@ pub fn short_duration(ms: u64) -> String {
     }
 }
 
+/// The class of a request for a restricted resource ([`crate::probes`]).
+pub const PROBE_CLASS: &str = "restricted_file";
+
+/// A request for a restricted resource: which rule its path matched and what the configuration
+/// asks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProbeFinding {
+    /// Kind of resource: `metadata`, `secret`, `backup`, `dump` or `custom`
+    /// ([`crate::probes::Category`]).
+    pub category: &'static str,
+    /// The rule, as `probes.allow` names it (`.git`, `.bak`, `cvs/entries`).
+    pub rule: String,
+    /// `Deny` or `Annotate` (`probes.action`).
+    pub action: Action,
+}
+
+impl ProbeFinding {
+    /// `probe:restricted_file metadata:.git at path`.
+    pub fn reason(&self) -> String {
+        format!(
+            "probe:{PROBE_CLASS} {}:{} at path",
+            self.category, self.rule
+        )
+    }
+}
+
 /// The outcome for one request.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Decision {
@@ -195,6 +225,8 @@ pub struct Decision {
     pub revoke: Option<RevokeOrder>,
     /// The model's risk was discounted for value consensus.
     pub consensus: Option<ConsensusDiscount>,
+    /// The path asks for a restricted resource.
+    pub probe: Option<ProbeFinding>,
 }
 
 impl Decision {
@@ -297,6 +329,7 @@ pub fn decide(
         block: None,
         revoke: None,
         consensus: None,
+        probe: None,
     }
 }
 
@@ -585,6 +618,34 @@ pub fn decide_with(
     d
 }
 
+/// Adds a restricted-resource finding to a decision. When nothing else asks for more than the
+/// probe's action (a model deny, a 404 burst, a throttle all ask for less or as much as a deny),
+/// the probe leads: its action, class [`PROBE_CLASS`] at `path`, risk 1 (the rule is certain;
+/// the action is the operator's choice), its reason first. A step above it (block, revoke), and
+/// the deny of a blocked client or revoked token, keep the lead and get the probe's reason after
+/// their own. Monitor mode enforces nothing.
+pub fn with_probe(mut d: Decision, probe: ProbeFinding) -> Decision {
+    let standing = d
+        .signals
+        .iter()
+        .any(|s| matches!(s.kind, SignalKind::Blocked | SignalKind::Revoked));
+    if probe.action > d.action || (probe.action == d.action && !standing) {
+        d.action = probe.action;
+        d.class = PROBE_CLASS.to_string();
+        d.location = Some("path".to_string());
+        d.risk = 1.0;
+        // What a lesser step would have answered with (429, 401) is not this answer.
+        d.retry_after_s = None;
+        d.www_authenticate = None;
+        d.reasons.insert(0, probe.reason());
+    } else {
+        d.reasons.insert(1.min(d.reasons.len()), probe.reason());
+    }
+    d.enforced = d.mode == Mode::Enforce && d.action.stops();
+    d.probe = Some(probe);
+    d
+}
+
 /// Makes `text` safe as a header value: visible ASCII and spaces only, at most `max` bytes.
 pub fn header_safe(text: &str, max: usize) -> String {
     text.chars()
@@ -857,6 +918,107 @@ mod tests {
             decide_with(&verdict(0.0), &[], T, Mode::Enforce, &ev).action,
             Action::Annotate
         );
+    }
+
+    fn probe(action: Action) -> ProbeFinding {
+        ProbeFinding {
+            category: "metadata",
+            rule: ".git".into(),
+            action,
+        }
+    }
+
+    #[test]
+    fn a_probe_leads_unless_something_asks_for_more() {
+        let reason = "probe:restricted_file metadata:.git at path";
+        // Over an allow, and over a model deny (a tie): the probe's class, location and reason.
+        for model_risk in [0.1, 0.95] {
+            let d = with_probe(
+                decide(&verdict(model_risk), &[], T, Mode::Enforce),
+                probe(Action::Deny),
+            );
+            assert_eq!((d.action, d.class.as_str()), (Action::Deny, PROBE_CLASS));
+            assert_eq!(
+                (d.location.as_deref(), d.risk, d.enforced),
+                (Some("path"), 1.0, true)
+            );
+            assert_eq!(d.reasons[0], reason);
+            assert!(d.reasons[1].starts_with("model:"), "{d}");
+            assert_eq!(d.probe, Some(probe(Action::Deny)));
+            assert_eq!(d.local_reply("i").unwrap().status, 403);
+        }
+        // Monitor mode: the same decision, nothing enforced.
+        let d = with_probe(
+            decide(&verdict(0.1), &[], T, Mode::Monitor),
+            probe(Action::Deny),
+        );
+        assert_eq!((d.action, d.enforced), (Action::Deny, false));
+        // annotate: a model deny keeps the lead and the probe's reason comes second.
+        let d = with_probe(
+            decide(&verdict(0.95), &[], T, Mode::Enforce),
+            probe(Action::Annotate),
+        );
+        assert_eq!(
+            (d.action, d.class.as_str(), d.enforced),
+            (Action::Deny, "sqli", true)
+        );
+        assert_eq!(d.reasons[1], reason);
+        let d = with_probe(
+            decide(&verdict(0.1), &[], T, Mode::Enforce),
+            probe(Action::Annotate),
+        );
+        assert_eq!(
+            (d.action, d.class.as_str(), d.enforced),
+            (Action::Annotate, PROBE_CLASS, false)
+        );
+    }
+
+    #[test]
+    fn a_probe_deny_replaces_a_throttle_but_not_a_block_or_a_standing_deny() {
+        let ladder = Ladder::default();
+        let rate = [signal(SignalKind::Rate, 25.0, 10.0)];
+        let throttle = decide_with(
+            &verdict(0.0),
+            &[],
+            T,
+            Mode::Enforce,
+            &evidence(&rate, &ladder),
+        );
+        assert_eq!(throttle.action, Action::Throttle);
+        let d = with_probe(throttle, probe(Action::Deny));
+        assert_eq!((d.action, d.retry_after_s), (Action::Deny, None));
+        assert_eq!(d.local_reply("i").unwrap().status, 403);
+        assert!(d.reasons[1].starts_with("rate:"), "{d}");
+
+        let block = decide_with(
+            &verdict(0.95),
+            &[],
+            T,
+            Mode::Enforce,
+            &evidence(&rate, &ladder),
+        );
+        assert_eq!(block.action, Action::Block);
+        let d = with_probe(block.clone(), probe(Action::Deny));
+        assert_eq!(
+            (d.action, &d.class, d.block),
+            (Action::Block, &block.class, block.block)
+        );
+        assert_eq!(d.reasons[1], "probe:restricted_file metadata:.git at path");
+
+        let blocked = [Signal {
+            kind: SignalKind::Blocked,
+            ..signal(SignalKind::Rate, 25.0, 10.0)
+        }];
+        let standing = decide_with(
+            &verdict(0.0),
+            &[],
+            T,
+            Mode::Enforce,
+            &evidence(&blocked, &ladder),
+        );
+        let d = with_probe(standing, probe(Action::Deny));
+        assert_eq!((d.action, d.class.as_str()), (Action::Deny, "blocked"));
+        assert!(d.probe.is_some());
     }
 
     #[test]

@@ -173,6 +173,7 @@ fn route_overrides_and_skip_apply_but_dot_segments_defeat_skip() {
     assert!(engine.route("/healthz/live").skip);
     assert!(!engine.route("/healthz/../api/admin").skip);
     assert!(!engine.route("/healthz/%2e%2e/api/admin").skip);
+    assert!(!engine.route("/healthz/..;/api/admin").skip);
     let d = decide(&engine, ATTACKS[0].1);
     assert_eq!(d.action, Action::Deny);
     assert!(!d.blocks(), "monitor route");
@@ -486,4 +487,229 @@ fn consensus_needs_behaviour_to_clear_the_request() {
     }
     let a = assess_at(&engine, &store, &sdk, "203.0.113.7", 1_700_000_010_000);
     assert_eq!(a.consensus, Some(Outcome::Recorded { clients: 1 }));
+}
+
+fn evaluate(engine: &Engine, record_json: &str) -> apiward::engine::Evaluation {
+    let view = RequestRecord::from_json(record_json)
+        .unwrap()
+        .to_view(engine.config().max_body_bytes)
+        .unwrap();
+    engine.evaluate(&view, &engine.route(&view.path)).unwrap()
+}
+
+fn get(uri: &str) -> String {
+    serde_json::json!({"uri": uri}).to_string()
+}
+
+#[test]
+fn restricted_resources_are_denied_without_the_model_naming_the_rule() {
+    let engine = engine(r#"{"mode":"enforce"}"#);
+    for (uri, reason) in [
+        (
+            "/.git/config",
+            "probe:restricted_file metadata:.git at path",
+        ),
+        (
+            "/index.php.bak",
+            "probe:restricted_file backup:.bak at path",
+        ),
+        (
+            "/%2egit;/config",
+            "probe:restricted_file metadata:.git at path",
+        ),
+        (
+            "/api/.env.production",
+            "probe:restricted_file secret:.env.* at path",
+        ),
+        (
+            "/backup.sql.gz?download=1",
+            "probe:restricted_file dump:.sql at path",
+        ),
+    ] {
+        let ev = evaluate(&engine, &get(uri));
+        let d = &ev.decision;
+        assert_eq!(
+            (d.action, d.class.as_str()),
+            (Action::Deny, "restricted_file"),
+            "{uri}: {d}"
+        );
+        assert!(d.blocks(), "{uri}: {d}");
+        assert_eq!(
+            d.reasons,
+            vec![reason, "model not run: restricted resource"],
+            "{uri}"
+        );
+        assert_eq!((ev.rows, d.location.as_deref()), (0, Some("path")));
+        assert_eq!(d.local_reply("i").unwrap().status, 403);
+    }
+    // The body is not read either: an injection in it changes nothing.
+    let post = r#"{"method":"POST","uri":"/.env","headers":{"content-type":"application/json"},"body":"{\"q\":\"1' UNION SELECT password FROM users--\"}"}"#;
+    let ev = evaluate(&engine, post);
+    assert_eq!(
+        (ev.decision.class.as_str(), ev.rows),
+        ("restricted_file", 0)
+    );
+    // REST calls are not probes: the decisions are the model's.
+    for record in BENIGN {
+        assert_eq!(evaluate(&engine, record).decision.probe, None, "{record}");
+    }
+    for uri in [
+        "/api/v1/backups",
+        "/.well-known/openid-configuration",
+        "/actuator/loggers/org.hibernate.SQL",
+    ] {
+        let d = evaluate(&engine, &get(uri)).decision;
+        assert_eq!((d.action, d.probe), (Action::Allow, None), "{uri}");
+    }
+}
+
+#[test]
+fn monitor_mode_scores_a_probe_and_annotates_what_enforce_would_deny() {
+    let engine = engine("{}");
+    let ua = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0";
+    let record = serde_json::json!({"uri": "/.git/config", "headers": {"user-agent": ua}});
+    let ev = evaluate(&engine, &record.to_string());
+    let d = &ev.decision;
+    assert_eq!(
+        (d.action, d.class.as_str(), d.blocks()),
+        (Action::Deny, "restricted_file", false)
+    );
+    assert_eq!(d.reasons[0], "probe:restricted_file metadata:.git at path");
+    assert!(d.reasons[1].starts_with("model:benign risk="), "{d}");
+    assert_eq!(ev.rows, 1, "the user agent was scored");
+    // A route in enforce mode on a monitor listener denies.
+    let engine = self::engine(r#"{"routes":[{"prefix":"/admin/","mode":"enforce"}]}"#);
+    assert!(evaluate(&engine, &get("/admin/.htpasswd"))
+        .decision
+        .blocks());
+    assert!(!evaluate(&engine, &get("/.htpasswd")).decision.blocks());
+}
+
+#[test]
+fn probes_annotate_when_configured_and_the_model_keeps_a_stronger_verdict() {
+    let engine = engine(r#"{"mode":"enforce","probes":{"action":"annotate"}}"#);
+    let d = evaluate(&engine, &get("/index.php.bak")).decision;
+    assert_eq!(
+        (d.action, d.class.as_str(), d.blocks()),
+        (Action::Annotate, "restricted_file", false)
+    );
+    // An injection on a probed path is the model's deny, with the probe's reason after it.
+    let d = evaluate(
+        &engine,
+        &get("/.env?q=1%27%20UNION%20SELECT%20username%2C%20password%20FROM%20users--"),
+    )
+    .decision;
+    assert_eq!((d.action, d.class.as_str()), (Action::Deny, "sqli"), "{d}");
+    assert_eq!(d.reasons[1], "probe:restricted_file secret:.env at path");
+    assert!(d.probe.is_some());
+}
+
+#[test]
+fn probes_are_turned_off_per_route_and_globally() {
+    let engine = engine(
+        r#"{"mode":"enforce","routes":[{"prefix":"/files/","probes":false},{"prefix":"/files/private/"}],
+            "probes":{"allow":[".pem"],"extra_extensions":[".log"]}}"#,
+    );
+    let d = evaluate(&engine, &get("/files/report.bak")).decision;
+    assert_eq!((d.action, &d.probe), (Action::Allow, &None), "{d}");
+    // A route without `probes` follows probes.enabled, however long its prefix.
+    assert_eq!(
+        evaluate(&engine, &get("/files/private/report.bak"))
+            .decision
+            .action,
+        Action::Deny
+    );
+    assert_eq!(
+        evaluate(&engine, &get("/api/report.bak")).decision.action,
+        Action::Deny
+    );
+    assert_eq!(
+        evaluate(&engine, &get("/certs/ca.pem")).decision.action,
+        Action::Allow
+    );
+    let d = evaluate(&engine, &get("/var/error.log")).decision;
+    assert_eq!(d.reasons[0], "probe:restricted_file custom:.log at path");
+
+    // A dot segment leaves the route: its opt-out does not follow.
+    for uri in [
+        "/files/../.git/config",
+        "/files/%2e%2e/.env",
+        "/files/..;/backup.sql",
+    ] {
+        let d = evaluate(&engine, &get(uri)).decision;
+        assert_eq!(
+            (d.action, d.class.as_str()),
+            (Action::Deny, "restricted_file"),
+            "{uri}: {d}"
+        );
+    }
+
+    let engine = self::engine(
+        r#"{"mode":"enforce","probes":{"enabled":false},"routes":[{"prefix":"/admin/","probes":true}]}"#,
+    );
+    assert_eq!(
+        evaluate(&engine, &get("/.git/config")).decision.action,
+        Action::Allow
+    );
+    assert_eq!(
+        evaluate(&engine, &get("/admin/.git/config"))
+            .decision
+            .action,
+        Action::Deny
+    );
+}
+
+#[test]
+fn probes_answered_by_the_filter_count_as_404s_for_scanning_not_as_model_denies() {
+    let engine = engine(
+        r#"{"mode":"enforce","behaviour":{"signals":{"not_found":{"limit":3,"strong_factor":2}}}}"#,
+    );
+    let store = apiward::state::MemStore::new();
+    let now = 1_700_000_000_000;
+    let scanner = "203.0.113.99";
+    let paths = [
+        "/.git/config",
+        "/.env",
+        "/backup.sql",
+        "/wp-config.php.bak",
+        "/.ssh/id_rsa",
+        "/.DS_Store",
+        "/web.config",
+    ];
+    for (i, path) in paths.iter().enumerate() {
+        let a = assess_at(&engine, &store, &get(path), scanner, now + i as u64 * 100);
+        let d = &a.decision;
+        assert_eq!(
+            (d.action, d.class.as_str()),
+            (Action::Deny, "restricted_file"),
+            "{path}: {d}"
+        );
+        assert!(!a.model_scored && d.blocks(), "{path}");
+        assert!(a.errors.is_empty(), "{:?}", a.errors);
+    }
+    // Seven probes are a 404 burst over twice its limit: the scanner's next request is denied
+    // for it; three of them were no model denies, so there is no block.
+    let a = assess_at(&engine, &store, BENIGN[0], scanner, now + 1000);
+    let d = &a.decision;
+    assert_eq!(
+        (d.action, d.class.as_str()),
+        (Action::Deny, "not_found"),
+        "{d}"
+    );
+    assert!(d.block.is_none(), "{d}");
+    let other = assess_at(&engine, &store, BENIGN[0], "198.51.100.99", now + 1000);
+    assert_eq!(other.decision.action, Action::Allow);
+    // In monitor mode the upstream answers the probe itself: nothing is counted here.
+    let monitor =
+        self::engine(r#"{"behaviour":{"signals":{"not_found":{"limit":3,"strong_factor":2}}}}"#);
+    let store = apiward::state::MemStore::new();
+    for (i, path) in paths.iter().enumerate() {
+        let a = assess_at(&monitor, &store, &get(path), scanner, now + i as u64 * 100);
+        assert_eq!(
+            (a.decision.action, a.decision.blocks()),
+            (Action::Deny, false)
+        );
+    }
+    let a = assess_at(&monitor, &store, BENIGN[0], scanner, now + 1000);
+    assert_eq!(a.decision.action, Action::Allow, "{}", a.decision);
 }

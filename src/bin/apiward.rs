@@ -20,7 +20,7 @@ use apiward::corpus::RequestRecord;
 use apiward::engine::{request_rows, Engine};
 use apiward::features::{self, CLASSES, FEATURE_DIM};
 use apiward::model::ModelMetadata;
-use apiward::policy::Action;
+use apiward::policy::{Action, ProbeFinding};
 
 const USAGE: &str = "usage:
   apiward score FILE.jsonl [--config CFG.json] [--model M.onnx --metadata M.json]
@@ -137,7 +137,7 @@ fn cmd_score(args: &Args) -> Result<(), String> {
                 .evaluate(&view, &policy)
                 .map_err(|e| format!("line {line}: {e}"))?;
             let d = &ev.decision;
-            serde_json::json!({
+            let mut result = serde_json::json!({
                 "line": line,
                 "action": d.action.as_str(),
                 "enforced": d.blocks(),
@@ -147,11 +147,20 @@ fn cmd_score(args: &Args) -> Result<(), String> {
                 "reasons": d.reasons,
                 "values_scored": ev.rows,
                 "micros": started.elapsed().as_micros() as u64,
-            })
+            });
+            if let Some(p) = &d.probe {
+                result["probe"] = probe_json(p);
+            }
+            result
         };
         writeln!(out, "{result}").map_err(|e| e.to_string())?;
     }
     Ok(())
+}
+
+/// `{"category": "metadata", "rule": ".git"}`.
+fn probe_json(p: &ProbeFinding) -> serde_json::Value {
+    serde_json::json!({"category": p.category, "rule": p.rule})
 }
 
 #[derive(Default)]
@@ -187,6 +196,9 @@ fn cmd_eval(args: &Args) -> Result<(), String> {
     // confusion[label][predicted] at the deny threshold (predicted = benign below it).
     let mut confusion: BTreeMap<String, BTreeMap<String, usize>> = BTreeMap::new();
     let mut micros = Vec::new();
+    // Requests whose path asked for a restricted resource: per label, and per rule.
+    let mut probed: BTreeMap<String, usize> = BTreeMap::new();
+    let mut probe_rules: BTreeMap<String, usize> = BTreeMap::new();
     for rec in records(read_input(path)?) {
         let (line, rec) = rec?;
         let label = rec
@@ -219,11 +231,20 @@ fn cmd_eval(args: &Args) -> Result<(), String> {
             .or_default()
             .entry(predicted.clone())
             .or_default() += 1;
+        if let Some(p) = &d.probe {
+            *probed.entry(label.clone()).or_default() += 1;
+            *probe_rules
+                .entry(format!("{}:{}", p.category, p.rule))
+                .or_default() += 1;
+        }
         if let Some(w) = results.as_mut() {
-            let row = serde_json::json!({
+            let mut row = serde_json::json!({
                 "line": line, "label": label, "action": d.action.as_str(), "class": d.class,
                 "score": d.risk, "reasons": d.reasons,
             });
+            if let Some(p) = &d.probe {
+                row["probe"] = probe_json(p);
+            }
             writeln!(w, "{row}").map_err(|e| e.to_string())?;
         }
     }
@@ -263,6 +284,7 @@ fn cmd_eval(args: &Args) -> Result<(), String> {
         "attacks": {"n": attack_total, "recall": attack_denied as f64 / attack_total.max(1) as f64},
         "per_class": per_class,
         "confusion": confusion,
+        "probes": {"by_label": probed, "by_rule": probe_rules},
         "micros": {"p50": percentile(&micros, 0.5), "p99": percentile(&micros, 0.99)},
     });
     if args.flags.iter().any(|f| f == "--json") {
@@ -302,6 +324,20 @@ fn cmd_eval(args: &Args) -> Result<(), String> {
     println!(
         "attacks overall: n={attack_total} recall={:.2}%",
         attack_denied as f64 / attack_total.max(1) as f64 * 100.0
+    );
+    let probed_total: usize = probed.values().sum();
+    let probed_benign = probed.get("benign").copied().unwrap_or(0);
+    println!(
+        "restricted-resource probes: {probed_total} requests ({probed_benign} labelled benign){}",
+        if probe_rules.is_empty() {
+            String::new()
+        } else {
+            let rules: Vec<String> = probe_rules
+                .iter()
+                .map(|(r, n)| format!("{r}={n}"))
+                .collect();
+            format!(": {}", rules.join(" "))
+        }
     );
     let labels: Vec<&String> = confusion.keys().collect();
     let mut predicted: Vec<String> = confusion.values().flat_map(|r| r.keys().cloned()).collect();

@@ -121,7 +121,22 @@ pub fn document(e: &SecurityEvent) -> Value {
     if let Some(ua) = &e.user_agent {
         doc.insert("user_agent".into(), json!({"original": ua}));
     }
-    if e.action >= Action::Annotate && e.class != "benign" {
+    if e.rule_type() == "probe" {
+        // Asking for files an API never serves, from a list: scanning for exposed files.
+        doc.insert(
+            "threat".into(),
+            json!({
+                "framework": "MITRE ATT&CK",
+                "technique": {
+                    "id": ["T1595"],
+                    "name": ["Active Scanning"],
+                    "subtechnique": {"id": ["T1595.003"], "name": ["Wordlist Scanning"]},
+                },
+                "tactic": {"id": ["TA0043"], "name": ["Reconnaissance"]},
+                "indicator": {"description": e.class},
+            }),
+        );
+    } else if e.action >= Action::Annotate && e.class != "benign" {
         doc.insert(
             "threat".into(),
             json!({
@@ -152,6 +167,12 @@ pub fn document(e: &SecurityEvent) -> Value {
     }
     if let Some(x) = &e.excerpt {
         labels.insert("apiward_request_excerpt".into(), json!(x));
+    }
+    if let Some(p) = &e.probe {
+        labels.insert(
+            "apiward_probe".into(),
+            json!(format!("{}:{}", p.category, p.rule)),
+        );
     }
     if let Some(c) = &e.consensus {
         labels.insert(

@@ -16,7 +16,7 @@ pub mod sink;
 
 use crate::config::{ClientIpMode, Mode, PrivacyConfig, Schema};
 use crate::dlp::Kind;
-use crate::policy::{Action, ConsensusDiscount, Decision};
+use crate::policy::{Action, ConsensusDiscount, Decision, ProbeFinding, PROBE_CLASS};
 
 /// Product version written in events (`metadata.product.version`, `observer.version`).
 pub const PRODUCT_VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -121,6 +121,8 @@ pub struct SecurityEvent {
     pub response: Option<ResponseFindings>,
     /// The model's risk was discounted for value consensus (location redacted).
     pub consensus: Option<ConsensusDiscount>,
+    /// The path asked for a restricted resource (the rule is ours, never request text).
+    pub probe: Option<ProbeFinding>,
 }
 
 /// Longest reason kept in an event.
@@ -212,6 +214,7 @@ impl SecurityEvent {
                 location: privacy::redact_location(&c.location),
                 ..c.clone()
             }),
+            probe: decision.probe.clone(),
         }
     }
 
@@ -273,11 +276,14 @@ impl SecurityEvent {
         "benign".to_string()
     }
 
-    /// `model` or `behaviour` or `dlp`: the engine part behind [`SecurityEvent::rule_name`].
+    /// `model`, `probe`, `behaviour` or `dlp`: the engine part behind
+    /// [`SecurityEvent::rule_name`].
     pub fn rule_type(&self) -> &'static str {
         // A request denied for an earlier block or revocation carries that as its class.
         if matches!(self.class.as_str(), "blocked" | "revoked") {
             "behaviour"
+        } else if self.class == PROBE_CLASS {
+            "probe"
         } else if self.class != "benign" {
             "model"
         } else if !self.signals.is_empty() {

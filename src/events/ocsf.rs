@@ -199,6 +199,9 @@ fn unmapped(e: &SecurityEvent) -> Value {
     if let Some(x) = &e.excerpt {
         a["request_excerpt"] = Value::String(x.clone());
     }
+    if let Some(p) = &e.probe {
+        a["probe"] = json!({"category": p.category, "rule": p.rule, "action": p.action.as_str()});
+    }
     if let Some(c) = &e.consensus {
         a["consensus"] = json!({
             "clients": c.clients,
@@ -275,6 +278,21 @@ pub fn http_activity(e: &SecurityEvent) -> Value {
     Value::Object(m)
 }
 
+/// `finding_info.analytic`: the model is Learning (ML/DL), a restricted-resource probe a Rule,
+/// behaviour and response inspection Behavioral.
+fn analytic(e: &SecurityEvent) -> Value {
+    let (type_id, kind) = match e.rule_type() {
+        "model" => (4, "Learning (ML/DL)"),
+        "probe" => (1, "Rule"),
+        _ => (2, "Behavioral"),
+    };
+    let mut a = json!({"name": e.rule_name(), "type_id": type_id, "type": kind});
+    if let Some(p) = &e.probe {
+        a["uid"] = Value::String(format!("apiward.probe.{}:{}", p.category, p.rule));
+    }
+    a
+}
+
 /// Detection Finding (2004, activity 1 Create) of an alert: `finding_info.uid` is the incident
 /// id of the reply (or the request id, or a time-based id when the request was not answered by
 /// the filter), `evidences[0]` carries the request, the client and the URL.
@@ -306,7 +324,7 @@ pub fn detection_finding(e: &SecurityEvent) -> Value {
             "desc": e.message(),
             "types": [e.rule_type(), e.rule_name()],
             "created_time": e.time_ms,
-            "analytic": {"name": e.rule_name(), "type_id": if e.rule_type() == "model" { 4 } else { 2 }, "type": if e.rule_type() == "model" { "Learning (ML/DL)" } else { "Behavioral" }},
+            "analytic": analytic(e),
         }),
     );
     let mut evidence = json!({"http_request": http_request(e), "url": url(e)});

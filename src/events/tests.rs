@@ -106,6 +106,69 @@ fn a_denied_request_becomes_an_alert_with_both_ocsf_classes() {
 }
 
 #[test]
+fn a_probe_deny_is_a_rule_finding_of_reconnaissance() {
+    let d = crate::policy::with_probe(
+        decide(
+            &ModelVerdict::nothing_scored(),
+            &[],
+            Thresholds {
+                annotate: 0.5,
+                deny: 0.9,
+            },
+            Mode::Enforce,
+        ),
+        crate::policy::ProbeFinding {
+            category: "metadata",
+            rule: ".git".into(),
+            action: Action::Deny,
+        },
+    );
+    let mut r = record("/.git/config", b"");
+    r.method = "GET";
+    let e = SecurityEvent::build(&d, &r, None, &privacy());
+    assert!(e.is_alert());
+    assert_eq!(
+        (e.rule_type(), e.rule_name().as_str()),
+        ("probe", "restricted_file")
+    );
+    let records = e.encode(Schema::Ocsf);
+    let a = &records[0];
+    assert_eq!(a["firewall_rule"]["type"], "probe");
+    assert_eq!(a["firewall_rule"]["uid"], "apiward.probe.restricted_file");
+    assert_eq!(a["firewall_rule"]["match_location"], "path");
+    assert_eq!(
+        a["firewall_rule"]["condition"],
+        "probe:restricted_file metadata:.git at path"
+    );
+    assert_eq!(
+        a["unmapped"]["apiward"]["probe"],
+        serde_json::json!({"category": "metadata", "rule": ".git", "action": "deny"})
+    );
+    assert_eq!(
+        (a["disposition_id"].as_u64(), a["risk_score"].as_u64()),
+        (Some(2), Some(100))
+    );
+    let analytic = &records[1]["finding_info"]["analytic"];
+    assert_eq!(
+        (&analytic["type_id"], &analytic["type"], &analytic["uid"]),
+        (
+            &serde_json::json!(1),
+            &serde_json::json!("Rule"),
+            &serde_json::json!("apiward.probe.metadata:.git")
+        )
+    );
+    let doc = &e.encode(Schema::Ecs)[0];
+    assert_eq!(doc["rule"]["category"], "probe");
+    assert_eq!(
+        doc["threat"]["technique"]["subtechnique"]["id"][0],
+        "T1595.003"
+    );
+    assert_eq!(doc["threat"]["tactic"]["id"][0], "TA0043");
+    assert_eq!(doc["labels"]["apiward_probe"], "metadata:.git");
+    assert_eq!(doc["url"]["path"], "/.git/config");
+}
+
+#[test]
 fn a_monitor_mode_detection_is_allowed_and_detected() {
     let mut d = sqli_deny();
     d.mode = Mode::Monitor;

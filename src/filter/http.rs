@@ -234,6 +234,15 @@ impl ApiwardHttp {
         Some(self.reply(&d))
     }
 
+    /// The path asks for a restricted resource and the route denies it: decided at the headers,
+    /// without waiting for a body the decision does not read.
+    fn probe_stops(&self) -> bool {
+        match (self.view.as_ref(), self.policy.as_ref()) {
+            (Some(view), Some(policy)) => self.engine.probe_stops(view, policy),
+            _ => false,
+        }
+    }
+
     /// Runs the engine once and applies the outcome.
     fn decide(&mut self) -> HostAction {
         self.decided = true;
@@ -281,6 +290,9 @@ impl ApiwardHttp {
         self.metrics
             .decision(decision.action, &decision.class, decision.blocks(), micros);
         self.metrics.enforcement(&decision);
+        if let Some(p) = &decision.probe {
+            self.metrics.probe(p.category);
+        }
         if let (Some(fleet), Some(view), Some(policy)) = (&self.fleet, &self.view, &self.policy) {
             fleet.after_decision(&decision, view, policy);
         }
@@ -476,7 +488,7 @@ impl HttpContext for ApiwardHttp {
             Ok(None) => {}
             Err(f) => return self.fail(f),
         }
-        if end_of_stream || self.engine.config().max_body_bytes == 0 {
+        if end_of_stream || self.engine.config().max_body_bytes == 0 || self.probe_stops() {
             return self.decide();
         }
         // Hold the headers until the body (or its first max_body_bytes) is here.

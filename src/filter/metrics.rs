@@ -4,7 +4,8 @@ use super::abi::{self, MetricKind};
 use crate::behaviour::{SignalKind, TABLE_NAMES};
 use crate::consensus::{self, Outcome};
 use crate::features::CLASSES;
-use crate::policy::{Action, Decision};
+use crate::policy::{Action, Decision, PROBE_CLASS};
+use crate::probes::Category;
 use crate::state::{StateError, WorkerStats};
 
 /// Ids of the metrics this VM defined; a metric the host refused is `None` and skipped.
@@ -29,6 +30,13 @@ pub struct Metrics {
     worker_state: Vec<Option<u32>>,
     /// `apiward_consensus_total{outcome}`, as [`CONSENSUS_OUTCOMES`].
     consensus: Vec<Option<u32>>,
+    /// `apiward_probes_total{category}`, as [`Category::ALL`].
+    probes: Vec<Option<u32>>,
+}
+
+/// The classes of `apiward_detections_total{class}`: the model's and [`PROBE_CLASS`].
+fn detection_classes() -> impl Iterator<Item = &'static str> {
+    CLASSES.iter().copied().chain(std::iter::once(PROBE_CLASS))
 }
 
 /// What value consensus did with a request's riskiest value, for
@@ -94,8 +102,7 @@ impl Metrics {
                     )
                 })
                 .collect(),
-            classes: CLASSES
-                .iter()
+            classes: detection_classes()
                 .map(|c| {
                     define(
                         MetricKind::Counter,
@@ -161,6 +168,23 @@ impl Metrics {
                     )
                 })
                 .collect(),
+            probes: Category::ALL
+                .iter()
+                .map(|c| {
+                    define(
+                        MetricKind::Counter,
+                        &format!("apiward_probes_total.category.{}", c.as_str()),
+                    )
+                })
+                .collect(),
+        }
+    }
+
+    /// A request for a restricted resource, by category (whatever the decision: in monitor
+    /// mode and under `probes.action: annotate` too).
+    pub fn probe(&self, category: &str) {
+        if let Some(i) = Category::ALL.iter().position(|c| c.as_str() == category) {
+            bump(self.probes.get(i).copied().flatten());
         }
     }
 
@@ -234,7 +258,7 @@ impl Metrics {
             bump(self.actions.get(i).copied().flatten());
         }
         if action > Action::Allow {
-            if let Some(i) = CLASSES.iter().position(|c| *c == class) {
+            if let Some(i) = detection_classes().position(|c| c == class) {
                 bump(self.classes.get(i).copied().flatten());
             }
         }

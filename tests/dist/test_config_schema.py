@@ -63,6 +63,9 @@ MALFORMED = {
     "unknown block scope": {"ladder": {"block": {"scope": "everyone"}}},
     "principal source unknown key": {"client_identity": {"principal_sources": [{"cookie": "s"}]}},
     "allowlist cidrs not a list": {"allowlist": {"cidrs": "10.0.0.0/8"}},
+    "unknown probes action": {"probes": {"action": "block"}},
+    "probes extra_files not a list": {"probes": {"extra_files": ".env"}},
+    "route probes not a bool": {"routes": [{"prefix": "/files/", "probes": "off"}]},
     "configuration not an object": ["mode", "enforce"],
 }
 
@@ -108,3 +111,5 @@ def test_schema_documents_the_enums(config_schema):
     assert modes == {"monitor", "enforce"}
     failure = {v["const"] for v in defs["FailureMode"]["oneOf"]}
     assert failure == {"open", "closed"}
+    probe_actions = {v["const"] for v in defs["ProbeAction"]["oneOf"]}
+    assert probe_actions == {"deny", "annotate"}

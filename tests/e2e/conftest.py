@@ -36,6 +36,8 @@ ENFORCE_CONFIG = {
     "routes": [
         {"prefix": "/internal/", "skip": True},
         {"prefix": "/api/legacy/", "mode": "monitor"},
+        # A route that serves files by name: restricted-resource probes off (test_probes.py).
+        {"prefix": "/api/files/", "probes": False},
     ],
     "behaviour": MODEL_FOCUSED_BEHAVIOUR,
 }

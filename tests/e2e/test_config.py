@@ -56,6 +56,18 @@ INVALID = [
         {"crowdsec": {"cluster": "cs", "watcher": {"machine_id": "m"}}},
         "crowdsec.watcher.password",
     ),
+    (
+        "probes extension without its dot",
+        {"probes": {"extra_extensions": [".log", ".ini", "log"]}},
+        "probes.extra_extensions[2]",
+    ),
+    ("probes action unknown", {"probes": {"action": "block"}}, "probes.action"),
+    ("probes allow not a built-in rule", {"probes": {"allow": [".pemm"]}}, "probes.allow[0]"),
+    (
+        "route probes not a boolean",
+        {"routes": [{"prefix": "/files/", "probes": "off"}]},
+        "routes[0].probes",
+    ),
 ]
 # Refused by a starting Envoy and by `envoy --mode validate` (each costs a module compile).
 PROCESS_CASES = {"bad mode", "unknown field", "deny threshold above 1"}
@@ -77,6 +89,7 @@ FULL_VALID = {
         },
         {"prefix": "/healthz", "skip": True},
         {"prefix": "/api/admin/", "ladder": {"block": {"ttl_s": 3600}}},
+        {"prefix": "/api/files/", "probes": False},
     ],
     "behaviour": {
         "enabled": True,
@@ -132,6 +145,13 @@ FULL_VALID = {
         "cidrs": ["10.0.0.0/8", "2001:db8::/32"],
         "principals": ["sha256:" + "ab" * 32],
         "paths": ["/api/status"],
+    },
+    "probes": {
+        "enabled": True,
+        "action": "deny",
+        "extra_files": ["docker-compose.yml", "config/app.yml"],
+        "extra_extensions": [".log"],
+        "allow": [".pem"],
     },
 }
 

@@ -420,6 +420,54 @@ def test_an_alert_reaches_the_receiver_within_one_second(live, receivers):
     assert at - answered < 1.0, f"alert took {at - answered:.3f} s"
 
 
+def test_a_probe_denied_at_its_headers_is_a_valid_rule_finding_in_both_schemas(
+    live, receivers
+):
+    resp = live.request("GET", "/.git/config")
+    incident = assert_problem_json_403(resp)["incident_id"]
+
+    def ocsf_mine(events: list[dict]) -> list[dict]:
+        # metadata.uid: the incident id, `:finding` appended for the Detection Finding.
+        return [e for e in events if e["metadata"].get("uid", "").split(":")[0] == incident]
+
+    def ecs_mine(docs: list[dict]) -> list[dict]:
+        return [d for d in docs if d["event"].get("id") == incident]
+
+    def arrived():
+        ocsf = ocsf_mine(ndjson_events(receivers["ndjson_ocsf"]))
+        hec = ocsf_mine(hec_events(receivers["hec"]))
+        ecs = ecs_mine(ndjson_events(receivers["ndjson_ecs"]))
+        bulk = ecs_mine(bulk_docs(receivers["bulk"]))
+        return (ocsf, ecs) if len(ocsf) == len(hec) == 2 and ecs and bulk else None
+
+    got = wait_for(arrived, timeout=10, interval=0.1)
+    assert got, "the probe's events did not reach every receiver"
+    ocsf, ecs = got
+    activity = next(e for e in ocsf if e["class_uid"] == 4002)
+    finding = next(e for e in ocsf if e["class_uid"] == 2004)
+    for e in ocsf:
+        assert ocsf_errors(e) == [], (ocsf_errors(e), e)
+        rule = e["firewall_rule"]
+        assert (rule["name"], rule["type"], rule["match_location"]) == (
+            "restricted_file",
+            "probe",
+            "path",
+        )
+        assert rule["condition"] == "probe:restricted_file metadata:.git at path", rule
+        apiward = e["unmapped"]["apiward"]
+        assert apiward["probe"] == {"category": "metadata", "rule": ".git", "action": "deny"}
+        assert apiward["reasons"][1] == "model not run: restricted resource", apiward
+    assert activity["disposition_id"] == 2, activity
+    assert activity["http_request"]["url"]["path"] == "/.git/config", activity
+    assert finding["finding_info"]["analytic"]["type_id"] == 1, finding["finding_info"]
+    assert finding["finding_info"]["types"] == ["probe", "restricted_file"]
+    doc = ecs[0]
+    assert ecs_errors(doc) == [], (ecs_errors(doc), doc)
+    assert (doc["event"]["kind"], doc["rule"]["category"]) == ("alert", "probe")
+    assert doc["threat"]["technique"]["subtechnique"]["id"] == ["T1595.003"], doc["threat"]
+    assert doc["labels"]["apiward_probe"] == "metadata:.git"
+
+
 # ---------------------------------------------------------------------------------------------
 # Privacy: every kind of secret planted in a request, none reaches a receiver
 

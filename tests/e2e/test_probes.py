@@ -1,0 +1,146 @@
+"""Restricted-resource probes (`/.git/config`, `/.env`, `/index.php.bak`) through a real Envoy:
+denied in enforce mode at the headers, annotated in monitor mode with the rule that matched,
+off on a route that serves files by name, counted. The shared monitor and enforce Envoys of
+conftest.py serve every case (the enforce one has `/api/files/` with `probes: false`); the
+invalid configurations are in test_config.py, the security events in test_events.py."""
+
+from __future__ import annotations
+
+import socket
+import time
+
+import pytest
+
+import harness
+from scenarios import assert_annotated, assert_problem_json_403, wait_for
+
+# (path as sent, the reason's rule): matched after Envoy and the filter's decoding.
+PROBES = [
+    ("/.git/config", "metadata:.git"),
+    ("/index.php.bak", "backup:.bak"),
+    ("/app/config.inc.old", "backup:.old"),
+    ("/.env", "secret:.env"),
+    ("/.env.local", "secret:.env.*"),
+    ("/%2egit/HEAD", "metadata:.git"),
+    ("/.git;/config", "metadata:.git"),
+    ("/.env.", "secret:.env"),
+    ("/backup.sql.gz", "dump:.sql"),
+    ("/.aws/credentials", "secret:.aws"),
+    ("/WEB-INF/web.xml", "secret:web-inf"),
+]
+
+# REST paths, well-known URIs and JVM logger names: never probes.
+NOT_PROBES = [
+    "/api/v1/backups",
+    "/api/users/2",
+    "/.well-known/openid-configuration",
+    "/actuator/loggers/org.hibernate.SQL",
+    "/api/search?q=backup.sql",
+]
+
+
+def _samples(envoy: harness.Envoy) -> dict[str, float]:
+    return harness.prometheus_samples(envoy.stats_prometheus())
+
+
+def _value(samples: dict[str, float], name: str, **labels: str) -> float:
+    total = 0.0
+    for series, value in samples.items():
+        base, _, rest = series.partition("{")
+        if base == name and all(f'{k}="{v}"' in rest for k, v in labels.items()):
+            total += value
+    return total
+
+
+@pytest.mark.parametrize("path,rule", PROBES, ids=[p for p, _ in PROBES])
+def test_a_probe_is_denied_with_problem_json_403_in_enforce_mode(enforce_envoy, path, rule):
+    resp = enforce_envoy.request("GET", path)
+    problem = assert_problem_json_403(resp)
+    text = resp.body.decode().lower()
+    assert "restricted" not in text and "probe" not in text and rule not in text, problem
+
+
+@pytest.mark.parametrize("path,rule", PROBES, ids=[p for p, _ in PROBES])
+def test_a_probe_reaches_the_upstream_annotated_deny_with_its_rule_in_monitor_mode(
+    monitor_envoy, path, rule
+):
+    resp = monitor_envoy.request("GET", path)
+    assert resp.status == 404, (resp.status, resp.body[:300])  # the upstream's own answer
+    ann = assert_annotated(resp, action="deny", cls="restricted_file", mode="monitor")
+    assert ann["reasons"].startswith(f"probe:restricted_file {rule} at path"), ann
+    assert ann["score"] == "1.000", ann
+
+
+def test_a_route_in_monitor_mode_on_the_enforcing_listener_annotates_the_probe(enforce_envoy):
+    resp = enforce_envoy.request("GET", "/api/legacy/.git/config")
+    assert resp.status == 404, (resp.status, resp.body[:300])
+    ann = assert_annotated(resp, action="deny", cls="restricted_file", mode="monitor")
+    assert ann["reasons"].startswith("probe:restricted_file metadata:.git at path"), ann
+
+
+@pytest.mark.parametrize("path", NOT_PROBES)
+def test_rest_paths_and_well_known_uris_pass_in_enforce_mode(enforce_envoy, path):
+    resp = enforce_envoy.request("GET", path)
+    assert resp.status in (200, 404), (resp.status, resp.body[:300])
+    ann = assert_annotated(resp, action="allow", cls="benign", mode="enforce")
+    assert "probe:" not in ann["reasons"], ann
+
+
+def test_a_route_with_probes_off_serves_its_files_and_others_stay_probed(enforce_envoy):
+    # /api/files/ has `probes: false`: a backup file there is the API's business.
+    resp = enforce_envoy.request("GET", "/api/files/report.bak")
+    assert resp.status == 404 and resp.json()["name"] == "report.bak", resp.body[:300]
+    assert_annotated(resp, action="allow", cls="benign", mode="enforce")
+    # The same name elsewhere, or out of the route through a dot segment, is denied.
+    assert_problem_json_403(enforce_envoy.request("GET", "/api/report.bak"))
+    assert_problem_json_403(enforce_envoy.request("GET", "/api/files/../.git/config"))
+
+
+def test_a_probe_with_a_body_is_denied_at_its_headers_without_waiting_for_the_body(
+    enforce_envoy,
+):
+    # Headers and the first bytes of a 100 kB body, then nothing: a request the filter must
+    # read the body of would wait here; the probe is answered at once.
+    head = (
+        b"POST /.env HTTP/1.1\r\nhost: api.example\r\ncontent-type: application/json\r\n"
+        b"content-length: 100000\r\n\r\n"
+    )
+    with socket.create_connection(("127.0.0.1", enforce_envoy.listen_port), timeout=5) as s:
+        started = time.monotonic()
+        s.sendall(head + b'{"note": "')
+        data = b""
+        while b"\r\n\r\n" not in data:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+        elapsed = time.monotonic() - started
+    status_line = data.split(b"\r\n", 1)[0]
+    assert status_line.startswith(b"HTTP/1.1 403"), data[:300]
+    assert b"application/problem+json" in data.lower(), data[:300]
+    assert elapsed < 2.0, f"answered after {elapsed:.2f} s"
+
+
+def test_probes_are_counted_by_category_and_as_detections(enforce_envoy):
+    before = _samples(enforce_envoy)
+    for path in ("/.git/config", "/.svn/entries", "/index.php.bak"):
+        assert_problem_json_403(enforce_envoy.request("GET", path))
+    # Off on /api/files/: not a probe, not counted.
+    assert enforce_envoy.request("GET", "/api/files/report.bak").status == 404
+
+    def counted():
+        after = _samples(enforce_envoy)
+        grown = _value(after, "apiward_probes_total") - _value(before, "apiward_probes_total")
+        return after if grown >= 3 else None
+
+    after = wait_for(counted)
+    assert after, "apiward_probes_total did not grow by 3"
+
+    def delta(name, **labels):
+        return _value(after, name, **labels) - _value(before, name, **labels)
+
+    assert delta("apiward_probes_total") == 3
+    assert delta("apiward_probes_total", category="metadata") == 2
+    assert delta("apiward_probes_total", category="backup") == 1
+    assert delta("apiward_detections_total", **{"class": "restricted_file"}) == 3
+    assert delta("apiward_decisions_total", action="deny") == 3
