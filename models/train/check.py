@@ -17,6 +17,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 
 # Bounds for 1,200 requests (50 per attack class); the shipped model's figures on the full test split are in MODEL_CARD.md.
 MIN_ATTACK_RECALL = 0.90
@@ -41,8 +42,12 @@ def main() -> int:
         problems.append(f"models/apiward.onnx sha256 {sha} != apiward.json onnx_sha256 {meta.get('onnx_sha256')}")
 
     onnx, meta_path = os.path.join(args.models, "apiward.onnx"), os.path.join(args.models, "apiward.json")
-    p = subprocess.run([args.cli, "eval", "--in", args.corpus, "--model", onnx, "--metadata", meta_path, "--json"],
+    # the model alone: the restricted-resource probes (rules beside it) off
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as cfg:
+        json.dump({"probes": {"enabled": False}}, cfg)
+    p = subprocess.run([args.cli, "eval", "--in", args.corpus, "--model", onnx, "--metadata", meta_path, "--config", cfg.name, "--json"],
                        capture_output=True, text=True)
+    os.unlink(cfg.name)
     if p.returncode != 0:
         print(p.stderr, file=sys.stderr)
         problems.append("apiward eval could not load or run the shipped model")

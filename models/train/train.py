@@ -516,15 +516,29 @@ def _linear_onnx(lr, dim: int) -> bytes:
     return model.SerializeToString()
 
 
+# The filter's defaults with the restricted-resource probes off: `apiward eval` then measures the
+# model alone (a probe decides a path without it and would stand in for its verdict).
+MODEL_ONLY = {"probes": {"enabled": False}}
+
+
+def model_only_config(onnx_path: str) -> str:
+    path = onnx_path + ".model-only.json"
+    with open(path, "w") as f:
+        json.dump(MODEL_ONLY, f)
+    return path
+
+
 def parity_and_eval(cli: str, onnx_path: str, meta_path: str, test_jsonl: str, result: dict, test: dict, log=print) -> dict:
     """Runs `apiward eval` (tract) on the test split and compares request risks with scikit-learn.
 
     The comparison scores every value, as training does (`skip_inert_values` off). A second run
-    with the filter's defaults gives the figures as served, where inert values are not scored."""
+    with the filter's defaults gives the figures as served, where inert values are not scored.
+    Both measure the model: the restricted-resource probes, rules beside it, are off."""
     out_path = onnx_path + ".eval.jsonl"
     every_value = onnx_path + ".every-value.json"
     with open(every_value, "w") as f:
-        json.dump({"skip_inert_values": False}, f)
+        json.dump({"skip_inert_values": False, **MODEL_ONLY}, f)
+    served_config = model_only_config(onnx_path)
 
     def run(extra: list[str]) -> dict | str:
         p = subprocess.run([cli, "eval", "--in", test_jsonl, "--model", onnx_path, "--metadata", meta_path,
@@ -534,7 +548,7 @@ def parity_and_eval(cli: str, onnx_path: str, meta_path: str, test_jsonl: str, r
         return json.loads(p.stdout.strip().splitlines()[-1])
 
     summary = run(["--config", every_value, "--out", out_path])
-    served = run([]) if isinstance(summary, dict) else summary
+    served = run(["--config", served_config]) if isinstance(summary, dict) else summary
     if isinstance(served, str):
         log(f"apiward eval failed: {served}")
         return {"ok": False, "error": served}
@@ -598,7 +612,7 @@ def external_report(cli: str, onnx_path: str, meta_path: str, bench_jsonl: str, 
     payload source and by location group. Nothing here feeds back into training or thresholds."""
     out_path = bench_jsonl + ".eval.jsonl"
     p = subprocess.run([cli, "eval", "--in", bench_jsonl, "--model", onnx_path, "--metadata", meta_path,
-                        "--out", out_path, "--json"], capture_output=True, text=True)
+                        "--config", model_only_config(onnx_path), "--out", out_path, "--json"], capture_output=True, text=True)
     if p.returncode != 0:
         log(f"external benchmark: apiward eval failed: {p.stderr.strip()[-400:]}")
         return {"ok": False, "error": p.stderr.strip()[-400:]}
