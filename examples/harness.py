@@ -589,6 +589,17 @@ def prometheus_samples(text: str, name_contains: str = "apiward") -> dict[str, f
     return out
 
 
+def series_total(samples: dict[str, float], name: str, **labels: str) -> float:
+    """Sum of the series in `samples` (from `prometheus_samples`) named `name` whose labels
+    include `labels`."""
+    total = 0.0
+    for series, value in samples.items():
+        base, _, rest = series.partition("{")
+        if base == name and all(f'{k}="{v}"' in rest for k, v in labels.items()):
+            total += value
+    return total
+
+
 class Stack:
     """Upstream + Envoy started together; a context manager that always stops both."""
 

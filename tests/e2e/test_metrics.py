@@ -16,18 +16,6 @@ def _samples(envoy: harness.Envoy) -> dict[str, float]:
     return harness.prometheus_samples(envoy.stats_prometheus())
 
 
-def _value(samples: dict[str, float], name: str, **labels: str) -> float:
-    """Sum of the series named `name` whose labels include `labels`."""
-    total = 0.0
-    for series, value in samples.items():
-        base, _, rest = series.partition("{")
-        if base != name:
-            continue
-        if all(f'{k}="{v}"' in rest for k, v in labels.items()):
-            total += value
-    return total
-
-
 def test_filter_metrics_are_exported_in_prometheus_format(enforce_envoy):
     BENIGN_GET.send(enforce_envoy)
     samples = wait_for(lambda: _samples(enforce_envoy))
@@ -46,29 +34,29 @@ def test_request_and_decision_counters_count_allows_and_denies(enforce_envoy):
 
     def counted():
         after = _samples(enforce_envoy)
-        return after if _value(after, REQUESTS) - _value(before, REQUESTS) >= 9 else None
+        return after if harness.series_total(after, REQUESTS) - harness.series_total(before, REQUESTS) >= 9 else None
 
     after = wait_for(counted)
     assert after, "requests counter did not grow by 9"
-    assert _value(after, REQUESTS) - _value(before, REQUESTS) == 9
-    assert _value(after, DECISIONS, action="deny") - _value(before, DECISIONS, action="deny") == 4
-    assert _value(after, DECISIONS, action="allow") - _value(before, DECISIONS, action="allow") == 5
+    assert harness.series_total(after, REQUESTS) - harness.series_total(before, REQUESTS) == 9
+    assert harness.series_total(after, DECISIONS, action="deny") - harness.series_total(before, DECISIONS, action="deny") == 4
+    assert harness.series_total(after, DECISIONS, action="allow") - harness.series_total(before, DECISIONS, action="allow") == 5
     assert (
-        _value(after, CLASSES, **{"class": "sqli"}) - _value(before, CLASSES, **{"class": "sqli"})
+        harness.series_total(after, CLASSES, **{"class": "sqli"}) - harness.series_total(before, CLASSES, **{"class": "sqli"})
         == 3
     )
     assert (
-        _value(after, CLASSES, **{"class": "xss"}) - _value(before, CLASSES, **{"class": "xss"})
+        harness.series_total(after, CLASSES, **{"class": "xss"}) - harness.series_total(before, CLASSES, **{"class": "xss"})
         == 1
     )
 
 
 def test_inference_time_histogram_records_every_scored_request(enforce_envoy):
-    before = _value(_samples(enforce_envoy), INFERENCE_COUNT)
+    before = harness.series_total(_samples(enforce_envoy), INFERENCE_COUNT)
     for _ in range(6):
         assert BENIGN_GET.send(enforce_envoy).status == 200
     # Histograms reach the admin endpoint at the next stats flush (5 s by default).
     grown = wait_for(
-        lambda: _value(_samples(enforce_envoy), INFERENCE_COUNT) - before >= 6, timeout=20
+        lambda: harness.series_total(_samples(enforce_envoy), INFERENCE_COUNT) - before >= 6, timeout=20
     )
     assert grown, f"inference histogram count stayed near {before}"

@@ -43,15 +43,6 @@ def _samples(envoy: harness.Envoy) -> dict[str, float]:
     return harness.prometheus_samples(envoy.stats_prometheus())
 
 
-def _value(samples: dict[str, float], name: str, **labels: str) -> float:
-    total = 0.0
-    for series, value in samples.items():
-        base, _, rest = series.partition("{")
-        if base == name and all(f'{k}="{v}"' in rest for k, v in labels.items()):
-            total += value
-    return total
-
-
 @pytest.mark.parametrize("path,rule", PROBES, ids=[p for p, _ in PROBES])
 def test_a_probe_is_denied_with_problem_json_403_in_enforce_mode(enforce_envoy, path, rule):
     resp = enforce_envoy.request("GET", path)
@@ -130,14 +121,14 @@ def test_probes_are_counted_by_category_and_as_detections(enforce_envoy):
 
     def counted():
         after = _samples(enforce_envoy)
-        grown = _value(after, "apiward_probes_total") - _value(before, "apiward_probes_total")
+        grown = harness.series_total(after, "apiward_probes_total") - harness.series_total(before, "apiward_probes_total")
         return after if grown >= 3 else None
 
     after = wait_for(counted)
     assert after, "apiward_probes_total did not grow by 3"
 
     def delta(name, **labels):
-        return _value(after, name, **labels) - _value(before, name, **labels)
+        return harness.series_total(after, name, **labels) - harness.series_total(before, name, **labels)
 
     assert delta("apiward_probes_total") == 3
     assert delta("apiward_probes_total", category="metadata") == 2
