@@ -4,11 +4,13 @@ filter sends them, written to examples/events/.
 
 Starts the example API, two loopback NDJSON receivers (one for OCSF, one for ECS) and one Envoy
 (enforce mode, client address truncated, principal as a keyed pseudonym, response masking on
-/api/reports/), sends two requests:
+/api/reports/), sends three requests:
 
 - deny: an SQL injection in the query, with an e-mail address beside it, a bearer token and a
   client behind one proxy (X-Forwarded-For 203.0.113.77);
 - dlp: GET /api/reports/payments, whose answer leaks 50 card numbers (masked in place);
+- probe: GET /.git/config, a scanner's request for version-control metadata, denied at the
+  headers by a restricted-resource rule (no model, no body);
 
 and writes what the receivers got: the OCSF HTTP Activity (4002) and Detection Finding (2004)
 and the ECS document of each, after validating every one against the OCSF 1.8.0 schema and
@@ -47,6 +49,7 @@ DENY_PATH = "/api/search?" + urlencode(
     {"q": "1' UNION SELECT username, password FROM users--", "contact": EMAIL}
 )
 DLP_PATH = "/api/reports/payments"
+PROBE_PATH = "/.git/config"
 
 # File name -> what it holds.
 SAMPLES = {
@@ -56,6 +59,8 @@ SAMPLES = {
     "ocsf-http-activity-dlp.json": "OCSF 1.8.0 HTTP Activity (4002): a response leaking 50 card numbers, masked in place",
     "ocsf-detection-finding-dlp.json": "OCSF 1.8.0 Detection Finding (2004) of the same data exposure",
     "ecs-dlp.json": "ECS 9.x document of the same data exposure",
+    "ocsf-detection-finding-probe.json": "OCSF 1.8.0 Detection Finding (2004): a request for /.git/config denied by a restricted-resource rule",
+    "ecs-probe.json": "ECS 9.x document of the same probe",
 }
 FORBIDDEN = [HASH_KEY, TOKEN, EMAIL, CLIENT]
 
@@ -133,6 +138,10 @@ def collect(module: Path, workdir: Path) -> dict[str, dict]:
         dlp = envoy.request("GET", DLP_PATH, headers={"x-forwarded-for": CLIENT, "user-agent": USER_AGENT})
         if dlp.status != 200 or dlp.headers.get("x-apiward-dlp") != "card=50":
             raise SystemExit(f"expected the report masked, got {dlp.status} {dlp.headers}")
+        probe = envoy.request("GET", PROBE_PATH, headers={"x-forwarded-for": CLIENT, "user-agent": USER_AGENT})
+        if probe.status != 403:
+            raise SystemExit(f"expected a 403 for {PROBE_PATH}, got {probe.status}")
+        probe_incident = probe.headers["x-apiward-incident"]
 
         def pick() -> dict[str, dict] | None:
             with ocsf_rx.lock, ecs_rx.lock:
@@ -148,6 +157,9 @@ def collect(module: Path, workdir: Path) -> dict[str, dict]:
             def is_dlp(e: dict) -> bool:
                 return "response_inspection" in e.get("unmapped", {}).get("apiward", {})
 
+            def is_probe(e: dict) -> bool:
+                return probe_incident in (e.get("metadata", {}).get("uid"), e.get("finding_info", {}).get("uid"))
+
             got = {
                 "ocsf-http-activity-deny.json": ocsf_of(4002, is_deny),
                 "ocsf-detection-finding-deny.json": ocsf_of(2004, is_deny),
@@ -157,6 +169,8 @@ def collect(module: Path, workdir: Path) -> dict[str, dict]:
                 "ecs-dlp.json": next(
                     (d for d in ecs if d.get("labels", {}).get("apiward_response_action") == "mask"), None
                 ),
+                "ocsf-detection-finding-probe.json": ocsf_of(2004, is_probe),
+                "ecs-probe.json": next((d for d in ecs if d.get("event", {}).get("id") == probe_incident), None),
             }
             return got if all(got.values()) else None
 
