@@ -838,6 +838,22 @@ impl TryFrom<RawConfig> for Config {
     }
 }
 
+/// Test helper: each `(json, error)` pair must be refused with exactly that message; one
+/// failure lists every configuration whose answer differs (an accepted one reads `accepted`).
+#[cfg(test)]
+pub(crate) fn assert_errors(cases: &[(&str, &str)]) {
+    let wrong: Vec<String> = cases
+        .iter()
+        .filter_map(|(json, want)| {
+            let got = Config::from_json(json.as_bytes())
+                .map(|_| "accepted".to_string())
+                .unwrap_or_else(|e| e.to_string());
+            (got != *want).then(|| format!("{json}\n  got:  {got}\n  want: {want}"))
+        })
+        .collect();
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1114,14 +1130,7 @@ mod tests {
             (r#"{"probes":{"allow":[".bak",".pemm"]}}"#, "probes.allow[1]: \".pemm\" is not a built-in rule (the README lists them, e.g. \".pem\", \".sql\", \"id_rsa.pub\"); to let a file-serving route through, set routes[].probes to false"),
             (r#"{"routes":[{"prefix":"/files/","probes":"no"}]}"#, "routes[0].probes: invalid type: string \"no\", expected a boolean at line 1 column 44"),
         ];
-        let wrong: Vec<String> = cases
-            .iter()
-            .filter_map(|(json, want)| {
-                let got = err(json).to_string();
-                (got != *want).then(|| format!("{json}\n  got:  {got}\n  want: {want}"))
-            })
-            .collect();
-        assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+        assert_errors(cases);
     }
 
     #[test]
@@ -1165,13 +1174,6 @@ mod tests {
             (r#"{"client_identity":{"principal_sources":[{"header":"x api"}]}}"#, "client_identity.principal_sources[0].header: \"x api\" is not a valid HTTP header name"),
             (r#"{"client_identity":{"principal_headers":["a"],"principal_sources":[{"bearer":true}]}}"#, "client_identity: give principal_sources or principal_headers, not both"),
         ];
-        let wrong: Vec<String> = cases
-            .iter()
-            .filter_map(|(json, want)| {
-                let got = err(json).to_string();
-                (got != *want).then(|| format!("{json}\n  got:  {got}\n  want: {want}"))
-            })
-            .collect();
-        assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+        assert_errors(cases);
     }
 }
