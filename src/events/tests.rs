@@ -12,15 +12,10 @@ fn privacy() -> PrivacyConfig {
     }
 }
 
-fn sqli_deny() -> Decision {
-    let v = ModelVerdict {
-        class: "sqli".into(),
-        probability: 0.97,
-        risk: 0.98,
-        location: Some("query:id".into()),
-    };
+/// The decision in enforce mode at annotate 0.5 / deny 0.9 for the model's verdict `v`.
+fn enforce(v: &ModelVerdict) -> Decision {
     decide(
-        &v,
+        v,
         &[],
         Thresholds {
             annotate: 0.5,
@@ -28,6 +23,16 @@ fn sqli_deny() -> Decision {
         },
         Mode::Enforce,
     )
+}
+
+fn sqli_deny() -> Decision {
+    let v = ModelVerdict {
+        class: "sqli".into(),
+        probability: 0.97,
+        risk: 0.98,
+        location: Some("query:id".into()),
+    };
+    enforce(&v)
 }
 
 fn record<'a>(path: &'a str, body: &'a [u8]) -> RequestRecord<'a> {
@@ -108,15 +113,7 @@ fn a_denied_request_becomes_an_alert_with_both_ocsf_classes() {
 #[test]
 fn a_probe_deny_is_a_rule_finding_of_reconnaissance() {
     let d = crate::policy::with_probe(
-        decide(
-            &ModelVerdict::nothing_scored(),
-            &[],
-            Thresholds {
-                annotate: 0.5,
-                deny: 0.9,
-            },
-            Mode::Enforce,
-        ),
+        enforce(&ModelVerdict::nothing_scored()),
         crate::policy::ProbeFinding {
             category: "metadata",
             rule: ".git".into(),
@@ -189,15 +186,7 @@ fn a_monitor_mode_detection_is_allowed_and_detected() {
 #[test]
 fn a_plain_allow_is_not_notable_and_a_masked_response_is_an_alert() {
     let v = ModelVerdict::nothing_scored();
-    let d = decide(
-        &v,
-        &[],
-        Thresholds {
-            annotate: 0.5,
-            deny: 0.9,
-        },
-        Mode::Enforce,
-    );
+    let d = enforce(&v);
     let mut r = record("/a", b"");
     r.incident_id = None;
     r.status = Some(200);
@@ -286,15 +275,7 @@ fn samples_of_each_kind_and_encoding() {
     monitor.action = Action::Annotate;
     let annotate =
         SecurityEvent::build(&monitor, &record("/api/search?q=x", b""), None, &privacy());
-    let allow = decide(
-        &ModelVerdict::nothing_scored(),
-        &[],
-        Thresholds {
-            annotate: 0.5,
-            deny: 0.9,
-        },
-        Mode::Enforce,
-    );
+    let allow = enforce(&ModelVerdict::nothing_scored());
     let masked = SecurityEvent::build(
         &allow,
         &record("/api/reports/payments", b""),
