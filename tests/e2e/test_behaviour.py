@@ -139,19 +139,10 @@ def metrics(envoy: harness.Envoy) -> dict[str, float]:
     return harness.prometheus_samples(envoy.stats_prometheus())
 
 
-def value(samples: dict[str, float], name: str, **labels: str) -> float:
-    total = 0.0
-    for series, v in samples.items():
-        base, _, rest = series.partition("{")
-        if base == name and all(f'{k}="{val}"' in rest for k, val in labels.items()):
-            total += v
-    return total
-
-
 def grown(envoy: harness.Envoy, before: dict[str, float], name: str) -> dict[str, float] | None:
     """The metrics once `name` has grown since `before`, else None."""
     now = metrics(envoy)
-    return now if value(now, name) > value(before, name) else None
+    return now if harness.series_total(now, name) > harness.series_total(before, name) else None
 
 
 def assert_problem(resp: harness.Response, status: int) -> dict:
@@ -208,10 +199,10 @@ def test_token_walking_user_ids_is_blocked_on_its_own_evidence(bola_envoy):
     assert resp.status == 200, resp.body[:300]
     after = wait_for(lambda: grown(bola_envoy, before, "apiward_blocks_imposed_total"))
     assert after, "no block counted"
-    assert value(after, "apiward_signals_total", signal="bola") > value(
+    assert harness.series_total(after, "apiward_signals_total", signal="bola") > harness.series_total(
         before, "apiward_signals_total", signal="bola"
     )
-    assert value(after, "apiward_decisions_total", action="block") >= 1
+    assert harness.series_total(after, "apiward_decisions_total", action="block") >= 1
 
 
 def test_repeated_401s_from_the_upstream_get_a_step_up_challenge_then_a_block(login_envoy):
@@ -298,10 +289,10 @@ def test_revoked_token_is_denied_on_both_workers_from_any_address(revoke_envoy):
     for n in range(4):
         assert get(revoke_envoy, "/api/users/1", f"192.0.2.{n + 10}").status == 200
     after = metrics(revoke_envoy)
-    assert value(after, "apiward_tokens_revoked_total") >= 1 + value(
+    assert harness.series_total(after, "apiward_tokens_revoked_total") >= 1 + harness.series_total(
         before, "apiward_tokens_revoked_total"
     )
-    assert value(after, "apiward_signals_total", signal="revoked") >= 24 + value(
+    assert harness.series_total(after, "apiward_signals_total", signal="revoked") >= 24 + harness.series_total(
         before, "apiward_signals_total", signal="revoked"
     )
 
@@ -358,7 +349,7 @@ def test_request_counts_are_exact_across_both_workers_under_concurrent_load(coun
 
     def counted():
         m = metrics(counting_envoy)
-        done = value(m, "apiward_requests_total") - value(before, "apiward_requests_total")
+        done = harness.series_total(m, "apiward_requests_total") - harness.series_total(before, "apiward_requests_total")
         return m if done >= total else None
 
     assert wait_for(counted), "request counter did not reach the number sent"
@@ -367,7 +358,7 @@ def test_request_counts_are_exact_across_both_workers_under_concurrent_load(coun
     after = metrics(counting_envoy)
 
     def delta(name, **labels):
-        return value(after, name, **labels) - value(before, name, **labels)
+        return harness.series_total(after, name, **labels) - harness.series_total(before, name, **labels)
 
     # Each worker counts in its own memory and merges on its tick (behaviour.worker_state); once
     # the client's count reaches a quarter of its limit (hot_fraction) every worker counts it
@@ -418,8 +409,8 @@ def test_monitor_mode_blocks_nothing_and_annotates_what_enforce_would_do(
     # Nothing was written to the block list: the client keeps reaching the API.
     assert get(envoy, "/api/users/1", ip, token).status == 200
     after = metrics(envoy)
-    assert value(after, "apiward_enforced_total") == value(before, "apiward_enforced_total")
-    assert value(after, "apiward_blocks_imposed_total") == 0
+    assert harness.series_total(after, "apiward_enforced_total") == harness.series_total(before, "apiward_enforced_total")
+    assert harness.series_total(after, "apiward_blocks_imposed_total") == 0
 
 
 # ---------------------------------------------------------------------------------------------
@@ -538,11 +529,11 @@ def test_shared_state_stays_bounded_when_200k_client_addresses_are_sprayed(
         assert half + rest == SPRAY_CLIENTS, (half, rest)
         assert admin_stat(envoy, "wasm.apiward.vm_reload") == 0
         after = metrics(envoy)
-        written = value(after, "apiward_signals_total", signal="rate") - value(
+        written = harness.series_total(after, "apiward_signals_total", signal="rate") - harness.series_total(
             before, "apiward_signals_total", signal="rate"
         )
         assert written == SPRAY_CLIENTS, written
-        assert value(after, "apiward_state_errors_total") == 0
+        assert harness.series_total(after, "apiward_state_errors_total") == 0
         # Default tables: 7.9 MiB of values at most (README), plus keys and host overhead.
         bound_kib = 8_303_872 // 1024
         slack_kib = 16 * 1024

@@ -310,12 +310,7 @@ def down(envoys):
 
 
 def metric(envoy: harness.Envoy, name: str, **labels: str) -> float:
-    total = 0.0
-    for series, value in harness.prometheus_samples(envoy.stats_prometheus()).items():
-        base, _, rest = series.partition("{")
-        if base == name and all(f'{k}="{v}"' in rest for k, v in labels.items()):
-            total += value
-    return total
+    return harness.series_total(harness.prometheus_samples(envoy.stats_prometheus()), name, **labels)
 
 
 def _notable(resp: harness.Response) -> bool:
