@@ -444,7 +444,11 @@ impl RequestView {
             match json::Document::parse(&text) {
                 Ok(doc) => {
                     doc.leaves(MAX_JSON_LEAVES, MAX_VALUE_CHARS, |path, v| {
-                        out.push(LocationKind::Json, &v, || path.to_string())
+                        if path.ends_with("#key") {
+                            out.push_name(LocationKind::Json, &v, || path.to_string())
+                        } else {
+                            out.push(LocationKind::Json, &v, || path.to_string())
+                        }
                     });
                     return;
                 }
@@ -500,6 +504,21 @@ impl Collector {
         if crate::features::is_left_out(kind, raw, self.skip_inert) {
             return;
         }
+        self.keep(kind, raw, name);
+    }
+
+    /// Keeps a name (`…#key`): an identifier (`user_id`, `a[b][0]`, `page.size`) exactly when
+    /// it is not inert as a name ([`crate::features::name_is_inert`]: a keyword needle, a
+    /// prototype path), any other name like a value.
+    fn push_name(&mut self, kind: LocationKind, raw: &str, name: impl FnOnce() -> String) {
+        if !is_identifier(raw) {
+            self.push(kind, raw, name);
+        } else if !crate::features::name_is_inert(raw) {
+            self.keep(kind, raw, name);
+        }
+    }
+
+    fn keep(&mut self, kind: LocationKind, raw: &str, name: impl FnOnce() -> String) {
         let cut = decode::floor_char_boundary(raw, MAX_VALUE_CHARS);
         self.values.push(InspectedValue {
             location: Location { kind, name: name() },
@@ -516,12 +535,10 @@ impl Collector {
         self.push(LocationKind::Header, value, || name.to_string());
     }
 
-    /// A name/value pair: the value is scored, and the name too when it is not a plain
-    /// identifier.
+    /// A name/value pair: the value is scored, and the name too unless it is an inert
+    /// identifier ([`Collector::push_name`]).
     fn pair(&mut self, kind: LocationKind, name: &str, value: &str) {
-        if !is_plain_name(name) {
-            self.push(kind, name, || format!("{name}#key"));
-        }
+        self.push_name(kind, name, || format!("{name}#key"));
         self.push(kind, value, || name.to_string());
     }
 }
@@ -549,9 +566,7 @@ fn multipart_values(body: &str, boundary: &str, out: &mut Collector) {
                     let v = v.trim_matches('"');
                     let k = k.trim();
                     if k.eq_ignore_ascii_case("name") {
-                        if !is_plain_name(v) {
-                            out.push(LocationKind::Multipart, v, || format!("{v}#key"));
-                        }
+                        out.push_name(LocationKind::Multipart, v, || format!("{v}#key"));
                         name = v;
                     } else if k.eq_ignore_ascii_case("filename") {
                         out.push(LocationKind::Multipart, v, || format!("{name}#filename"));
@@ -636,10 +651,10 @@ pub fn is_trivially_clean(raw: &str) -> bool {
         && !crate::features::hides_code(raw.as_bytes())
 }
 
-/// A parameter name as clients build them: identifiers, dotted paths and bracket paths
-/// (`a[b][0]`, as Rails, PHP and Stripe clients send nested form fields).
-fn is_plain_name(name: &str) -> bool {
-    name.len() <= 64
+/// A name as clients build them: an identifier, dotted path or bracket path (`a[b][0]`, as
+/// Rails, PHP and Stripe clients send nested form fields), at most 64 bytes.
+fn is_identifier(name: &str) -> bool {
+    name.len() <= crate::features::MAX_INERT_NAME_BYTES
         && name
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b"_-.[]".contains(&b))
@@ -935,6 +950,70 @@ mod tests {
         );
         let view = RequestView::new("GET", b"/s?%3Cscript%3E=1");
         assert_eq!(locs(&view, &[]), vec!["path", "query:<script>#key"]);
+    }
+
+    #[test]
+    fn names_that_carry_a_payload_are_scored_as_keys() {
+        // Prototype pollution: in a query, a form, a cookie name and a JSON body.
+        let view = RequestView::new(
+            "GET",
+            b"/a?__proto__[admin]=1&a[constructor][prototype][x]=1&__proto__.y=1&filter[status]=open",
+        );
+        assert_eq!(
+            locs(&view, &[]),
+            vec![
+                "path",
+                "query:__proto__[admin]#key",
+                "query:a[constructor][prototype][x]#key",
+                "query:__proto__.y#key",
+            ]
+        );
+        let mut view = RequestView::new("POST", b"/a");
+        view.headers
+            .push(("content-type".into(), b"application/json".to_vec()));
+        view.body = br#"{"user":{"__proto__":{"admin":true}},"constructor":{"prototype":{"x":1}},"prototype":"ok"}"#.to_vec();
+        let (values, _) = view.inspected_values(&opts(&[]));
+        let rows: Vec<(String, &str)> = values
+            .iter()
+            .map(|v| (v.location.to_string(), v.raw.as_str()))
+            .collect();
+        assert_eq!(
+            rows,
+            vec![
+                ("path".to_string(), "/a"),
+                (
+                    "json:$.constructor.prototype#key".to_string(),
+                    "constructor.prototype"
+                ),
+                ("json:$.user.__proto__#key".to_string(), "user.__proto__"),
+            ]
+        );
+        // A Java class or gadget as a name, as a form body without `=` sends it, and as a
+        // cookie name.
+        let mut view = RequestView::new("POST", b"/a");
+        view.headers.push((
+            "content-type".into(),
+            b"application/x-www-form-urlencoded".to_vec(),
+        ));
+        view.headers.push((
+            "cookie".into(),
+            b"session=abc; java.lang.Runtime=1".to_vec(),
+        ));
+        view.body = b"java.beans.XMLDecoder".to_vec();
+        assert_eq!(
+            locs(&view, &["cookie".to_string()]),
+            vec![
+                "path",
+                "cookie:java.lang.Runtime#key",
+                "form:java.beans.XMLDecoder#key"
+            ]
+        );
+        // Identifiers without a needle stay unscored, in every syntax clients use.
+        let view = RequestView::new(
+            "GET",
+            b"/a?page.size=10&sort[created_at]=desc&is_active=1&order_id=5&prototype_id=3&constructor=x",
+        );
+        assert_eq!(locs(&view, &[]), vec!["path"]);
     }
 
     #[test]

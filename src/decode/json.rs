@@ -603,6 +603,20 @@ impl<'a, F: FnMut(&str, Cow<'a, str>)> Walk<'_, 'a, F> {
         (self.sink)(&self.path, value);
     }
 
+    /// Emits the current path (`$.constructor.prototype`, without the `$.`) as the value of
+    /// `path#key`.
+    fn emit_key_path(&mut self) {
+        let text = self
+            .path
+            .strip_prefix("$.")
+            .unwrap_or(&self.path)
+            .to_string();
+        let child = self.path.len();
+        self.path.push_str("#key");
+        self.emit(Cow::Owned(text));
+        self.path.truncate(child);
+    }
+
     fn compact(&mut self, t: usize, limit: usize) -> String {
         let mut out = String::new();
         self.doc
@@ -655,6 +669,16 @@ impl<'a, F: FnMut(&str, Cow<'a, str>)> Walk<'_, 'a, F> {
                         self.path.push_str("#key");
                         self.emit(key);
                         self.path.truncate(child);
+                    } else if plain
+                        && (!crate::features::name_is_inert(&key)
+                            || (key.eq_ignore_ascii_case("prototype")
+                                && self.path.get(..parent).is_some_and(|p| {
+                                    p.to_ascii_lowercase().ends_with(".constructor")
+                                })))
+                    {
+                        // A plain key with a needle (`java.lang.Runtime` cannot be plain, but
+                        // `xmldecoder` is) or a prototype step: the key path itself is scored.
+                        self.emit_key_path();
                     }
                     self.value(k + 1, depth + 1);
                     self.path.truncate(parent);

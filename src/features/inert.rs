@@ -115,6 +115,58 @@ fn left_out(kind: LocationKind, raw: &str, trivial_ok: bool, inert_ok: bool) -> 
     !keywords::any_plain_hit(lower) && !hides_code(raw)
 }
 
+/// Longest name that can be left unscored, in bytes.
+pub const MAX_INERT_NAME_BYTES: usize = 64;
+
+/// True when a parameter, cookie, multipart or JSON key *name* can be left unscored: an
+/// identifier as clients build them (letters, digits, `_ - .` and bracket paths such as
+/// `filter[status][0]`) that holds no Java class or gadget needle ([`keywords::name_hit`]:
+/// `java.lang.Runtime`, `xmldecoder`), no prototype path ([`is_prototype_path`]) and no base64
+/// reading of code. Names are where an attacker puts a payload when the values are checked
+/// (`?java.lang.Runtime=1`, a form body with no `=`) and where prototype pollution lives
+/// (`?__proto__[admin]=1`, `{"constructor":{"prototype":{…}}}`). The other needles and the
+/// SQL words that make a plain *value* an expression are words names are made of
+/// (`order_id`, `is_active`, `metadata[select]`): a name with one stays unscored. One pass over the bytes on the
+/// stack; nothing is allocated.
+pub fn name_is_inert(name: &str) -> bool {
+    let raw = name.as_bytes();
+    if raw.is_empty() || raw.len() > MAX_INERT_NAME_BYTES {
+        return raw.is_empty();
+    }
+    let mut buf = [0u8; MAX_INERT_NAME_BYTES];
+    for (&b, slot) in raw.iter().zip(buf.iter_mut()) {
+        *slot = match b {
+            b'a'..=b'z' | b'0'..=b'9' | b'_' | b'-' | b'.' => b,
+            b'A'..=b'Z' => b.to_ascii_lowercase(),
+            // Bracket paths read as dotted paths for the needles.
+            b'[' | b']' => b'.',
+            _ => return false,
+        };
+    }
+    let Some(lower) = buf.get(..raw.len()) else {
+        return false;
+    };
+    !is_prototype_path(lower) && !keywords::name_hit(lower) && !hides_code(raw)
+}
+
+/// True when a name path (lower-case; segments split on `.`, `[`, `]`) reaches an object's
+/// prototype: a `__proto__` segment, or `constructor` followed by `prototype`. Merging such a
+/// key into an object (`qs`, `lodash.merge`, `$.extend`, a JSON body) pollutes every object of
+/// the process; no API names a field that way.
+pub fn is_prototype_path(lower: &[u8]) -> bool {
+    let mut prev: &[u8] = b"";
+    for seg in lower.split(|&b| matches!(b, b'.' | b'[' | b']')) {
+        if seg.is_empty() {
+            continue;
+        }
+        if seg == b"__proto__" || (prev == b"constructor" && seg == b"prototype") {
+            return true;
+        }
+        prev = seg;
+    }
+    false
+}
+
 /// Shortest value whose base64 reading is checked for code.
 const MIN_ENCODED_CODE: usize = 16;
 
@@ -178,6 +230,46 @@ mod tests {
             return false;
         }
         keywords::family_hits(&lower).iter().all(|&n| n == 0) && !hides_code(raw)
+    }
+
+    #[test]
+    fn names_are_inert_unless_they_carry_a_needle_or_a_prototype_step() {
+        for name in [
+            "",
+            "user_id",
+            "page.size",
+            "filter[status][0]",
+            "expand[]",
+            "is_active",
+            "order_id",
+            "select_all",
+            "prototype",
+            "prototype_id",
+            "constructor",
+            "proto",
+            "X-Request-Id",
+        ] {
+            assert!(name_is_inert(name), "{name}");
+        }
+        for name in [
+            "__proto__",
+            "__PROTO__[admin]",
+            "a[__proto__][b]",
+            "__proto__.isAdmin",
+            "constructor[prototype][x]",
+            "a.constructor.prototype.b",
+            "java.lang.Runtime",
+            "java.beans.XMLDecoder",
+            "org.apache.commons.collections.functors.InvokerTransformer",
+            // Not an identifier at all: values' rules decide.
+            "a b",
+            "<script>",
+        ] {
+            assert!(!name_is_inert(name), "{name}");
+        }
+        assert!(!name_is_inert(&"a".repeat(MAX_INERT_NAME_BYTES + 1)));
+        assert!(is_prototype_path(b"x.constructor[prototype]"));
+        assert!(!is_prototype_path(b"constructor.x.prototype"));
     }
 
     #[test]

@@ -204,6 +204,21 @@ fn plain_index() -> &'static PlainIndex {
     })
 }
 
+/// True when a lower-case *name* (`java.lang.runtime`, `a.xmldecoder`; `[`/`]` read as `.`)
+/// holds a class or gadget needle of the `java` or `deserialization` family: one with a `.` or
+/// ten bytes or more. The other needles are words that names are made of (`order`, `select_`,
+/// `reduce`, `data`), so they are not checked here; nor is `base64data`, a field of many APIs.
+/// [`any_plain_hit`] screens first: most names have no needle of any family.
+pub fn name_hit(lower: &[u8]) -> bool {
+    any_plain_hit(lower)
+        && FAMILIES
+            .iter()
+            .filter(|f| matches!(f.name, "java" | "deserialization"))
+            .flat_map(|f| f.needles.iter())
+            .filter(|n| (n.contains('.') || n.len() >= 10) && **n != "base64data")
+            .any(|n| lower.windows(n.len()).any(|w| w == n.as_bytes()))
+}
+
 /// True when some needle of some family occurs in `lower`, a lower-case value made only of
 /// plain bytes (letters, digits, space, `- _ . , : @ + /`): the same answer as
 /// `family_hits(lower)` having a nonzero count, found with one bit test per byte pair.

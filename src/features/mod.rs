@@ -12,7 +12,10 @@ mod magic;
 mod shape;
 
 pub use header_grammar::header_is_inert;
-pub use inert::{hides_code, is_inert, is_left_out, MAX_INERT_BYTES};
+pub use inert::{
+    hides_code, is_inert, is_left_out, is_prototype_path, name_is_inert, MAX_INERT_BYTES,
+    MAX_INERT_NAME_BYTES,
+};
 pub use shape::SHAPE_BUCKETS;
 
 use crate::decode;

@@ -338,3 +338,56 @@ def test_jvm_names_in_ordinary_api_values_pass(enforce_envoy, method, path, doc)
     headers = {"content-type": "application/json"} if doc is not None else {}
     resp = enforce_envoy.request(method, path, body=body, headers=headers)
     assert_passes_in_enforce_mode(resp, status=201 if method == "POST" else 200)
+
+
+# Payloads in names: prototype pollution (the key path is the attack; its value is `true`) and
+# Java classes sent as a parameter, cookie or JSON key name, or as a form body without `=`.
+NAME_ATTACKS = [
+    ("GET", "/api/search?__proto__[isAdmin]=true", None, {}),
+    ("GET", "/api/search?constructor[prototype][isAdmin]=1", None, {}),
+    ("GET", "/api/search?user.__proto__.role=admin", None, {}),
+    ("POST", "/api/comments", b"__proto__%5Badmin%5D=1&text=hi",
+     {"content-type": "application/x-www-form-urlencoded"}),
+    ("POST", "/api/comments", json.dumps({"text": "hi", "__proto__": {"isAdmin": True}}).encode(),
+     {"content-type": "application/json"}),
+    ("POST", "/api/comments",
+     json.dumps({"settings": {"constructor": {"prototype": {"isAdmin": True}}}}).encode(),
+     {"content-type": "application/json"}),
+    ("GET", "/api/search?java.lang.Runtime=1", None, {}),
+    ("POST", "/api/comments", b"java.beans.XMLDecoder",
+     {"content-type": "application/x-www-form-urlencoded"}),
+    ("GET", "/api/users/2", None, {"cookie": "sid=abc; org.apache.commons.collections.functors.InvokerTransformer=1"}),
+]
+
+# Names APIs use every day, in the same syntaxes: never scored, never denied.
+NAME_BENIGN = [
+    ("GET", "/api/search?filter[status]=open&page.size=20&sort[created_at]=desc&is_active=true", None, {}),
+    ("GET", "/api/search?prototype_id=3&constructor=ford&order_id=12", None, {}),
+    ("POST", "/api/comments", json.dumps(
+        {"prototype": {"name": "v2"}, "constructor": "Ford", "metadata": {"order_id": 7}}).encode(),
+     {"content-type": "application/json"}),
+]
+
+
+@pytest.mark.parametrize("method,path,body,headers", NAME_ATTACKS,
+                         ids=["query-proto", "query-constructor", "query-dotted-proto", "form-proto",
+                              "json-proto", "json-constructor", "query-java-class", "form-no-equals",
+                              "cookie-name-gadget"])
+def test_a_payload_in_a_name_is_denied(enforce_envoy, method, path, body, headers):
+    resp = enforce_envoy.request(method, path, body=body, headers=headers)
+    problem = assert_problem_json_403(resp)
+    assert "#key" not in resp.body.decode(), problem  # the answer does not echo where
+
+
+@pytest.mark.parametrize("method,path,body,headers", NAME_BENIGN,
+                         ids=["bracket-and-dotted-names", "words-of-attacks-in-names", "json-keys"])
+def test_ordinary_names_pass_in_enforce_mode(enforce_envoy, method, path, body, headers):
+    resp = enforce_envoy.request(method, path, body=body, headers=headers)
+    assert_passes_in_enforce_mode(resp, status=201 if method == "POST" else 200)
+
+
+def test_a_payload_in_a_name_is_annotated_at_its_key_in_monitor_mode(monitor_envoy):
+    resp = monitor_envoy.request("GET", "/api/search?__proto__[isAdmin]=true")
+    assert resp.status == 200, (resp.status, resp.body[:300])
+    ann = assert_annotated(resp, action="deny", mode="monitor")
+    assert "at query:__proto__[isAdmin]#key" in ann["reasons"], ann
