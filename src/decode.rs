@@ -4,6 +4,7 @@
 use std::borrow::Cow;
 
 pub mod json;
+pub mod xml;
 
 /// How many decoding passes are tried at most; three covers double and triple encoding.
 pub const MAX_DECODE_PASSES: u8 = 3;

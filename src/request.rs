@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use crate::decode::{self, json};
+use crate::decode::{self, json, xml};
 use crate::hash;
 
 /// Where in the request a scored value came from.
@@ -24,11 +24,14 @@ pub enum LocationKind {
     Body,
     /// A multipart/form-data part (value or file name).
     Multipart,
+    /// A text node or attribute value of an XML body (`xml:/s:Envelope/s:Body/o:Name`,
+    /// `xml:/…/o:Item/@sku`); the document itself is a `body` value.
+    Xml,
 }
 
 impl LocationKind {
     /// All kinds, in feature order.
-    pub const ALL: [LocationKind; 8] = [
+    pub const ALL: [LocationKind; 9] = [
         LocationKind::Path,
         LocationKind::Query,
         LocationKind::Json,
@@ -37,6 +40,7 @@ impl LocationKind {
         LocationKind::Cookie,
         LocationKind::Body,
         LocationKind::Multipart,
+        LocationKind::Xml,
     ];
 
     /// Short name used in location keys (`query:id`).
@@ -50,6 +54,7 @@ impl LocationKind {
             LocationKind::Cookie => "cookie",
             LocationKind::Body => "body",
             LocationKind::Multipart => "multipart",
+            LocationKind::Xml => "xml",
         }
     }
 }
@@ -80,7 +85,7 @@ pub enum LocationGroup {
     Path,
     /// Query parameters.
     Query,
-    /// JSON body leaves and keys.
+    /// Document leaves: JSON leaves and keys, XML text nodes and attribute values.
     Json,
     /// Urlencoded form fields.
     Form,
@@ -139,7 +144,9 @@ impl LocationGroup {
         match location.kind {
             LocationKind::Path => LocationGroup::Path,
             LocationKind::Query => LocationGroup::Query,
-            LocationKind::Json => LocationGroup::Json,
+            // A document's leaves, JSON or XML: values of the same nature, read and calibrated
+            // alike.
+            LocationKind::Json | LocationKind::Xml => LocationGroup::Json,
             LocationKind::Form => LocationGroup::Form,
             LocationKind::Body => LocationGroup::Body,
             LocationKind::Multipart => LocationGroup::Multipart,
@@ -184,6 +191,10 @@ pub fn ssrf_exempt(location: &Location) -> bool {
         | LocationKind::Json
         | LocationKind::Multipart
         | LocationKind::Cookie => is_return_target(last_segment(&location.name)),
+        LocationKind::Xml => {
+            let name = &location.name;
+            is_return_target(name.rsplit(['/', '@', ':']).next().unwrap_or(name))
+        }
     }
 }
 
@@ -479,6 +490,13 @@ impl RequestView {
             }
         }
         out.push(LocationKind::Body, &text, String::new);
+        // application/xml, text/xml, +xml (SOAP, Atom), or an XML declaration: each text node and
+        // attribute value too, where it sits (`xml:/s:Envelope/s:Body/o:Name`).
+        if ctype.contains("xml") || (ctype.is_empty() && trimmed.starts_with("<?xml")) {
+            xml::values(&text, MAX_XML_VALUES, |path, v| {
+                out.push(LocationKind::Xml, v, || path.to_string())
+            });
+        }
     }
 
     fn multipart_boundary(&self) -> Option<String> {
@@ -598,6 +616,9 @@ fn looks_binary(bytes: &[u8]) -> bool {
             .nth(4)
             .is_some()
 }
+
+/// Text nodes and attribute values of an XML body that are inspected, beside the body itself.
+pub const MAX_XML_VALUES: usize = 4096;
 
 /// Leaves of a JSON body that are inspected (the body itself is bounded by `max_body_bytes`).
 pub const MAX_JSON_LEAVES: usize = 4096;
@@ -1014,6 +1035,36 @@ mod tests {
             b"/a?page.size=10&sort[created_at]=desc&is_active=1&order_id=5&prototype_id=3&constructor=x",
         );
         assert_eq!(locs(&view, &[]), vec!["path"]);
+    }
+
+    #[test]
+    fn xml_bodies_are_scored_whole_and_by_text_node_and_attribute() {
+        let soap = br#"<?xml version="1.0"?><s:Envelope xmlns:s="urn:s"><s:Body><Order id="' or 1=1--"><Name>Jane Doe</Name><Note>x' union select 1--</Note></Order></s:Body></s:Envelope>"#;
+        for ctype in ["text/xml; charset=utf-8", "application/soap+xml", ""] {
+            let mut view = RequestView::new("POST", b"/soap");
+            if !ctype.is_empty() {
+                view.headers
+                    .push(("content-type".into(), ctype.as_bytes().to_vec()));
+            }
+            view.body = soap.to_vec();
+            assert_eq!(
+                locs(&view, &[]),
+                vec![
+                    "path",
+                    "body",
+                    "xml:/s:Envelope/s:Body/Order/@id",
+                    "xml:/s:Envelope/s:Body/Order/Name",
+                    "xml:/s:Envelope/s:Body/Order/Note"
+                ],
+                "{ctype}"
+            );
+        }
+        // Text that is not XML stays one value.
+        let mut view = RequestView::new("POST", b"/notes");
+        view.headers
+            .push(("content-type".into(), b"text/plain".to_vec()));
+        view.body = b"<b>not</b> an xml document; x' union select 1--".to_vec();
+        assert_eq!(locs(&view, &[]), vec!["path", "body"]);
     }
 
     #[test]

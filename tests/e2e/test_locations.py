@@ -391,3 +391,48 @@ def test_a_payload_in_a_name_is_annotated_at_its_key_in_monitor_mode(monitor_env
     assert resp.status == 200, (resp.status, resp.body[:300])
     ann = assert_annotated(resp, action="deny", mode="monitor")
     assert "at query:__proto__[isAdmin]#key" in ann["reasons"], ann
+
+
+# A SOAP call: the payload sits in one element or attribute of an envelope of ordinary markup.
+SOAP = """<?xml version="1.0" encoding="UTF-8"?>
+<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" xmlns:ord="urn:example:orders:v2">
+  <soapenv:Header><ord:Auth><ord:Tenant>acme-eu</ord:Tenant></ord:Auth></soapenv:Header>
+  <soapenv:Body><ord:CreateOrder>
+    <ord:Customer id="{id}"><ord:Name>{name}</ord:Name><ord:Email>jane@example.com</ord:Email></ord:Customer>
+    <ord:Items><ord:Item sku="SKU-1234" qty="2"/></ord:Items>
+    <ord:Comment>Please deliver after 5pm, ring twice.</ord:Comment>
+  </ord:CreateOrder></soapenv:Body>
+</soapenv:Envelope>"""
+
+XML_ATTACKS = [
+    ("name", "1' UNION SELECT username,password FROM users--"),
+    ("id", "' or 1=1--"),
+    ("name", "$(id)"),
+    ("name", "{{7*7}}"),
+]
+
+
+def _soap(id_: str = "C-1001", name: str = "Jane Doe") -> bytes:
+    esc = lambda s: s.replace("&", "&amp;").replace("<", "&lt;").replace('"', "&quot;")  # noqa: E731
+    return SOAP.format(id=esc(id_), name=esc(name)).encode()
+
+
+@pytest.mark.parametrize("where,payload", XML_ATTACKS, ids=[f"{w}:{p[:12]}" for w, p in XML_ATTACKS])
+def test_a_payload_in_one_xml_element_or_attribute_is_denied(enforce_envoy, where, payload):
+    body = _soap(id_=payload) if where == "id" else _soap(name=payload)
+    resp = enforce_envoy.request("POST", "/api/comments", body=body,
+                                 headers={"content-type": "text/xml; charset=utf-8"})
+    assert_problem_json_403(resp)
+
+
+def test_an_ordinary_soap_call_passes_and_a_payload_is_located_in_monitor_mode(
+    enforce_envoy, monitor_envoy
+):
+    headers = {"content-type": "application/soap+xml"}
+    assert_passes_in_enforce_mode(
+        enforce_envoy.request("POST", "/api/comments", body=_soap(), headers=headers), status=201)
+    resp = monitor_envoy.request("POST", "/api/comments", body=_soap(name="x' or '1'='1"),
+                                 headers=headers)
+    ann = assert_annotated(resp, action="deny", cls="sqli", mode="monitor")
+    assert "at xml:/soapenv:Envelope/soapenv:Body/ord:CreateOrder/ord:Customer/ord:Name" in ann[
+        "reasons"], ann
