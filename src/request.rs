@@ -1161,15 +1161,17 @@ mod tests {
 
     #[test]
     fn random_bodies_never_panic_and_stay_bounded() {
-        let seeds: [&[u8]; 5] = [
+        let seeds: [&[u8]; 6] = [
             br#"{"a":[1,{"b":"\u00e9\ud83d\ude00"}],"$ne":null,"k y":-0.5e3}"#,
+            br#"<?xml?><!DOCTYPE a [<!ENTITY e "x">]><a k='1' j="2"><b><![CDATA[<c>]]></b><!--x-->&e;</a>"#,
             b"a=1&b=%zz%4&%3C=+",
             b"--B\r\nContent-Disposition: form-data; name=\"f\"; filename=\"x\"\r\n\r\nv\r\n--B--",
             b"\"\\",
             b"[[[[[[[[[[",
         ];
-        let types: [&[u8]; 4] = [
+        let types: [&[u8]; 5] = [
             b"application/json",
+            b"text/xml",
             b"application/x-www-form-urlencoded",
             b"multipart/form-data; boundary=B",
             b"",

@@ -203,14 +203,18 @@ fn start_tag(bytes: &[u8], mut i: usize) -> Option<StartTag> {
 }
 
 /// Skips a `<!…>` declaration from `i`, with a `[…]` internal subset (a DOCTYPE's).
+/// Looks for the `[` only before the declaration's first `>`, so many declarations cost one pass.
 fn skip_declaration(bytes: &[u8], i: usize) -> usize {
     let gt = find(bytes, i, b">").unwrap_or(bytes.len());
-    match find(bytes, i, b"[") {
-        Some(open) if open < gt => {
-            let close = find(bytes, open, b"]").unwrap_or(bytes.len());
+    let open = bytes
+        .get(i..gt)
+        .and_then(|d| d.iter().position(|&b| b == b'['));
+    match open {
+        Some(open) => {
+            let close = find(bytes, i + open, b"]").unwrap_or(bytes.len());
             skip_past(bytes, close, b">")
         }
-        _ => gt.saturating_add(1),
+        None => gt.saturating_add(1),
     }
 }
 
@@ -312,6 +316,9 @@ mod tests {
         let v = all(&deep);
         assert_eq!(v.len(), 1);
         assert!(v[0].0.len() <= MAX_XML_PATH);
+        // Many declarations, comments and tags: one pass each, not one per pair.
+        let decls = "<!x>".repeat(200_000) + "<a>y</a>";
+        assert_eq!(all(&decls), vec![("/a".to_string(), "y".to_string())]);
         let many = "<i>v</i>".repeat(100);
         assert_eq!(values(&many, 7, |_, _| {}), 7);
     }
