@@ -57,7 +57,8 @@ def location_group(loc: str) -> int:
     if kind == "header":
         return GROUPS.index({"user-agent": "header:user-agent", "referer": "header:referrer",
                              "origin": "header:referrer"}.get(name, "header"))
-    return GROUPS.index(kind)
+    # XML text nodes and attributes are document leaves, like JSON's.
+    return GROUPS.index("json" if kind == "xml" else kind)
 
 
 def _last_segment(name: str) -> str:
@@ -72,7 +73,7 @@ def ssrf_exempt(loc: str) -> bool:
         return name in ("referer", "origin")
     if kind in ("path", "body"):
         return False
-    seg = _last_segment(name)
+    seg = re.split(r"[/@:]", name)[-1] if kind == "xml" else _last_segment(name)
     if len(seg) > 40:
         return False
     return seg.replace("_", "").replace("-", "").lower() in RETURN_TARGETS
@@ -367,7 +368,10 @@ def train_and_select(data: dict, schema: dict, with_mlp: bool, log=print, labels
     import os
     work = os.path.join(os.path.dirname(os.path.abspath(__file__)), ".cache", "work")
     labels = labels_by_split or {s: request_labels(os.path.join(work, f"{s}.jsonl")) for s in data}
-    Xtr, ytr = data["train"]["X"], data["train"]["y"]
+    # Rows labelled -1 (apiward featurize: pieces of an XML document injected whole that do not
+    # carry the payload) count in request risks but are neither attack nor benign for fitting.
+    keep = data["train"]["y"] >= 0
+    Xtr, ytr = data["train"]["X"][keep], data["train"]["y"][keep]
     w = _weights(ytr)
     cands = []
     for C in LR_C:

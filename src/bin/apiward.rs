@@ -423,15 +423,39 @@ fn cmd_featurize(args: &Args) -> Result<(), String> {
                         .contains(p.as_str()),
                     (None, None) => true,
                 };
+            // A text node or attribute of an XML document injected whole (`body` target): the
+            // leaf that carries the payload is the attack; the others are pieces of it (a
+            // gadget's class and method names, an XXE's element names), neither the attack nor
+            // benign, so they are written with label -1 and left out of training (train.py),
+            // while the request's risk is still their maximum.
+            let piece = label != 0
+                && value.location.kind == apiward::request::LocationKind::Xml
+                && rec.target.as_deref() == Some("body");
+            let carries = piece
+                && payload.as_ref().is_some_and(|p| {
+                    apiward::decode::normalize(&value.raw)
+                        .text
+                        .contains(p.as_str())
+                });
+            let is_target = is_target || carries;
             matched |= is_target;
-            let row_label = if is_target { label } else { 0 };
+            let row_label: i64 = match (is_target, piece) {
+                (true, _) => label as i64,
+                (false, true) => -1,
+                (false, false) => 0,
+            };
             let mut line_out = row_label.to_string();
             for (i, x) in row.idx.iter().zip(&row.val) {
                 line_out.push_str(&format!(" {i}:{x:.6}"));
             }
             writeln!(out, "{line_out}").map_err(|e| e.to_string())?;
             if let Some(m) = meta.as_mut() {
-                let j = serde_json::json!({"line": line, "loc": loc, "label": CLASSES[row_label]});
+                let name = usize::try_from(row_label)
+                    .ok()
+                    .and_then(|l| CLASSES.get(l))
+                    .copied()
+                    .unwrap_or("excluded");
+                let j = serde_json::json!({"line": line, "loc": loc, "label": name});
                 writeln!(m, "{j}").map_err(|e| e.to_string())?;
             }
             rows += 1;
