@@ -1,6 +1,7 @@
 //! Native cost of the request path by payload size (`make bench-native`, criterion):
 //! decode one value, inspect + features of a whole request, model run, and the whole evaluation;
-//! the restricted-resource probes' check of a path.
+//! the restricted-resource probes' check of a path; the name check every parameter, cookie and
+//! JSON key pays; the XML scan of a SOAP body.
 //! The filter runs the same code compiled to Wasm, where V8 takes roughly 1.5–2× as long.
 #![allow(clippy::unwrap_used, missing_docs)]
 
@@ -175,5 +176,49 @@ fn bench_probes(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, bench, bench_header_scope, bench_probes);
+/// The check a name pays before it is left unscored ([`apiward::features::name_is_inert`]), and
+/// the XML scan of a SOAP envelope (text nodes and attributes, [`apiward::decode::xml::values`]).
+fn bench_names_and_xml(c: &mut Criterion) {
+    let mut g = c.benchmark_group("names");
+    for (name, key) in [
+        ("short", "limit"),
+        ("snake", "include_deleted_items"),
+        ("bracket", "filter[created_at][gte]"),
+        ("dotted", "page.size"),
+        ("prototype", "__proto__[isAdmin]"),
+        ("java_class", "java.lang.Runtime"),
+    ] {
+        g.bench_function(name, |b| {
+            b.iter(|| apiward::features::name_is_inert(black_box(key)))
+        });
+    }
+    g.finish();
+    let soap = r#"<?xml version="1.0" encoding="UTF-8"?>
+<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" xmlns:ord="urn:example:orders:v2">
+  <soapenv:Header><ord:Auth><ord:Tenant>acme-eu</ord:Tenant></ord:Auth></soapenv:Header>
+  <soapenv:Body><ord:CreateOrder>
+    <ord:Customer id="C-1001"><ord:Name>Jane Doe</ord:Name><ord:Email>jane@example.com</ord:Email></ord:Customer>
+    <ord:Items><ord:Item sku="SKU-1234" qty="2"/><ord:Item sku="SKU-9876" qty="1"/></ord:Items>
+    <ord:Comment>Please deliver after 5pm, ring twice.</ord:Comment>
+  </ord:CreateOrder></soapenv:Body>
+</soapenv:Envelope>"#;
+    let mut g = c.benchmark_group("xml");
+    g.throughput(Throughput::Bytes(soap.len() as u64));
+    g.bench_function("soap_values", |b| {
+        b.iter(|| {
+            apiward::decode::xml::values(black_box(soap), 4096, |_, v| {
+                black_box(v);
+            })
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(
+    benches,
+    bench,
+    bench_header_scope,
+    bench_probes,
+    bench_names_and_xml
+);
 criterion_main!(benches);
