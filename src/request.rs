@@ -64,7 +64,7 @@ impl LocationKind {
 pub struct Location {
     /// Kind of location.
     pub kind: LocationKind,
-    /// Parameter name, JSON path or header name; empty for `path` and `body`.
+    /// Parameter name, JSON path, XML path or header name; empty for `path` and `body`.
     pub name: String,
 }
 
