@@ -529,7 +529,7 @@ impl Collector {
     /// it is not inert as a name ([`crate::features::name_is_inert`]: a keyword needle, a
     /// prototype path), any other name like a value.
     fn push_name(&mut self, kind: LocationKind, raw: &str, name: impl FnOnce() -> String) {
-        if !is_identifier(raw) {
+        if !crate::features::is_identifier_name(raw) {
             self.push(kind, raw, name);
         } else if !crate::features::name_is_inert(raw) {
             self.keep(kind, raw, name);
@@ -670,15 +670,6 @@ pub fn is_trivially_clean(raw: &str) -> bool {
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
         && !crate::features::hides_code(raw.as_bytes())
-}
-
-/// A name as clients build them: an identifier, dotted path or bracket path (`a[b][0]`, as
-/// Rails, PHP and Stripe clients send nested form fields), at most 64 bytes.
-fn is_identifier(name: &str) -> bool {
-    name.len() <= crate::features::MAX_INERT_NAME_BYTES
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"_-.[]".contains(&b))
 }
 
 /// Hashes a credential into a stable, non-reversible principal id.

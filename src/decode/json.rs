@@ -603,17 +603,12 @@ impl<'a, F: FnMut(&str, Cow<'a, str>)> Walk<'_, 'a, F> {
         (self.sink)(&self.path, value);
     }
 
-    /// Emits the current path (`$.constructor.prototype`, without the `$.`) as the value of
-    /// `path#key`.
-    fn emit_key_path(&mut self) {
-        let text = self
-            .path
-            .strip_prefix("$.")
-            .unwrap_or(&self.path)
-            .to_string();
+    /// Emits `value` under `path#key`: the key itself, or for a plain key the path that ends
+    /// in it (`constructor.prototype`, without the `$.`).
+    fn emit_key(&mut self, value: Cow<'a, str>) {
         let child = self.path.len();
         self.path.push_str("#key");
-        self.emit(Cow::Owned(text));
+        self.emit(value);
         self.path.truncate(child);
     }
 
@@ -665,10 +660,7 @@ impl<'a, F: FnMut(&str, Cow<'a, str>)> Walk<'_, 'a, F> {
                         self.path.push(']');
                     }
                     if !plain && !is_operator(&key) {
-                        let child = self.path.len();
-                        self.path.push_str("#key");
-                        self.emit(key);
-                        self.path.truncate(child);
+                        self.emit_key(key);
                     } else if plain
                         && (!crate::features::name_is_inert(&key)
                             || (key.eq_ignore_ascii_case("prototype")
@@ -678,7 +670,8 @@ impl<'a, F: FnMut(&str, Cow<'a, str>)> Walk<'_, 'a, F> {
                     {
                         // A plain key with a needle (`java.lang.Runtime` cannot be plain, but
                         // `xmldecoder` is) or a prototype step: the key path itself is scored.
-                        self.emit_key_path();
+                        let text = self.path.strip_prefix("$.").unwrap_or(&self.path);
+                        self.emit_key(Cow::Owned(text.to_string()));
                     }
                     self.value(k + 1, depth + 1);
                     self.path.truncate(parent);

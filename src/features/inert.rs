@@ -135,18 +135,31 @@ pub fn name_is_inert(name: &str) -> bool {
     }
     let mut buf = [0u8; MAX_INERT_NAME_BYTES];
     for (&b, slot) in raw.iter().zip(buf.iter_mut()) {
+        if !is_identifier_byte(b) {
+            return false;
+        }
+        // Bracket paths read as dotted paths for the needles.
         *slot = match b {
-            b'a'..=b'z' | b'0'..=b'9' | b'_' | b'-' | b'.' => b,
-            b'A'..=b'Z' => b.to_ascii_lowercase(),
-            // Bracket paths read as dotted paths for the needles.
             b'[' | b']' => b'.',
-            _ => return false,
+            _ => b.to_ascii_lowercase(),
         };
     }
     let Some(lower) = buf.get(..raw.len()) else {
         return false;
     };
     !is_prototype_path(lower) && !keywords::name_hit(lower) && !hides_code(raw)
+}
+
+/// True when `name` is a name as clients build them: letters, digits, `_ - .` and bracket paths
+/// (`a[b][0]`, as Rails, PHP and Stripe clients send nested form fields), at most
+/// [`MAX_INERT_NAME_BYTES`]. Only such a name can be inert ([`name_is_inert`]); any other is
+/// judged by the rules of values.
+pub fn is_identifier_name(name: &str) -> bool {
+    name.len() <= MAX_INERT_NAME_BYTES && name.bytes().all(is_identifier_byte)
+}
+
+fn is_identifier_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b'[' | b']')
 }
 
 /// True when a name path (lower-case; segments split on `.`, `[`, `]`) reaches an object's

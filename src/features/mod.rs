@@ -13,8 +13,8 @@ mod shape;
 
 pub use header_grammar::header_is_inert;
 pub use inert::{
-    hides_code, is_inert, is_left_out, is_prototype_path, name_is_inert, MAX_INERT_BYTES,
-    MAX_INERT_NAME_BYTES,
+    hides_code, is_identifier_name, is_inert, is_left_out, is_prototype_path, name_is_inert,
+    MAX_INERT_BYTES, MAX_INERT_NAME_BYTES,
 };
 pub use shape::SHAPE_BUCKETS;
 
