@@ -13,6 +13,7 @@ use apiward::engine::{request_rows, Engine};
 use apiward::model::{
     MlpScorer, ModelMetadata, Scorer, TractScorer, EMBEDDED_METADATA, EMBEDDED_ONNX,
 };
+use apiward::request::RequestView;
 
 /// A benign JSON order of about `bytes` bytes: nested objects, strings, numbers, a list.
 fn order_json(bytes: usize) -> String {
@@ -173,6 +174,46 @@ fn bench_probes(c: &mut Criterion) {
     ] {
         g.bench_function(name, |b| b.iter(|| probes.check(black_box(path)).is_some()));
     }
+    // The upload check: what a JSON POST pays (its headers are looked at, nothing found), and a
+    // 64 KiB photo upload after two form fields (part headers found in binary bytes, then its
+    // file name checked).
+    let upload = |view: &RequestView| {
+        view.uploaded_file_names()
+            .into_iter()
+            .any(|(_, name)| probes.check_upload(&name).is_some())
+    };
+    let mut json = RequestView::new("POST", b"/api/v2/orders");
+    json.headers = vec![
+        ("content-type".into(), b"application/json".to_vec()),
+        ("user-agent".into(), b"okhttp/4.12.0".to_vec()),
+        (
+            "authorization".into(),
+            b"Bearer eyJhbGciOiJIUzI1NiJ9.e30.c2ln".to_vec(),
+        ),
+    ];
+    json.body = br#"{"sku":"A-1","qty":2,"note":"gift wrap"}"#.to_vec();
+    g.bench_function("upload_none", |b| b.iter(|| upload(black_box(&json))));
+    let mut photo = RequestView::new("POST", b"/api/v2/users/42/avatar");
+    photo.headers = vec![(
+        "content-type".into(),
+        b"multipart/form-data; boundary=----WebKitFormBoundary7MA4YWxkTrZu0gW".to_vec(),
+    )];
+    let boundary = b"------WebKitFormBoundary7MA4YWxkTrZu0gW";
+    let mut body = Vec::new();
+    for (k, v) in [("title", "me"), ("visibility", "friends")] {
+        body.extend_from_slice(boundary);
+        body.extend_from_slice(
+            format!("\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n").as_bytes(),
+        );
+    }
+    body.extend_from_slice(boundary);
+    body.extend_from_slice(b"\r\nContent-Disposition: form-data; name=\"avatar\"; filename=\"IMG_2041.jpg\"\r\nContent-Type: image/jpeg\r\n\r\n");
+    body.extend((0..65_536u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8));
+    body.extend_from_slice(b"\r\n");
+    body.extend_from_slice(boundary);
+    body.extend_from_slice(b"--\r\n");
+    photo.body = body;
+    g.bench_function("upload_photo_64k", |b| b.iter(|| upload(black_box(&photo))));
     g.finish();
 }
 

@@ -15,7 +15,9 @@ use crate::model::calibration::{self, Calibration, LocationGroup};
 use crate::model::{
     MlpScorer, ModelError, ModelMetadata, Scorer, EMBEDDED_METADATA, EMBEDDED_ONNX_SHA256,
 };
-use crate::policy::{self, Action, Decision, Evidence, ModelVerdict, ProbeFinding};
+use crate::policy::{
+    self, Action, Decision, Evidence, ModelVerdict, ProbeFinding, PROBE_CLASS, UPLOAD_CLASS,
+};
 use crate::probes::Probes;
 use crate::request::{InspectOptions, InspectedValue, InspectionNote, RequestView};
 use crate::scorecache::ScoreCache;
@@ -375,22 +377,42 @@ impl Engine {
         }
     }
 
-    /// The restricted resource `view`'s path asks for, when probes are on for the route
-    /// ([`crate::probes`]). Allocates only for a match, and to decode a path that has something
-    /// to decode.
+    /// The restricted resource `view`'s path asks for, or else the first file it uploads that
+    /// the server would run ([`crate::probes`]), when probes are on for the route. Allocates
+    /// only for a match, to decode a path that has something to decode, and for a request that
+    /// names files it uploads.
     pub fn probe(&self, view: &RequestView, policy: &RoutePolicy) -> Option<ProbeFinding> {
         if !policy.probes {
             return None;
         }
-        let m = self.probes.check(&view.path)?;
-        Some(ProbeFinding {
-            category: m.category.as_str(),
-            rule: m.rule.to_string(),
-            action: match self.config.probes.action {
-                ProbeAction::Deny => Action::Deny,
-                ProbeAction::Annotate => Action::Annotate,
-            },
-        })
+        let action = match self.config.probes.action {
+            ProbeAction::Deny => Action::Deny,
+            ProbeAction::Annotate => Action::Annotate,
+        };
+        if let Some(m) = self.probes.check(&view.path) {
+            return Some(ProbeFinding {
+                class: PROBE_CLASS,
+                category: m.category.as_str(),
+                rule: m.rule.to_string(),
+                location: "path".to_string(),
+                action,
+            });
+        }
+        if !self.config.probes.uploads {
+            return None;
+        }
+        view.uploaded_file_names()
+            .into_iter()
+            .find_map(|(location, name)| {
+                let m = self.probes.check_upload(&name)?;
+                Some(ProbeFinding {
+                    class: UPLOAD_CLASS,
+                    category: m.category.as_str(),
+                    rule: m.rule.to_string(),
+                    location,
+                    action,
+                })
+            })
     }
 
     /// A probe stops the request under `policy` (enforce mode, `probes.action: deny`): the
@@ -418,7 +440,7 @@ impl Engine {
                 policy.mode,
             );
             return Ok(Evaluation {
-                decision: policy::with_probe(unscored(d, PROBE_STOP), p.clone()),
+                decision: policy::with_probe(unscored(d, stop_reason(p)), p.clone()),
                 rows: 0,
             });
         }
@@ -626,12 +648,14 @@ impl Engine {
         let mut outcome = None;
         let (decision, rows, scored) = if early.enforced {
             (unscored(early, BEHAVIOUR_STOP), 0, false)
-        } else if probe.as_ref().is_some_and(|p| stops(p, mode)) {
-            // Answered here, the probe never reaches the upstream, whose 404 would have
-            // counted it for the `not_found` signal (scanning): it counts as one.
-            let seen = b.on_response(store, facts, 404, None, now_ms);
-            errors.extend(seen.errors);
-            (unscored(early, PROBE_STOP), 0, false)
+        } else if let Some(p) = probe.as_ref().filter(|p| stops(p, mode)) {
+            if p.class == PROBE_CLASS {
+                // Answered here, a path probe never reaches the upstream, whose 404 would have
+                // counted it for the `not_found` signal (scanning): it counts as one.
+                let seen = b.on_response(store, facts, 404, None, now_ms);
+                errors.extend(seen.errors);
+            }
+            (unscored(early, stop_reason(p)), 0, false)
         } else {
             let Scored {
                 mut verdict,
@@ -780,6 +804,16 @@ impl Engine {
 /// Why the model did not run, in place of "nothing to score".
 const BEHAVIOUR_STOP: &str = "model not run: stopped by behaviour";
 const PROBE_STOP: &str = "model not run: restricted resource";
+const UPLOAD_STOP: &str = "model not run: executable upload";
+
+/// Why the model did not run for a probe that stops the request.
+fn stop_reason(p: &ProbeFinding) -> &'static str {
+    if p.class == UPLOAD_CLASS {
+        UPLOAD_STOP
+    } else {
+        PROBE_STOP
+    }
+}
 
 /// A decision made without the model: its "nothing to score" reason says `why` instead.
 fn unscored(mut d: Decision, why: &str) -> Decision {

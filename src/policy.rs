@@ -19,9 +19,10 @@
 //! - A disabled step degrades: revoke → block → deny, challenge → throttle → annotate.
 //! - Monitor mode computes the same decision and enforces nothing (`enforced == false`).
 //!
-//! A request for a restricted resource ([`crate::probes`]) is decided beside all this by
-//! [`with_probe`]: its action (deny, or annotate) is taken when nothing else asks for more, with
-//! class [`PROBE_CLASS`].
+//! A request for a restricted resource, or one that uploads a file the server would run
+//! ([`crate::probes`]), is decided beside all this by [`with_probe`]: its action (deny, or
+//! annotate) is taken when nothing else asks for more, with class [`PROBE_CLASS`] or
+//! [`UPLOAD_CLASS`].
 
 use std::fmt;
 
@@ -173,25 +174,38 @@ pub fn short_duration(ms: u64) -> String {
 /// The class of a request for a restricted resource ([`crate::probes`]).
 pub const PROBE_CLASS: &str = "restricted_file";
 
+/// The class of a request that uploads a file the server would run or that reconfigures it
+/// ([`crate::probes::Probes::check_upload`]).
+pub const UPLOAD_CLASS: &str = "unrestricted_upload";
+
+/// The classes a rule of [`crate::probes`] gives.
+pub const RULE_CLASSES: [&str; 2] = [PROBE_CLASS, UPLOAD_CLASS];
+
 /// A request for a restricted resource: which rule its path matched and what the configuration
 /// asks for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProbeFinding {
-    /// Kind of resource: `metadata`, `secret`, `backup`, `dump` or `custom`
+    /// [`PROBE_CLASS`] for a path, [`UPLOAD_CLASS`] for an uploaded file's name.
+    pub class: &'static str,
+    /// Kind of resource: `metadata`, `secret`, `backup`, `dump`, `custom` or `upload`
     /// ([`crate::probes::Category`]).
     pub category: &'static str,
-    /// The rule, as `probes.allow` names it (`.git`, `.bak`, `cvs/entries`).
+    /// The rule (`.git`, `.bak`, `cvs/entries`, `.php`); `probes.allow` takes an upload rule
+    /// as `upload:.php`.
     pub rule: String,
+    /// Where it matched: `path`, `multipart:file#filename`, `header:x-file-name`.
+    pub location: String,
     /// `Deny` or `Annotate` (`probes.action`).
     pub action: Action,
 }
 
 impl ProbeFinding {
-    /// `probe:restricted_file metadata:.git at path`.
+    /// `probe:restricted_file metadata:.git at path`,
+    /// `probe:unrestricted_upload upload:.php at multipart:file#filename`.
     pub fn reason(&self) -> String {
         format!(
-            "probe:{PROBE_CLASS} {}:{} at path",
-            self.category, self.rule
+            "probe:{} {}:{} at {}",
+            self.class, self.category, self.rule, self.location
         )
     }
 }
@@ -620,7 +634,7 @@ pub fn decide_with(
 
 /// Adds a restricted-resource finding to a decision. When nothing else asks for more than the
 /// probe's action (a model deny, a 404 burst, a throttle all ask for less or as much as a deny),
-/// the probe leads: its action, class [`PROBE_CLASS`] at `path`, risk 1 (the rule is certain;
+/// the probe leads: its action, class and location, risk 1 (the rule is certain;
 /// the action is the operator's choice), its reason first. A step above it (block, revoke), and
 /// the deny of a blocked client or revoked token, keep the lead and get the probe's reason after
 /// their own. Monitor mode enforces nothing.
@@ -631,8 +645,8 @@ pub fn with_probe(mut d: Decision, probe: ProbeFinding) -> Decision {
         .any(|s| matches!(s.kind, SignalKind::Blocked | SignalKind::Revoked));
     if probe.action > d.action || (probe.action == d.action && !standing) {
         d.action = probe.action;
-        d.class = PROBE_CLASS.to_string();
-        d.location = Some("path".to_string());
+        d.class = probe.class.to_string();
+        d.location = Some(probe.location.clone());
         d.risk = 1.0;
         // What a lesser step would have answered with (429, 401) is not this answer.
         d.retry_after_s = None;
@@ -922,8 +936,10 @@ mod tests {
 
     fn probe(action: Action) -> ProbeFinding {
         ProbeFinding {
+            class: PROBE_CLASS,
             category: "metadata",
             rule: ".git".into(),
+            location: "path".into(),
             action,
         }
     }

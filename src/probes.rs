@@ -51,16 +51,21 @@ pub enum Category {
     Dump,
     /// The operator's `probes.extra_files` and `probes.extra_extensions`.
     Custom,
+    /// An uploaded file the server would run, or that reconfigures the directory it lands in
+    /// (`shell.php`, `cmd.jsp`, `.htaccess`): [`UPLOAD_EXTENSIONS`], [`UPLOAD_NAMES`] and
+    /// `probes.extra_upload_extensions`.
+    Upload,
 }
 
 impl Category {
     /// Every category, for metric registration.
-    pub const ALL: [Category; 5] = [
+    pub const ALL: [Category; 6] = [
         Category::Metadata,
         Category::Secret,
         Category::Backup,
         Category::Dump,
         Category::Custom,
+        Category::Upload,
     ];
 
     /// Lower-case name for reasons, metrics and events.
@@ -71,6 +76,7 @@ impl Category {
             Category::Backup => "backup",
             Category::Dump => "dump",
             Category::Custom => "custom",
+            Category::Upload => "upload",
         }
     }
 }
@@ -277,6 +283,26 @@ pub const ARCHIVE_EXTENSIONS: &[&str] = &[
     ".7z", ".bz2", ".gz", ".rar", ".tar", ".tgz", ".xz", ".zip", ".zst",
 ];
 
+/// Extensions of files a web server runs rather than serves: PHP, JSP, ASP and ASP.NET,
+/// ColdFusion, server-side includes and CGI. An upload under one of them (multipart
+/// `filename`, a raw upload's `Content-Disposition` or `X-File-Name`) is how a web shell gets
+/// onto a server that stores uploads where it serves them (CWE-434). Lower-case, with the dot,
+/// sorted; reasons show them as `upload:.php`, and `probes.allow` takes that name.
+pub const UPLOAD_EXTENSIONS: &[&str] = &[
+    ".asa", ".asax", ".ascx", ".ashx", ".asmx", ".asp", ".aspx", ".axd", ".cfc", ".cfm", ".cfml",
+    ".cgi", ".cshtml", ".jsp", ".jspf", ".jspx", ".jsv", ".jsw", ".phar", ".php", ".php3", ".php4",
+    ".php5", ".php7", ".php8", ".pht", ".phtml", ".shtm", ".shtml", ".stm", ".vbhtml",
+];
+
+/// Uploaded file names that reconfigure the directory they land in (a handler for `.jpg`, an
+/// `auto_prepend_file`): Apache's `.htaccess`, PHP's `.user.ini`, IIS's `web.config`. Sorted;
+/// `probes.allow` takes them as `upload:.htaccess` (`.htaccess` alone is the path rule).
+pub const UPLOAD_NAMES: &[&str] = &[".htaccess", ".user.ini", "web.config"];
+
+/// What upload rules' names start with in `probes.allow` (and in reasons, as their category),
+/// so that `upload:.htaccess` is told from the path rule `.htaccess`.
+pub const UPLOAD_RULE_PREFIX: &str = "upload:";
+
 /// First labels of JVM package, logger and class names (reverse domain names), which APIs carry
 /// in paths (`/actuator/loggers/org.hibernate.SQL`, Maven coordinates) and whose last label can
 /// look like an extension: a last segment of three or more identifier labels starting with one
@@ -310,9 +336,21 @@ pub fn builtin_rules() -> impl Iterator<Item = (&'static str, Category)> {
         .chain(COPY_SUFFIXES.iter().map(|s| (*s, Category::Backup)))
 }
 
+/// Every built-in upload rule name (`upload:.php`, `upload:.htaccess`), as `probes.allow`
+/// takes them.
+pub fn builtin_upload_rules() -> impl Iterator<Item = String> {
+    UPLOAD_NAMES
+        .iter()
+        .chain(UPLOAD_EXTENSIONS)
+        .map(|n| format!("{UPLOAD_RULE_PREFIX}{n}"))
+}
+
 /// Whether `name` (lower-case) is a built-in rule.
 pub fn is_builtin_rule(name: &str) -> bool {
     builtin_rules().any(|(n, _)| n == name)
+        || name.strip_prefix(UPLOAD_RULE_PREFIX).is_some_and(|n| {
+            UPLOAD_NAMES.binary_search(&n).is_ok() || UPLOAD_EXTENSIONS.binary_search(&n).is_ok()
+        })
 }
 
 /// A path that asks for a restricted resource: the rule and its category.
@@ -349,6 +387,9 @@ pub struct Probes {
     tilde: bool,
     emacs_autosave: bool,
     emacs_lock: bool,
+    /// Upload rules (`.php`, `.htaccess`: names and extensions), sorted; empty when
+    /// `probes.uploads` is off.
+    uploads: Vec<Rule>,
 }
 
 impl Default for Probes {
@@ -434,7 +475,43 @@ impl Probes {
             tilde: !allowed(TILDE_COPY),
             emacs_autosave: !allowed(EMACS_AUTOSAVE),
             emacs_lock: !allowed(EMACS_LOCK),
+            uploads: upload_rules(config),
         }
+    }
+
+    /// The upload rule an uploaded file's name matches, if any: `name` is the multipart
+    /// `filename` or a file-name header as sent. Its last path component is read as a server
+    /// stores it: percent-decoded, cut at a `;`, a NUL or an NTFS stream, trailing dots and
+    /// spaces dropped (`shell.php;.jpg`, `shell.php%00.png`, `shell.php.`, `cmd.jsp::$DATA`), then
+    /// compared whole ([`UPLOAD_NAMES`]) and by its extension ([`UPLOAD_EXTENSIONS`]),
+    /// ASCII-case-insensitively. A double extension whose last one is harmless
+    /// (`shell.php.jpg`) is not matched: that needs a misconfigured server, and image names
+    /// carry such dots.
+    pub fn check_upload(&self, name: &str) -> Option<ProbeMatch<'_>> {
+        if self.uploads.is_empty() {
+            return None;
+        }
+        let last = |s: &str| -> Option<String> {
+            s.rsplit(['/', '\\'])
+                .map(resolve)
+                .find(|seg| !seg.is_empty())
+                .map(str::to_string)
+        };
+        // The last component as sent, then decoded (`%2f` may hide another separator).
+        let raw = last(name)?;
+        let decoded = decode::decoded(&raw);
+        let file = last(&decoded.text)?;
+        let mut buf = [0u8; MAX_NAME];
+        if let Some(r) = lower(&file, &mut buf).and_then(|key| self.upload_rule(key)) {
+            return Some(r);
+        }
+        let dot = file.rfind('.')?;
+        let key = lower(file.get(dot..)?, &mut buf)?;
+        self.upload_rule(key)
+    }
+
+    fn upload_rule(&self, key: &str) -> Option<ProbeMatch<'_>> {
+        find(&self.uploads, key)
     }
 
     /// The rule `raw_path` (as received, percent-encoded, without the query) matches, if any.
@@ -559,6 +636,34 @@ impl Probes {
         }
         None
     }
+}
+
+/// The upload rules of `config`: the built-in ones less `probes.allow`, plus
+/// `extra_upload_extensions`, sorted by name; none when `probes.uploads` is off.
+fn upload_rules(config: &ProbesConfig) -> Vec<Rule> {
+    if !config.uploads {
+        return Vec::new();
+    }
+    let allowed = |name: &str| {
+        config.allow.iter().any(|a| {
+            a.strip_prefix(UPLOAD_RULE_PREFIX)
+                .is_some_and(|a| a == name)
+        })
+    };
+    let mut rules: Vec<Rule> = UPLOAD_NAMES
+        .iter()
+        .chain(UPLOAD_EXTENSIONS)
+        .filter(|n| !allowed(n))
+        .copied()
+        .chain(config.extra_upload_extensions.iter().map(String::as_str))
+        .map(|name| Rule {
+            name: name.into(),
+            category: Category::Upload,
+        })
+        .collect();
+    rules.sort_by(|a, b| a.name.cmp(&b.name));
+    rules.dedup_by(|a, b| a.name == b.name);
+    rules
 }
 
 /// A segment as servers resolve it: cut at a `;` path parameter, a NUL or an NTFS stream

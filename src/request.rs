@@ -499,6 +499,65 @@ impl RequestView {
         }
     }
 
+    /// The names of the files this request uploads, each with where it was sent: the
+    /// `filename` and `filename*` of every multipart part (`multipart:doc#filename`), read from
+    /// the part headers of the raw body, whether or not the body or the part's content is text
+    /// (a web shell rides in an image as well as in a text file), and the file-name headers of a
+    /// raw upload (`header:content-disposition`, `header:x-file-name`). Allocates nothing for a
+    /// request that has none; reads at most [`MAX_UPLOAD_PARTS`] parts.
+    pub fn uploaded_file_names(&self) -> Vec<(String, String)> {
+        let mut found = Vec::new();
+        for (name, value) in &self.headers {
+            let value = String::from_utf8_lossy(value);
+            if name == "content-disposition" {
+                for (k, v) in disposition_params(&value) {
+                    found.push((format!("header:{name}#{k}"), v));
+                }
+            } else if FILE_NAME_HEADERS.contains(&name.as_str()) {
+                found.push((format!("header:{name}"), value.into_owned()));
+            }
+        }
+        if self.body.is_empty() || !self.content_type().starts_with("multipart/") {
+            return found;
+        }
+        let Some(boundary) = self.multipart_boundary() else {
+            return found;
+        };
+        let delimiter = format!("--{boundary}");
+        let body = self.body.as_slice();
+        let mut at = 0;
+        for _ in 0..MAX_UPLOAD_PARTS {
+            let Some(i) = find_bytes(body.get(at..).unwrap_or_default(), delimiter.as_bytes())
+            else {
+                break;
+            };
+            let start = at + i + delimiter.len();
+            at = start;
+            let window = body
+                .get(start..body.len().min(start + MAX_PART_HEAD))
+                .unwrap_or_default();
+            let Some(end) = find_bytes(window, b"\r\n\r\n").or_else(|| find_bytes(window, b"\n\n"))
+            else {
+                continue;
+            };
+            let head = String::from_utf8_lossy(window.get(..end).unwrap_or_default());
+            for line in head.lines() {
+                let Some((field, rest)) = line.split_once(':') else {
+                    continue;
+                };
+                if !field.trim().eq_ignore_ascii_case("content-disposition") {
+                    continue;
+                }
+                let params = disposition_params(rest);
+                let part = disposition_name(rest).unwrap_or_default();
+                for (k, v) in params {
+                    found.push((format!("multipart:{part}#{k}"), v));
+                }
+            }
+        }
+        found
+    }
+
     fn multipart_boundary(&self) -> Option<String> {
         let ct = String::from_utf8_lossy(self.header("content-type")?);
         ct.split(';').find_map(|p| {
@@ -597,6 +656,78 @@ fn multipart_values(body: &str, boundary: &str, out: &mut Collector) {
             out.push(LocationKind::Multipart, content, || name.to_string());
         }
     }
+}
+
+/// Request headers that name the file of a raw (non-multipart) upload, as upload libraries and
+/// APIs send them.
+pub const FILE_NAME_HEADERS: &[&str] = &["x-file-name", "x-filename", "x_filename"];
+
+/// Multipart parts whose headers are read for file names; a body with more is read this far.
+pub const MAX_UPLOAD_PARTS: usize = 256;
+
+/// Longest part header block read (the `Content-Disposition` and `Content-Type` lines).
+pub const MAX_PART_HEAD: usize = 8192;
+
+/// First position of `needle` in `hay`.
+fn find_bytes(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    if needle.is_empty() {
+        return None;
+    }
+    memchr::memmem::find(hay, needle)
+}
+
+/// The parameters of a `Content-Disposition` value after its type, as `(lower-case key,
+/// value)`: a quoted string is one value (a `;` in it ends nothing, `\` escapes the next
+/// character) and loses its quotes.
+fn disposition_pairs(text: &str) -> Vec<(String, String)> {
+    let mut segments = Vec::new();
+    let mut current = String::new();
+    let (mut quoted, mut escaped) = (false, false);
+    for c in text.chars() {
+        if escaped {
+            current.push(c);
+            escaped = false;
+            continue;
+        }
+        match c {
+            '\\' if quoted => escaped = true,
+            '"' => quoted = !quoted,
+            ';' if !quoted => segments.push(std::mem::take(&mut current)),
+            _ => current.push(c),
+        }
+    }
+    segments.push(current);
+    segments
+        .into_iter()
+        .skip(1)
+        .filter_map(|s| {
+            let (k, v) = s.split_once('=')?;
+            Some((k.trim().to_ascii_lowercase(), v.trim().to_string()))
+        })
+        .collect()
+}
+
+/// The file names of a `Content-Disposition` value: `filename`, and `filename*` (RFC 6266,
+/// `UTF-8''shell.php`) without its charset and language.
+fn disposition_params(text: &str) -> Vec<(&'static str, String)> {
+    disposition_pairs(text)
+        .into_iter()
+        .filter_map(|(k, v)| match k.as_str() {
+            "filename" => Some(("filename", v)),
+            "filename*" => {
+                let name = v.splitn(3, '\'').nth(2).map_or(v.as_str(), |n| n);
+                Some(("filename*", name.to_string()))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+/// The `name` parameter of a multipart part's `Content-Disposition`.
+fn disposition_name(text: &str) -> Option<String> {
+    disposition_pairs(text)
+        .into_iter()
+        .find_map(|(k, v)| (k == "name").then_some(v))
 }
 
 /// True when the first KiB of `bytes` is not text: more than 10 % control bytes, or more than 4
@@ -1196,7 +1327,66 @@ mod tests {
             });
             assert!(values.len() <= 8);
             assert!(values.iter().all(|v| v.raw.len() <= MAX_VALUE_CHARS));
+            assert!(view.uploaded_file_names().len() <= 2 * MAX_UPLOAD_PARTS);
         }
+    }
+
+    #[test]
+    fn uploaded_file_names_are_read_from_part_headers_even_in_binary_bodies() {
+        let mut body =
+            b"--X\r\nContent-Disposition: form-data; name=\"title\"\r\n\r\nhi\r\n".to_vec();
+        // An image whose bytes are binary from the start: the body is not text, its part
+        // headers are.
+        body.extend_from_slice(b"--X\r\nContent-Disposition: form-data; name=\"avatar\"; filename=\"me.php;.jpg\"\r\nContent-Type: image/jpeg\r\n\r\n");
+        body.extend_from_slice(&[0xff, 0xd8, 0xff, 0xe0, 0, 0x10]);
+        body.extend_from_slice(&[0, 1, 2, 0, 3, 4, 0, 5].repeat(24));
+        body.extend_from_slice(b"<?php system($_GET[c]); ?>\r\n");
+        body.extend_from_slice(b"--X\nContent-Disposition: form-data; name=doc; filename*=UTF-8''r%C3%A9sum%C3%A9.pdf\n\nx\n--X--\r\n");
+        assert!(looks_binary(&body));
+        let mut view = RequestView::new("POST", b"/v1/profile");
+        view.headers.push((
+            "content-type".into(),
+            b"multipart/form-data; boundary=\"X\"".to_vec(),
+        ));
+        view.body = body;
+        assert_eq!(
+            view.uploaded_file_names(),
+            vec![
+                (
+                    "multipart:avatar#filename".to_string(),
+                    "me.php;.jpg".to_string()
+                ),
+                (
+                    "multipart:doc#filename*".to_string(),
+                    "r%C3%A9sum%C3%A9.pdf".to_string()
+                ),
+            ]
+        );
+        // A raw upload names its file in headers.
+        let mut put = RequestView::new("PUT", b"/v1/files/42");
+        put.headers.push((
+            "content-disposition".into(),
+            b"attachment; filename=\"a;b.jsp\"; size=3".to_vec(),
+        ));
+        put.headers
+            .push(("x-file-name".into(), b"cmd.aspx".to_vec()));
+        put.headers
+            .push(("content-type".into(), b"multipart/form-data".to_vec()));
+        put.body = b"--B\r\nContent-Disposition: form-data; filename=x.php\r\n\r\n".to_vec();
+        assert_eq!(
+            put.uploaded_file_names(),
+            vec![
+                (
+                    "header:content-disposition#filename".to_string(),
+                    "a;b.jsp".to_string()
+                ),
+                ("header:x-file-name".to_string(), "cmd.aspx".to_string()),
+            ],
+            "no boundary, no parts"
+        );
+        // Nothing to name: nothing found, nothing allocated.
+        let plain = RequestView::new("GET", b"/v1/files?name=shell.php");
+        assert!(plain.uploaded_file_names().is_empty());
     }
 
     #[test]

@@ -1,6 +1,7 @@
-//! What the restricted-resource probes' defaults would match on a labelled corpus (JSONL of
-//! requests with `uri` and `label`, as `apiward eval` reads them; never committed): requests
-//! matched per label, and every benign request matched with its rule. Ignored by default:
+//! What the restricted-resource probes' defaults (paths, and uploaded files' names) would match
+//! on a labelled corpus (JSONL of requests with `uri` and `label`, as `apiward eval` reads them;
+//! never committed): requests matched per label, and every benign request matched with its rule.
+//! Ignored by default:
 //!
 //! ```sh
 //! APIWARD_PROBE_CORPUS=models/train/.cache/work/bench.jsonl:models/train/.cache/work/test.jsonl \
@@ -49,7 +50,11 @@ fn probes_on_a_corpus() {
             let rec = RequestRecord::from_json(&line).unwrap();
             let label = rec.label.clone().unwrap_or_else(|| "benign".into());
             let view = rec.to_view(0).unwrap();
-            let hit = probes.check(&view.path);
+            let hit = probes.check(&view.path).or_else(|| {
+                view.uploaded_file_names()
+                    .into_iter()
+                    .find_map(|(_, name)| probes.check_upload(&name))
+            });
             let t = totals.entry(label.clone()).or_default();
             t.0 += 1;
             if let Some(m) = hit {

@@ -160,7 +160,7 @@ fn cmd_score(args: &Args) -> Result<(), String> {
 
 /// `{"category": "metadata", "rule": ".git"}`.
 fn probe_json(p: &ProbeFinding) -> serde_json::Value {
-    serde_json::json!({"category": p.category, "rule": p.rule})
+    serde_json::json!({"category": p.category, "rule": p.rule, "location": p.location})
 }
 
 #[derive(Default)]

@@ -34,6 +34,10 @@ pub struct ProbesConfig {
     pub extra_extensions: Vec<String>,
     /// Built-in rules turned off (lower-case names as the README lists them).
     pub allow: Vec<String>,
+    /// Uploaded file names are checked ([`crate::probes::Probes::check_upload`]).
+    pub uploads: bool,
+    /// More extensions of uploaded files that are refused (lower-case, with the dot).
+    pub extra_upload_extensions: Vec<String>,
 }
 
 impl Default for ProbesConfig {
@@ -44,6 +48,8 @@ impl Default for ProbesConfig {
             extra_files: Vec::new(),
             extra_extensions: Vec::new(),
             allow: Vec::new(),
+            uploads: true,
+            extra_upload_extensions: Vec::new(),
         }
     }
 }
@@ -64,8 +70,14 @@ pub(super) struct RawProbes {
     /// More restricted extensions of the last path segment, with their dot (`.log`).
     extra_extensions: Option<Vec<String>>,
     /// Built-in rules to turn off everywhere, by the name the README and the reasons give them
-    /// (`.pem`, `.sql`, `id_rsa.pub`).
+    /// (`.pem`, `.sql`, `id_rsa.pub`, `upload:.phar`).
     allow: Option<Vec<String>>,
+    /// Check the names of uploaded files (multipart `filename`, a raw upload's
+    /// `Content-Disposition` and `X-File-Name`) for server-executed extensions (`.php`, `.jsp`,
+    /// `.aspx`) and server configuration files (`.htaccess`, `web.config`); default true.
+    uploads: Option<bool>,
+    /// More refused extensions of uploaded files, with their dot (`.exe`).
+    extra_upload_extensions: Option<Vec<String>>,
 }
 
 /// Bytes a name may not hold: separators, wildcards, what a path parameter, query or
@@ -154,6 +166,14 @@ impl RawProbes {
             p.extra_extensions
                 .push(extension(raw, &format!("{f}[{i}]"))?);
         }
+        if let Some(u) = self.uploads {
+            p.uploads = u;
+        }
+        let f = format!("{field}.extra_upload_extensions");
+        for (i, raw) in list(self.extra_upload_extensions, &f)?.iter().enumerate() {
+            p.extra_upload_extensions
+                .push(extension(raw, &format!("{f}[{i}]"))?);
+        }
         let f = format!("{field}.allow");
         for (i, raw) in list(self.allow, &f)?.iter().enumerate() {
             let name = raw.to_ascii_lowercase();
@@ -162,8 +182,8 @@ impl RawProbes {
                     format!("{f}[{i}]"),
                     format!(
                         "{raw:?} is not a built-in rule (the README lists them, e.g. \".pem\", \
-                         \".sql\", \"id_rsa.pub\"); to let a file-serving route through, set \
-                         routes[].probes to false"
+                         \".sql\", \"id_rsa.pub\", \"upload:.phar\"); to let a file-serving \
+                         route through, set routes[].probes to false"
                     ),
                 ));
             }

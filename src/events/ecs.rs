@@ -4,7 +4,7 @@
 use serde_json::{json, Map, Value};
 
 use super::{ocsf, SecurityEvent, PRODUCT_VERSION};
-use crate::policy::Action;
+use crate::policy::{Action, UPLOAD_CLASS};
 
 /// The ECS version written in `ecs.version`.
 pub const ECS_VERSION: &str = "9.2.0";
@@ -121,7 +121,22 @@ pub fn document(e: &SecurityEvent) -> Value {
     if let Some(ua) = &e.user_agent {
         doc.insert("user_agent".into(), json!({"original": ua}));
     }
-    if e.rule_type() == "probe" {
+    if e.class == UPLOAD_CLASS {
+        // A file the server would run, uploaded where it may be served: a web shell.
+        doc.insert(
+            "threat".into(),
+            json!({
+                "framework": "MITRE ATT&CK",
+                "technique": {
+                    "id": ["T1505"],
+                    "name": ["Server Software Component"],
+                    "subtechnique": {"id": ["T1505.003"], "name": ["Web Shell"]},
+                },
+                "tactic": {"id": ["TA0003"], "name": ["Persistence"]},
+                "indicator": {"description": e.class},
+            }),
+        );
+    } else if e.rule_type() == "probe" {
         // Asking for files an API never serves, from a list: scanning for exposed files.
         doc.insert(
             "threat".into(),

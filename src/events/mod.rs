@@ -16,7 +16,7 @@ pub mod sink;
 
 use crate::config::{ClientIpMode, Mode, PrivacyConfig, Schema};
 use crate::dlp::Kind;
-use crate::policy::{Action, ConsensusDiscount, Decision, ProbeFinding, PROBE_CLASS};
+use crate::policy::{Action, ConsensusDiscount, Decision, ProbeFinding, RULE_CLASSES};
 
 /// Product version written in events (`metadata.product.version`, `observer.version`).
 pub const PRODUCT_VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -282,7 +282,7 @@ impl SecurityEvent {
         // A request denied for an earlier block or revocation carries that as its class.
         if matches!(self.class.as_str(), "blocked" | "revoked") {
             "behaviour"
-        } else if self.class == PROBE_CLASS {
+        } else if RULE_CLASSES.contains(&self.class.as_str()) {
             "probe"
         } else if self.class != "benign" {
             "model"

@@ -200,7 +200,12 @@ fn unmapped(e: &SecurityEvent) -> Value {
         a["request_excerpt"] = Value::String(x.clone());
     }
     if let Some(p) = &e.probe {
-        a["probe"] = json!({"category": p.category, "rule": p.rule, "action": p.action.as_str()});
+        a["probe"] = json!({
+            "category": p.category,
+            "rule": p.rule,
+            "location": p.location,
+            "action": p.action.as_str(),
+        });
     }
     if let Some(c) = &e.consensus {
         a["consensus"] = json!({

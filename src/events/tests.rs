@@ -115,8 +115,10 @@ fn a_probe_deny_is_a_rule_finding_of_reconnaissance() {
     let d = crate::policy::with_probe(
         enforce(&ModelVerdict::nothing_scored()),
         crate::policy::ProbeFinding {
+            class: crate::policy::PROBE_CLASS,
             category: "metadata",
             rule: ".git".into(),
+            location: "path".into(),
             action: Action::Deny,
         },
     );
@@ -139,7 +141,7 @@ fn a_probe_deny_is_a_rule_finding_of_reconnaissance() {
     );
     assert_eq!(
         a["unmapped"]["apiward"]["probe"],
-        serde_json::json!({"category": "metadata", "rule": ".git", "action": "deny"})
+        serde_json::json!({"category": "metadata", "rule": ".git", "location": "path", "action": "deny"})
     );
     assert_eq!(
         (a["disposition_id"].as_u64(), a["risk_score"].as_u64()),

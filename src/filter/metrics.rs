@@ -4,7 +4,7 @@ use super::abi::{self, MetricKind};
 use crate::behaviour::{SignalKind, TABLE_NAMES};
 use crate::consensus::{self, Outcome};
 use crate::features::CLASSES;
-use crate::policy::{Action, Decision, PROBE_CLASS};
+use crate::policy::{Action, Decision, RULE_CLASSES};
 use crate::probes::Category;
 use crate::state::{StateError, WorkerStats};
 
@@ -34,9 +34,10 @@ pub struct Metrics {
     probes: Vec<Option<u32>>,
 }
 
-/// The classes of `apiward_detections_total{class}`: the model's and [`PROBE_CLASS`].
+/// The classes of `apiward_detections_total{class}`: the model's and the probes'
+/// ([`RULE_CLASSES`]).
 fn detection_classes() -> impl Iterator<Item = &'static str> {
-    CLASSES.iter().copied().chain(std::iter::once(PROBE_CLASS))
+    CLASSES.iter().copied().chain(RULE_CLASSES)
 }
 
 /// What value consensus did with a request's riskiest value, for

@@ -332,3 +332,133 @@ fn the_readme_lists_every_built_in_rule_and_package_root() {
         .collect();
     assert!(missing.is_empty(), "not in README.md: {missing:?}");
 }
+
+/// `upload:rule` of the uploaded file name's match, or `-`.
+fn upload(p: &Probes, name: &str) -> String {
+    p.check_upload(name).map_or_else(
+        || "-".to_string(),
+        |m| format!("{}:{}", m.category.as_str(), m.rule),
+    )
+}
+
+#[test]
+fn the_upload_lists_are_sorted_lower_case_extensions_and_in_the_readme() {
+    assert!(UPLOAD_EXTENSIONS.is_sorted(), "UPLOAD_EXTENSIONS");
+    assert!(UPLOAD_NAMES.is_sorted(), "UPLOAD_NAMES");
+    for e in UPLOAD_EXTENSIONS {
+        assert!(e.starts_with('.') && !e[1..].contains('.'), "{e}");
+        assert_eq!(*e, e.to_ascii_lowercase(), "{e}");
+    }
+    let readme = include_str!("../../README.md");
+    let missing: Vec<&str> = UPLOAD_NAMES
+        .iter()
+        .chain(UPLOAD_EXTENSIONS)
+        .copied()
+        .filter(|n| !readme.contains(&format!("`{n}`")))
+        .collect();
+    assert!(missing.is_empty(), "not in README.md: {missing:?}");
+    for rule in builtin_upload_rules() {
+        assert!(is_builtin_rule(&rule), "{rule}");
+    }
+    assert!(!is_builtin_rule("upload:.jpg"));
+    assert!(!is_builtin_rule("upload:.git"));
+}
+
+#[test]
+fn uploaded_names_are_read_as_a_server_stores_them() {
+    let p = Probes::default();
+    let cases = [
+        ("shell.php", "upload:.php"),
+        ("SHELL.PhP5", "upload:.php5"),
+        ("cmd.jsp", "upload:.jsp"),
+        ("x.jspx", "upload:.jspx"),
+        ("a.aspx", "upload:.aspx"),
+        ("h.ashx", "upload:.ashx"),
+        ("page.shtml", "upload:.shtml"),
+        ("run.cgi", "upload:.cgi"),
+        ("app.phar", "upload:.phar"),
+        ("t.cfm", "upload:.cfm"),
+        (".htaccess", "upload:.htaccess"),
+        (".user.ini", "upload:.user.ini"),
+        ("Web.Config", "upload:web.config"),
+        // The parts a server drops or cuts at.
+        ("shell.php;.jpg", "upload:.php"),
+        ("shell.php%00.png", "upload:.php"),
+        ("shell.php\0.png", "upload:.php"),
+        ("shell.php.", "upload:.php"),
+        ("shell.php%20", "upload:.php"),
+        ("shell.php ...", "upload:.php"),
+        ("cmd.jsp::$DATA", "upload:.jsp"),
+        ("shell%2ephp", "upload:.php"),
+        ("shell%252ephp", "upload:.php"),
+        // Only the last path component is the name.
+        ("../../var/www/html/shell.php", "upload:.php"),
+        ("C:\\Users\\me\\Desktop\\shell.asp", "upload:.asp"),
+        ("uploads%2fshell.php", "upload:.php"),
+        ("a/.htaccess", "upload:.htaccess"),
+    ];
+    let w: Vec<String> = cases
+        .iter()
+        .filter_map(|(name, want)| {
+            let got = upload(&p, name);
+            (got != *want).then(|| format!("{name:?}: got {got}, want {want}"))
+        })
+        .collect();
+    assert!(w.is_empty(), "{}", w.join("\n"));
+}
+
+#[test]
+fn ordinary_uploads_are_not_matched() {
+    let p = Probes::default();
+    let names = [
+        "photo.jpg",
+        "report.pdf",
+        "shell.php.jpg",
+        "php.png",
+        "index.html",
+        "app.js",
+        "notes.txt",
+        "invoice-2024.xlsx",
+        "data.json",
+        "archive.zip",
+        "htaccess.txt",
+        "web.config.sample",
+        "my.php.notes.md",
+        "résumé.docx",
+        "a b.mp4",
+        "",
+        ".",
+        "..",
+        "/",
+        "C:\\",
+        "%",
+        "a.",
+        &"x".repeat(10_000),
+        &format!("{}.php", "x".repeat(10_000)),
+    ];
+    let matched: Vec<String> = names
+        .iter()
+        .filter_map(|n| p.check_upload(n).map(|m| format!("{n:?}: {}", m.rule)))
+        .collect();
+    // A name longer than any rule is still read by its extension.
+    assert_eq!(matched.len(), 1, "{}", matched.join("\n"));
+    assert!(matched[0].ends_with(": .php"), "{}", matched[0]);
+}
+
+#[test]
+fn upload_rules_follow_the_configuration() {
+    let p = probes(
+        r#"{"probes":{"extra_upload_extensions":[".EXE",".sh"],
+            "allow":["upload:.phar","upload:.htaccess",".htaccess"]}}"#,
+    );
+    assert_eq!(upload(&p, "setup.exe"), "upload:.exe");
+    assert_eq!(upload(&p, "run.SH"), "upload:.sh");
+    assert_eq!(upload(&p, "app.phar"), "-");
+    assert_eq!(upload(&p, ".htaccess"), "-");
+    assert_eq!(upload(&p, "shell.php"), "upload:.php");
+    // The path rule `.htaccess` is allowed separately.
+    assert_eq!(verdict(&p, "/.htaccess"), "-");
+    let off = probes(r#"{"probes":{"uploads":false}}"#);
+    assert_eq!(upload(&off, "shell.php"), "-");
+    assert_eq!(verdict(&off, "/.git/config"), "metadata:.git");
+}
