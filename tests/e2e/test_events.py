@@ -450,7 +450,12 @@ def test_a_probe_denied_at_its_headers_is_a_valid_rule_finding_in_both_schemas(
         )
         assert rule["condition"] == "probe:restricted_file metadata:.git at path", rule
         apiward = e["unmapped"]["apiward"]
-        assert apiward["probe"] == {"category": "metadata", "rule": ".git", "action": "deny"}
+        assert apiward["probe"] == {
+            "category": "metadata",
+            "rule": ".git",
+            "location": "path",
+            "action": "deny",
+        }
         assert apiward["reasons"][1] == "model not run: restricted resource", apiward
     assert activity["disposition_id"] == 2, activity
     assert activity["http_request"]["url"]["path"] == "/.git/config", activity
@@ -461,6 +466,55 @@ def test_a_probe_denied_at_its_headers_is_a_valid_rule_finding_in_both_schemas(
     assert (doc["event"]["kind"], doc["rule"]["category"]) == ("alert", "probe")
     assert doc["threat"]["technique"]["subtechnique"]["id"] == ["T1595.003"], doc["threat"]
     assert doc["labels"]["apiward_probe"] == "metadata:.git"
+
+
+def test_an_executable_upload_is_a_valid_web_shell_finding_in_both_schemas(live, receivers):
+    boundary = b"apiwardEventsBoundary"
+    body = (
+        b"--" + boundary + b'\r\nContent-Disposition: form-data; name="file"; filename="cmd.jsp"\r\n'
+        b"Content-Type: image/png\r\n\r\n\x89PNG\r\n\x1a\n" + bytes(range(32)) * 4
+        + b"\r\n--" + boundary + b"--\r\n"
+    )
+    resp = live.request(
+        "POST",
+        "/api/comments",
+        body=body,
+        headers={"content-type": "multipart/form-data; boundary=" + boundary.decode()},
+    )
+    incident = assert_problem_json_403(resp)["incident_id"]
+
+    def arrived():
+        ocsf = [
+            e
+            for e in ndjson_events(receivers["ndjson_ocsf"])
+            if e["metadata"].get("uid", "").split(":")[0] == incident
+        ]
+        ecs = [d for d in ndjson_events(receivers["ndjson_ecs"]) if d["event"].get("id") == incident]
+        return (ocsf, ecs) if len(ocsf) == 2 and ecs else None
+
+    got = wait_for(arrived, timeout=10, interval=0.1)
+    assert got, "the upload's events did not arrive"
+    ocsf, ecs = got
+    for e in ocsf:
+        assert ocsf_errors(e) == [], (ocsf_errors(e), e)
+        rule = e["firewall_rule"]
+        assert (rule["name"], rule["type"], rule["match_location"]) == (
+            "unrestricted_upload",
+            "probe",
+            "multipart:file#filename",
+        )
+        assert e["unmapped"]["apiward"]["probe"] == {
+            "category": "upload",
+            "rule": ".jsp",
+            "location": "multipart:file#filename",
+            "action": "deny",
+        }
+        assert e["unmapped"]["apiward"]["reasons"][1] == "model not run: executable upload"
+    doc = ecs[0]
+    assert ecs_errors(doc) == [], (ecs_errors(doc), doc)
+    assert (doc["event"]["kind"], doc["rule"]["category"]) == ("alert", "probe")
+    assert doc["threat"]["technique"]["subtechnique"]["id"] == ["T1505.003"], doc["threat"]
+    assert doc["labels"]["apiward_probe"] == "upload:.jsp"
 
 
 # ---------------------------------------------------------------------------------------------

@@ -1,6 +1,8 @@
-"""Restricted-resource probes (`/.git/config`, `/.env`, `/index.php.bak`) through a real Envoy:
-denied in enforce mode at the headers, annotated in monitor mode with the rule that matched,
-off on a route that serves files by name, counted. The shared monitor and enforce Envoys of
+"""Restricted-resource probes (`/.git/config`, `/.env`, `/index.php.bak`) and executable uploads
+(`shell.php` as a multipart file name or in `X-File-Name`) through a real Envoy: denied in
+enforce mode (a path or file-name header at the headers, a multipart upload at its body),
+annotated in monitor mode with the rule that matched, off on a route that serves files by name,
+counted. The shared monitor and enforce Envoys of
 conftest.py serve every case (the enforce one has `/api/files/` with `probes: false`); the
 invalid configurations are in test_config.py, the security events in test_events.py."""
 
@@ -135,3 +137,119 @@ def test_probes_are_counted_by_category_and_as_detections(enforce_envoy):
     assert delta("apiward_probes_total", category="backup") == 1
     assert delta("apiward_detections_total", **{"class": "restricted_file"}) == 3
     assert delta("apiward_decisions_total", action="deny") == 3
+
+
+# Executable uploads: the file's name decides, whatever its content (a JPEG's bytes with PHP in
+# them here: binary, so the model never scores the part's content).
+JPEG_WITH_PHP = (
+    b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01" + bytes(range(0, 32)) * 8
+    + b"<?php system($_GET['c']); ?>" + b"\xff\xd9"
+)
+
+# (file name as sent, the reason's rule).
+UPLOADS = [
+    ("shell.php", "upload:.php"),
+    ("avatar.php;.jpg", "upload:.php"),
+    ("avatar.pHp5", "upload:.php5"),
+    ("cmd.jsp", "upload:.jsp"),
+    ("x.aspx%00.png", "upload:.aspx"),
+    ("../../var/www/html/.htaccess", "upload:.htaccess"),
+]
+
+
+def _file_upload(filename: str, content: bytes, name: str = "avatar") -> tuple[bytes, dict]:
+    b = b"apiwardProbeBoundary3F9x"
+    body = (
+        b"--" + b + b'\r\nContent-Disposition: form-data; name="title"\r\n\r\nmy avatar\r\n'
+        + b"--" + b + b'\r\nContent-Disposition: form-data; name="' + name.encode()
+        + b'"; filename="' + filename.encode() + b'"\r\nContent-Type: image/jpeg\r\n\r\n'
+        + content + b"\r\n--" + b + b"--\r\n"
+    )
+    return body, {"content-type": "multipart/form-data; boundary=" + b.decode()}
+
+
+@pytest.mark.parametrize("filename,rule", UPLOADS, ids=[f for f, _ in UPLOADS])
+def test_an_executable_upload_is_denied_in_enforce_mode(enforce_envoy, filename, rule):
+    body, headers = _file_upload(filename, JPEG_WITH_PHP)
+    resp = enforce_envoy.request("POST", "/api/comments", body=body, headers=headers)
+    problem = assert_problem_json_403(resp)
+    assert "upload" not in resp.body.decode().lower(), problem
+
+
+@pytest.mark.parametrize("filename,rule", UPLOADS, ids=[f for f, _ in UPLOADS])
+def test_an_executable_upload_reaches_the_upstream_annotated_in_monitor_mode(
+    monitor_envoy, filename, rule
+):
+    body, headers = _file_upload(filename, JPEG_WITH_PHP)
+    resp = monitor_envoy.request("POST", "/api/comments", body=body, headers=headers)
+    assert resp.status == 201, (resp.status, resp.body[:300])  # the example API took it
+    ann = assert_annotated(resp, action="deny", cls="unrestricted_upload", mode="monitor")
+    assert ann["reasons"].startswith(
+        f"probe:unrestricted_upload upload:{rule.split(':', 1)[1]} at multipart:avatar#filename"
+    ), ann
+    assert ann["score"] == "1.000", ann
+
+
+@pytest.mark.parametrize("filename", ["avatar.jpg", "shell.php.jpg", "php.png", "notes.txt"])
+def test_ordinary_uploads_pass_in_enforce_mode(enforce_envoy, filename):
+    body, headers = _file_upload(filename, JPEG_WITH_PHP)
+    resp = enforce_envoy.request("POST", "/api/comments", body=body, headers=headers)
+    assert resp.status == 201, (resp.status, resp.body[:300])
+    ann = assert_annotated(resp, action="allow", cls="benign", mode="enforce")
+    assert "probe:" not in ann["reasons"], ann
+
+
+def test_a_raw_upload_named_in_a_header_is_denied_at_its_headers(enforce_envoy):
+    # PUT of a raw body named by X-File-Name: decided at the headers, before the body.
+    head = (
+        b"PUT /api/comments HTTP/1.1\r\nhost: api.example\r\n"
+        b"content-type: application/octet-stream\r\nx-file-name: cmd.jsp\r\n"
+        b"content-length: 100000\r\n\r\n"
+    )
+    with socket.create_connection(("127.0.0.1", enforce_envoy.listen_port), timeout=5) as s:
+        s.sendall(head + b"<%@ page import")
+        data = b""
+        while b"\r\n\r\n" not in data:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+    assert data.split(b"\r\n", 1)[0].startswith(b"HTTP/1.1 403"), data[:300]
+    resp = enforce_envoy.request(
+        "PUT",
+        "/api/comments",
+        body=b"plain text",
+        headers={"content-type": "text/plain", "content-disposition": 'attachment; filename="notes.txt"'},
+    )
+    assert resp.status != 403, (resp.status, resp.body[:300])
+
+
+def test_uploads_are_not_checked_on_a_route_with_probes_off(enforce_envoy):
+    body, headers = _file_upload("index.php", b"<html>ok</html>")
+    resp = enforce_envoy.request("POST", "/api/files/index.php", body=body, headers=headers)
+    assert resp.status != 403, (resp.status, resp.body[:300])
+    ann = assert_annotated(resp, action="allow", cls="benign", mode="enforce")
+    assert "probe:" not in ann["reasons"], ann
+
+
+def test_an_upload_is_counted_as_its_category_and_class(enforce_envoy):
+    before = _samples(enforce_envoy)
+    for name in ("a.php", "b.jsp"):
+        body, headers = _file_upload(name, JPEG_WITH_PHP)
+        assert_problem_json_403(enforce_envoy.request("POST", "/api/comments", body=body, headers=headers))
+
+    def counted():
+        after = _samples(enforce_envoy)
+        grown = harness.series_total(after, "apiward_probes_total", category="upload") - harness.series_total(
+            before, "apiward_probes_total", category="upload"
+        )
+        return after if grown >= 2 else None
+
+    after = wait_for(counted)
+    assert after, "apiward_probes_total{category=upload} did not grow by 2"
+
+    def delta(name, **labels):
+        return harness.series_total(after, name, **labels) - harness.series_total(before, name, **labels)
+
+    assert delta("apiward_probes_total", category="upload") == 2
+    assert delta("apiward_detections_total", **{"class": "unrestricted_upload"}) == 2
