@@ -217,8 +217,9 @@ fn bench_probes(c: &mut Criterion) {
     g.finish();
 }
 
-/// The check a name pays before it is left unscored ([`apiward::features::name_is_inert`]), and
-/// the XML scan of a SOAP envelope (text nodes and attributes, [`apiward::decode::xml::values`]).
+/// The check a name pays before it is left unscored ([`apiward::features::name_is_inert`]), the
+/// XML scan of a SOAP envelope (text nodes and attributes, [`apiward::decode::xml::values`]),
+/// and the GraphQL scan of a query's string arguments ([`apiward::decode::graphql::strings`]).
 fn bench_names_and_xml(c: &mut Criterion) {
     let mut g = c.benchmark_group("names");
     for (name, key) in [
@@ -250,6 +251,26 @@ fn bench_names_and_xml(c: &mut Criterion) {
             apiward::decode::xml::values(black_box(soap), 4096, |_, v| {
                 black_box(v);
             })
+        })
+    });
+    g.finish();
+    // A GraphQL query of 390 bytes: 9 string arguments in nested selections.
+    let query = r#"query Dashboard($first: Int = 20) {
+  viewer { login name avatarUrl(size: "64") }
+  orders(first: $first, status: "open", customer: "Jane Doe", filter: {region: "eu-west", tag: "gift"}) {
+    edges { node { id total(currency: "EUR") createdAt items { sku qty note } } }
+    pageInfo { hasNextPage endCursor }
+  }
+  search(query: "blue shoes", type: "PRODUCT", sort: "relevance") { count }
+}"#;
+    let mut g = c.benchmark_group("graphql");
+    g.throughput(Throughput::Bytes(query.len() as u64));
+    g.bench_function("query_9_args", |b| {
+        b.iter(|| {
+            apiward::decode::graphql::looks_like(black_box(query))
+                && apiward::decode::graphql::strings(black_box(query), 1024, |_, v| {
+                    black_box(v);
+                }) > 0
         })
     });
     g.finish();

@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use crate::decode::{self, json, xml};
+use crate::decode::{self, graphql, json, xml};
 use crate::hash;
 
 /// Where in the request a scored value came from.
@@ -27,11 +27,15 @@ pub enum LocationKind {
     /// A text node or attribute value of an XML body (`xml:/s:Envelope/s:Body/o:Name`,
     /// `xml:/…/o:Item/@sku`); the document itself is a `body` value.
     Xml,
+    /// A string argument of a GraphQL document (`graphql:query.orders.customer`), found in a
+    /// JSON body's `query`, a `query` parameter or an `application/graphql` body; the document
+    /// itself is scored where it was found.
+    Graphql,
 }
 
 impl LocationKind {
     /// All kinds, in feature order.
-    pub const ALL: [LocationKind; 9] = [
+    pub const ALL: [LocationKind; 10] = [
         LocationKind::Path,
         LocationKind::Query,
         LocationKind::Json,
@@ -41,6 +45,7 @@ impl LocationKind {
         LocationKind::Body,
         LocationKind::Multipart,
         LocationKind::Xml,
+        LocationKind::Graphql,
     ];
 
     /// Short name used in location keys (`query:id`).
@@ -55,6 +60,7 @@ impl LocationKind {
             LocationKind::Body => "body",
             LocationKind::Multipart => "multipart",
             LocationKind::Xml => "xml",
+            LocationKind::Graphql => "graphql",
         }
     }
 }
@@ -144,9 +150,9 @@ impl LocationGroup {
         match location.kind {
             LocationKind::Path => LocationGroup::Path,
             LocationKind::Query => LocationGroup::Query,
-            // A document's leaves, JSON or XML: values of the same nature, read and calibrated
-            // alike.
-            LocationKind::Json | LocationKind::Xml => LocationGroup::Json,
+            // A document's leaves, JSON, XML or GraphQL arguments: values of the same nature,
+            // read and calibrated alike.
+            LocationKind::Json | LocationKind::Xml | LocationKind::Graphql => LocationGroup::Json,
             LocationKind::Form => LocationGroup::Form,
             LocationKind::Body => LocationGroup::Body,
             LocationKind::Multipart => LocationGroup::Multipart,
@@ -194,6 +200,10 @@ pub fn ssrf_exempt(location: &Location) -> bool {
         LocationKind::Xml => {
             let name = &location.name;
             is_return_target(name.rsplit(['/', '@', ':']).next().unwrap_or(name))
+        }
+        LocationKind::Graphql => {
+            let name = &location.name;
+            is_return_target(name.rsplit('.').next().unwrap_or(name))
         }
     }
 }
@@ -381,6 +391,9 @@ impl RequestView {
         out.push(LocationKind::Path, &self.path, String::new);
         for (k, v) in decode::urlencoded_pairs(&self.query) {
             out.pair(LocationKind::Query, &k, &v);
+            if k == "query" {
+                out.graphql(&v);
+            }
         }
         for name in opts.headers {
             for (_, raw) in self.headers.iter().filter(|(n, _)| n == name) {
@@ -454,13 +467,7 @@ impl RequestView {
         if is_json {
             match json::Document::parse(&text) {
                 Ok(doc) => {
-                    doc.leaves(MAX_JSON_LEAVES, MAX_VALUE_CHARS, |path, v| {
-                        if path.ends_with("#key") {
-                            out.push_name(LocationKind::Json, &v, || path.to_string())
-                        } else {
-                            out.push(LocationKind::Json, &v, || path.to_string())
-                        }
-                    });
+                    json_leaves(&doc, out);
                     return;
                 }
                 Err(json::Malformed) => {
@@ -488,11 +495,25 @@ impl RequestView {
                 multipart_values(&text, &boundary, out);
                 return;
             }
+        } else if trimmed.starts_with('{') || trimmed.starts_with('[') {
+            // A JSON document under another type (`text/plain`, `application/octet-stream`):
+            // frameworks that parse the body whatever its type says read it as JSON, and so
+            // does the filter when it is one: scored only as one blob, a payload drowns in it.
+            // The whole body is still scored as it was, beside the leaves.
+            if let Ok(doc) = json::Document::parse(&text) {
+                out.push(LocationKind::Body, &text, String::new);
+                json_leaves(&doc, out);
+                return;
+            }
         }
         out.push(LocationKind::Body, &text, String::new);
-        // application/xml, text/xml, +xml (SOAP, Atom), or an XML declaration: each text node and
-        // attribute value too, where it sits (`xml:/s:Envelope/s:Body/o:Name`).
-        if ctype.contains("xml") || (ctype.is_empty() && trimmed.starts_with("<?xml")) {
+        // application/graphql: the document's string arguments too.
+        if ctype.contains("graphql") {
+            out.graphql(&text);
+        }
+        // application/xml, text/xml, +xml (SOAP, Atom), or an XML declaration under any type:
+        // each text node and attribute value too, where it sits (`xml:/s:Envelope/s:Body/o:Name`).
+        if ctype.contains("xml") || trimmed.starts_with("<?xml") {
             xml::values(&text, MAX_XML_VALUES, |path, v| {
                 out.push(LocationKind::Xml, v, || path.to_string())
             });
@@ -612,12 +633,46 @@ impl Collector {
         self.push(LocationKind::Header, value, || name.to_string());
     }
 
+    /// The string arguments of `text` when it reads as a GraphQL document
+    /// ([`graphql::looks_like`]), each at `graphql:<names around it>`.
+    fn graphql(&mut self, text: &str) {
+        if graphql::looks_like(text) {
+            graphql::strings(text, MAX_GRAPHQL_VALUES, |path, v| {
+                self.push(LocationKind::Graphql, v, || path.to_string())
+            });
+        }
+    }
+
     /// A name/value pair: the value is scored, and the name too unless it is an inert
     /// identifier ([`Collector::push_name`]).
     fn pair(&mut self, kind: LocationKind, name: &str, value: &str) {
         self.push_name(kind, name, || format!("{name}#key"));
         self.push(kind, value, || name.to_string());
     }
+}
+
+/// The leaves of a JSON document, keys that carry a payload as `…#key`, and the string
+/// arguments of a GraphQL document in a top-level `query` (`$.query`, or `$[2].query` in a batch).
+fn json_leaves(doc: &json::Document<'_>, out: &mut Collector) {
+    doc.leaves(MAX_JSON_LEAVES, MAX_VALUE_CHARS, |path, v| {
+        if path.ends_with("#key") {
+            out.push_name(LocationKind::Json, &v, || path.to_string())
+        } else {
+            out.push(LocationKind::Json, &v, || path.to_string());
+            if is_graphql_query_path(path) {
+                out.graphql(&v);
+            }
+        }
+    });
+}
+
+/// `$.query`, or `$[n].query` (a batch of operations).
+fn is_graphql_query_path(path: &str) -> bool {
+    path == "$.query"
+        || path
+            .strip_prefix("$[")
+            .and_then(|p| p.strip_suffix("].query"))
+            .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
 }
 
 fn multipart_values(body: &str, boundary: &str, out: &mut Collector) {
@@ -750,6 +805,10 @@ fn looks_binary(bytes: &[u8]) -> bool {
 
 /// Text nodes and attribute values of an XML body that are inspected, beside the body itself.
 pub const MAX_XML_VALUES: usize = 4096;
+
+/// String arguments of a GraphQL document read at most (the rest of the document is still
+/// scored where it was found).
+pub const MAX_GRAPHQL_VALUES: usize = 1024;
 
 /// Leaves of a JSON body that are inspected (the body itself is bounded by `max_body_bytes`).
 pub const MAX_JSON_LEAVES: usize = 4096;
@@ -1162,7 +1221,13 @@ mod tests {
     #[test]
     fn xml_bodies_are_scored_whole_and_by_text_node_and_attribute() {
         let soap = br#"<?xml version="1.0"?><s:Envelope xmlns:s="urn:s"><s:Body><Order id="' or 1=1--"><Name>Jane Doe</Name><Note>x' union select 1--</Note></Order></s:Body></s:Envelope>"#;
-        for ctype in ["text/xml; charset=utf-8", "application/soap+xml", ""] {
+        // An XML declaration makes it XML under any other type too.
+        for ctype in [
+            "text/xml; charset=utf-8",
+            "application/soap+xml",
+            "",
+            "text/plain",
+        ] {
             let mut view = RequestView::new("POST", b"/soap");
             if !ctype.is_empty() {
                 view.headers
@@ -1187,6 +1252,102 @@ mod tests {
             .push(("content-type".into(), b"text/plain".to_vec()));
         view.body = b"<b>not</b> an xml document; x' union select 1--".to_vec();
         assert_eq!(locs(&view, &[]), vec!["path", "body"]);
+    }
+
+    #[test]
+    fn json_under_another_type_is_read_as_json_and_other_text_stays_one_value() {
+        let doc = br#"{"customer":{"name":"Jane Doe"},"items":[{"sku":"A-1","qty":2}],"comment":"x' OR 1=1--"}"#;
+        for ctype in [
+            "text/plain",
+            "application/octet-stream",
+            "text/plain;charset=UTF-8",
+        ] {
+            let mut view = RequestView::new("POST", b"/orders");
+            view.headers
+                .push(("content-type".into(), ctype.as_bytes().to_vec()));
+            view.body = doc.to_vec();
+            assert_eq!(
+                locs(&view, &[]),
+                vec!["path", "body", "json:$.comment", "json:$.customer.name"],
+                "{ctype}"
+            );
+            // Not JSON after all: one value, and no note (the type never said JSON).
+            view.body = b"{not json} x' OR 1=1--".to_vec();
+            let (values, notes) = view.inspected_values(&opts(&[]));
+            assert_eq!(values.len(), 2, "{ctype}");
+            assert!(notes.is_empty(), "{notes:?}");
+        }
+        // A form body that starts with `{` is still a form.
+        let mut view = RequestView::new("POST", b"/f");
+        view.headers.push((
+            "content-type".into(),
+            b"application/x-www-form-urlencoded".to_vec(),
+        ));
+        view.body = br#"{"a":"x' OR 1=1--"}"#.to_vec();
+        assert_eq!(
+            locs(&view, &[]),
+            vec!["path", "form:{\"a\":\"x' OR 1#key", "form:{\"a\":\"x' OR 1"]
+        );
+    }
+
+    #[test]
+    fn graphql_string_arguments_are_scored_where_they_sit() {
+        let query = r#"query Orders { orders(first: 20, customer: "x' OR 1=1--", filter: {note: "gift wrap"}) { id } }"#;
+        let want = vec![
+            "path",
+            "json:$.query",
+            "graphql:Orders.orders.customer",
+            "graphql:Orders.orders.filter.note",
+        ];
+        // A JSON body's `query`, alone or in a batch.
+        let mut view = RequestView::new("POST", b"/graphql");
+        view.headers
+            .push(("content-type".into(), b"application/json".to_vec()));
+        view.body = serde_json::to_vec(&serde_json::json!({"query": query, "variables": {}}))
+            .unwrap_or_default();
+        assert_eq!(locs(&view, &[]), want);
+        view.body = serde_json::to_vec(&serde_json::json!([{"query": query}])).unwrap_or_default();
+        assert_eq!(
+            locs(&view, &[]),
+            want.iter()
+                .map(|l| l.replace("json:$.query", "json:$[0].query"))
+                .collect::<Vec<_>>()
+        );
+        // Another key named `query` is not a GraphQL document's place.
+        view.body = serde_json::to_vec(&serde_json::json!({"search": {"query": query}}))
+            .unwrap_or_default();
+        assert_eq!(locs(&view, &[]), vec!["path", "json:$.search.query"]);
+        // GraphQL over GET, and an application/graphql body.
+        let target = format!(
+            "/graphql?query={}",
+            query.replace(' ', "%20").replace('"', "%22")
+        );
+        let view = RequestView::new("GET", target.as_bytes());
+        assert_eq!(
+            locs(&view, &[]),
+            vec![
+                "path",
+                "query:query",
+                "graphql:Orders.orders.customer",
+                "graphql:Orders.orders.filter.note"
+            ]
+        );
+        let mut view = RequestView::new("POST", b"/graphql");
+        view.headers
+            .push(("content-type".into(), b"application/graphql".to_vec()));
+        view.body = query.as_bytes().to_vec();
+        assert_eq!(
+            locs(&view, &[]),
+            vec![
+                "path",
+                "body",
+                "graphql:Orders.orders.customer",
+                "graphql:Orders.orders.filter.note"
+            ]
+        );
+        // A search parameter named `query` is text, not a document.
+        let view = RequestView::new("GET", b"/search?query=blue%20shoes%20x'%20OR%201=1--");
+        assert_eq!(locs(&view, &[]), vec!["path", "query:query"]);
     }
 
     #[test]

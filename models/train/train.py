@@ -57,8 +57,9 @@ def location_group(loc: str) -> int:
     if kind == "header":
         return GROUPS.index({"user-agent": "header:user-agent", "referer": "header:referrer",
                              "origin": "header:referrer"}.get(name, "header"))
-    # XML text nodes and attributes are document leaves, like JSON's.
-    return GROUPS.index("json" if kind == "xml" else kind)
+    # XML text nodes and attributes, and GraphQL string arguments, are document leaves, like
+    # JSON's.
+    return GROUPS.index("json" if kind in ("xml", "graphql") else kind)
 
 
 def _last_segment(name: str) -> str:
@@ -73,7 +74,12 @@ def ssrf_exempt(loc: str) -> bool:
         return name in ("referer", "origin")
     if kind in ("path", "body"):
         return False
-    seg = re.split(r"[/@:]", name)[-1] if kind == "xml" else _last_segment(name)
+    if kind == "xml":
+        seg = re.split(r"[/@:]", name)[-1]
+    elif kind == "graphql":
+        seg = name.rsplit(".", 1)[-1]
+    else:
+        seg = _last_segment(name)
     if len(seg) > 40:
         return False
     return seg.replace("_", "").replace("-", "").lower() in RETURN_TARGETS
