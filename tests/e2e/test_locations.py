@@ -436,3 +436,73 @@ def test_an_ordinary_soap_call_passes_and_a_payload_is_located_in_monitor_mode(
     ann = assert_annotated(resp, action="deny", cls="sqli", mode="monitor")
     assert "at xml:/soapenv:Envelope/soapenv:Body/ord:CreateOrder/ord:Customer/ord:Name" in ann[
         "reasons"], ann
+
+
+# GraphQL: a payload in one string argument of a query, inline rather than in `variables`.
+GRAPHQL = (
+    'query Orders {{ orders(first: 20, status: "open", customer: "{customer}") '
+    "{{ edges {{ node {{ id total createdAt items {{ sku qty }} }} }} }} }}"
+)
+GRAPHQL_ATTACKS = [
+    "x' OR 1=1--",
+    "1 UNION SELECT username,password FROM users--",
+    "; cat /etc/passwd",
+]
+
+
+def _graphql(customer: str = "Jane Doe") -> str:
+    return GRAPHQL.format(customer=customer.replace("\\", "\\\\").replace('"', '\\"'))
+
+
+@pytest.mark.parametrize("payload", GRAPHQL_ATTACKS, ids=[p[:14] for p in GRAPHQL_ATTACKS])
+@pytest.mark.parametrize("how", ["json-body", "get-query", "application-graphql"])
+def test_a_payload_in_a_graphql_argument_is_denied(enforce_envoy, payload, how):
+    doc = _graphql(payload)
+    if how == "json-body":
+        resp = enforce_envoy.request(
+            "POST", "/api/comments", body=json.dumps({"query": doc, "variables": {}}).encode(),
+            headers={"content-type": "application/json"})
+    elif how == "get-query":
+        resp = enforce_envoy.request("GET", "/api/search?query=" + urllib.parse.quote(doc))
+    else:
+        resp = enforce_envoy.request("POST", "/api/comments", body=doc.encode(),
+                                     headers={"content-type": "application/graphql"})
+    assert_problem_json_403(resp)
+
+
+def test_an_ordinary_graphql_query_passes_and_a_payload_is_located_in_monitor_mode(
+    enforce_envoy, monitor_envoy
+):
+    headers = {"content-type": "application/json"}
+    body = json.dumps({"query": _graphql(), "variables": {}}).encode()
+    assert_passes_in_enforce_mode(
+        enforce_envoy.request("POST", "/api/comments", body=body, headers=headers), status=201)
+    body = json.dumps({"query": _graphql("x' OR '1'='1"), "variables": {}}).encode()
+    resp = monitor_envoy.request("POST", "/api/comments", body=body, headers=headers)
+    ann = assert_annotated(resp, action="deny", cls="sqli", mode="monitor")
+    assert "at graphql:Orders.orders.customer" in ann["reasons"], ann
+
+
+# A JSON document sent under another type: many frameworks parse it as JSON whatever the type.
+ORDER = {
+    "customer": {"name": "Jane Doe", "email": "jane@example.com",
+                 "address": {"street": "1 Main St", "city": "Springfield", "zip": "12345"}},
+    "items": [{"sku": f"A-{i}", "qty": i, "note": "gift wrap please, thanks"} for i in range(12)],
+    "comment": "Please deliver after 5pm.",
+}
+
+
+@pytest.mark.parametrize("ctype", ["text/plain", "application/octet-stream"])
+def test_json_under_another_type_is_read_as_json(enforce_envoy, monitor_envoy, ctype):
+    headers = {"content-type": ctype}
+    assert_passes_in_enforce_mode(
+        enforce_envoy.request("POST", "/api/comments", body=json.dumps(ORDER).encode(),
+                              headers=headers), status=201)
+    attack = dict(ORDER, comment="x' OR 1=1--")
+    assert_problem_json_403(
+        enforce_envoy.request("POST", "/api/comments", body=json.dumps(attack).encode(),
+                              headers=headers))
+    resp = monitor_envoy.request("POST", "/api/comments", body=json.dumps(attack).encode(),
+                                 headers=headers)
+    ann = assert_annotated(resp, action="deny", cls="sqli", mode="monitor")
+    assert "at json:$.comment" in ann["reasons"], ann
