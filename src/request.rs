@@ -416,6 +416,20 @@ impl RequestView {
                 out.header(name, &String::from_utf8_lossy(raw));
             }
         }
+        // A bearer JWS's protected header (`kid`, `jku`, `x5u`): servers read it to pick the
+        // key before anything is verified (`"kid":"../../dev/null"`, a `jku` on the attacker's
+        // host). The credential itself is never scored, nor are its claims read.
+        if let Some(auth) = self.header("authorization") {
+            let auth = String::from_utf8_lossy(auth);
+            let token = auth.get(..7).filter(|p| p.eq_ignore_ascii_case("bearer "));
+            if let Some(token) = token.and_then(|_| auth.get(7..)) {
+                for text in embedded_base64_json(token, 1) {
+                    if let Ok(doc) = json::Document::parse(&text) {
+                        out.document_leaves(&doc, "header:authorization>jose>");
+                    }
+                }
+            }
+        }
         if self.body_truncated {
             notes.push(InspectionNote::BodyTruncated(self.body.len()));
         }
@@ -631,6 +645,7 @@ impl Collector {
             return;
         }
         self.push(LocationKind::Header, value, || name.to_string());
+        self.nested(LocationKind::Header, value, name);
     }
 
     /// The string arguments of `text` when it reads as a GraphQL document
@@ -648,6 +663,40 @@ impl Collector {
     fn pair(&mut self, kind: LocationKind, name: &str, value: &str) {
         self.push_name(kind, name, || format!("{name}#key"));
         self.push(kind, value, || name.to_string());
+        self.nested(kind, value, name);
+    }
+
+    /// The leaves of a JSON document carried inside a value (a stringified `metadata` field, a
+    /// form's `payload=`, a `filter=` parameter, base64 JSON in a cookie, the two first parts of
+    /// a JWS), beside the value itself: inside one string, a payload drowns in the document
+    /// around it. They are JSON leaves (read and calibrated as document leaves) named after
+    /// their carrier: `json:query:filter>$.where.name`, `json:$.metadata>$.note`, and
+    /// `json:cookie:session>base64>$.user` when the document was base64. One level: a document
+    /// inside a document inside a value is its leaf's text.
+    fn nested(&mut self, kind: LocationKind, raw: &str, carrier: &str) {
+        let prefix = |how: &str| match kind {
+            LocationKind::Json => format!("{carrier}>{how}"),
+            _ => format!("{}:{carrier}>{how}", kind.as_str()),
+        };
+        if let Some(doc) = embedded_json(raw) {
+            self.document_leaves(&doc, &prefix(""));
+            return;
+        }
+        for text in embedded_base64_json(raw, 2) {
+            if let Ok(doc) = json::Document::parse(&text) {
+                self.document_leaves(&doc, &prefix("base64>"));
+            }
+        }
+    }
+
+    fn document_leaves(&mut self, doc: &json::Document<'_>, prefix: &str) {
+        doc.leaves(MAX_NESTED_LEAVES, MAX_VALUE_CHARS, |path, v| {
+            if path.ends_with("#key") {
+                self.push_name(LocationKind::Json, &v, || format!("{prefix}{path}"))
+            } else {
+                self.push(LocationKind::Json, &v, || format!("{prefix}{path}"))
+            }
+        });
     }
 }
 
@@ -661,9 +710,66 @@ fn json_leaves(doc: &json::Document<'_>, out: &mut Collector) {
             out.push(LocationKind::Json, &v, || path.to_string());
             if is_graphql_query_path(path) {
                 out.graphql(&v);
+            } else {
+                out.nested(LocationKind::Json, &v, path);
             }
         }
     });
+}
+
+/// A JSON object or array that is the whole of `raw` (blanks around it aside).
+fn embedded_json(raw: &str) -> Option<json::Document<'_>> {
+    let t = raw.trim();
+    let framed =
+        (t.starts_with('{') && t.ends_with('}')) || (t.starts_with('[') && t.ends_with(']'));
+    if !framed || t.len() < 2 {
+        return None;
+    }
+    json::Document::parse(t).ok()
+}
+
+/// Shortest base64 text read for a JSON document (`{"a":1}` is 10 characters of base64).
+const MIN_BASE64_JSON: usize = 10;
+
+/// The JSON documents (object or array) that `raw` is in base64 or base64url: the whole value,
+/// or the first `max_parts` dot-separated parts of a JWS/JWT (`header.payload.signature`) or a
+/// signed cookie. Padding is optional. Allocates only for a value that starts like base64 of
+/// `{` or `[` (`e`, `W`) and decodes to one.
+fn embedded_base64_json(raw: &str, max_parts: usize) -> Vec<String> {
+    let raw = raw.trim();
+    if raw.len() < MIN_BASE64_JSON || raw.len() > 2 * MAX_VALUE_CHARS {
+        return Vec::new();
+    }
+    let parts: Vec<&str> = raw.split('.').collect();
+    let candidates = match parts.len() {
+        1 => &parts[..],
+        3 | 5 => parts.get(..max_parts.min(2)).unwrap_or_default(),
+        _ => return Vec::new(),
+    };
+    candidates
+        .iter()
+        .filter_map(|part| {
+            let part = part.trim_end_matches('=');
+            let alphabet = |b: u8| b.is_ascii_alphanumeric() || b"+/-_".contains(&b);
+            if part.len() < MIN_BASE64_JSON
+                || !matches!(part.as_bytes().first(), Some(b'e' | b'W'))
+                || !part.bytes().all(alphabet)
+            {
+                return None;
+            }
+            let engine = if part.contains(['-', '_']) {
+                &base64::engine::general_purpose::URL_SAFE_NO_PAD
+            } else {
+                &base64::engine::general_purpose::STANDARD_NO_PAD
+            };
+            let bytes = base64::Engine::decode(engine, part).ok()?;
+            let text = String::from_utf8(bytes).ok()?;
+            let t = text.trim();
+            let framed = (t.starts_with('{') && t.ends_with('}'))
+                || (t.starts_with('[') && t.ends_with(']'));
+            framed.then_some(text)
+        })
+        .collect()
 }
 
 /// `$.query`, or `$[n].query` (a batch of operations).
@@ -709,6 +815,7 @@ fn multipart_values(body: &str, boundary: &str, out: &mut Collector) {
         let content = content.strip_suffix("\r\n").unwrap_or(content);
         if !looks_binary(content.as_bytes()) {
             out.push(LocationKind::Multipart, content, || name.to_string());
+            out.nested(LocationKind::Multipart, content, name);
         }
     }
 }
@@ -802,6 +909,9 @@ fn looks_binary(bytes: &[u8]) -> bool {
             .nth(4)
             .is_some()
 }
+
+/// Leaves read of a JSON document inside one value ([`Collector::nested`]).
+pub const MAX_NESTED_LEAVES: usize = 256;
 
 /// Text nodes and attribute values of an XML body that are inspected, beside the body itself.
 pub const MAX_XML_VALUES: usize = 4096;
@@ -1288,6 +1398,68 @@ mod tests {
             locs(&view, &[]),
             vec!["path", "form:{\"a\":\"x' OR 1#key", "form:{\"a\":\"x' OR 1"]
         );
+    }
+
+    #[test]
+    fn json_documents_inside_values_are_read_by_their_leaves() {
+        use base64::Engine as _;
+        let inner = r#"{"where":{"name":"x' OR 1=1--"},"limit":10}"#;
+        let b64 = base64::engine::general_purpose::STANDARD.encode(inner);
+        let jose = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .encode(r#"{"alg":"HS256","kid":"../../dev/null"}"#);
+        let claims = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .encode(r#"{"sub":"1234","note":"x' OR 1=1--"}"#);
+        let target = format!(
+            "/orders?filter={}&state={}",
+            inner.replace(' ', "%20"),
+            b64.replace('+', "%2B").replace('=', "%3D")
+        );
+        let mut view = RequestView::new("POST", target.as_bytes());
+        view.headers.push((
+            "authorization".into(),
+            format!("Bearer {jose}.{claims}.c2lnbmF0dXJl").into_bytes(),
+        ));
+        view.headers.push((
+            "cookie".into(),
+            format!("session={b64}; token={jose}.{claims}.c2ln").into_bytes(),
+        ));
+        view.headers
+            .push(("content-type".into(), b"application/json".to_vec()));
+        view.body = serde_json::to_vec(&serde_json::json!({"type": "order", "metadata": inner}))
+            .unwrap_or_default();
+        assert_eq!(
+            locs(&view, &["cookie".to_string()]),
+            vec![
+                "path",
+                "query:filter",
+                "json:query:filter>$.where.name",
+                "query:state",
+                "json:query:state>base64>$.where.name",
+                "cookie:session",
+                "json:cookie:session>base64>$.where.name",
+                "cookie:token",
+                "json:cookie:token>base64>$.kid",
+                "json:cookie:token>base64>$.note",
+                // The bearer token: its protected header only, never the credential or claims.
+                "json:header:authorization>jose>$.kid",
+                "json:$.metadata",
+                "json:$.metadata>$.where.name",
+            ]
+        );
+        // Values that only look like documents stay values.
+        for value in [
+            "{not json}",
+            "[1, 2",
+            "eyJub3QganNvbg",
+            "e30",
+            "abc.def.ghi",
+        ] {
+            let target = format!("/o?v={value}");
+            let view = RequestView::new("GET", target.as_bytes());
+            let found = locs(&view, &[]);
+            assert!(found.iter().all(|l| !l.contains('>')), "{value}: {found:?}");
+        }
+        assert!(embedded_base64_json(&"e".repeat(3 * MAX_VALUE_CHARS), 2).is_empty());
     }
 
     #[test]

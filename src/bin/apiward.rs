@@ -411,12 +411,18 @@ fn cmd_featurize(args: &Args) -> Result<(), String> {
             let loc = value.location.to_string();
             let is_target = label != 0
                 && match (&rec.target, &payload) {
-                    // The injected value, or a part of it (leaves of an injected JSON object).
+                    // The injected value, or a part of it (leaves of an injected JSON object,
+                    // and of a JSON document inside the injected value: `json:$.meta>$.a`,
+                    // `json:query:filter>$.a` for target `query:filter`).
                     (Some(t), _) => {
                         loc == *t
                             || loc
                                 .strip_prefix(t.as_str())
-                                .is_some_and(|rest| rest.starts_with(['.', '[', '#']))
+                                .is_some_and(|rest| rest.starts_with(['.', '[', '#', '>']))
+                            || loc
+                                .strip_prefix("json:")
+                                .and_then(|l| l.strip_prefix(t.as_str()))
+                                .is_some_and(|rest| rest.starts_with('>'))
                     }
                     (None, Some(p)) => apiward::decode::normalize(&value.raw)
                         .text
