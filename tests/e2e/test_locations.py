@@ -506,3 +506,70 @@ def test_json_under_another_type_is_read_as_json(enforce_envoy, monitor_envoy, c
                                  headers=headers)
     ann = assert_annotated(resp, action="deny", cls="sqli", mode="monitor")
     assert "at json:$.comment" in ann["reasons"], ann
+
+
+# A JSON document inside one value: a stringified field, a form's `payload=`, a `filter=`
+# parameter, base64 JSON in a cookie, a bearer JWT's protected header.
+def _b64(doc: dict, urlsafe: bool = False) -> str:
+    raw = json.dumps(doc).encode()
+    if urlsafe:
+        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+    return base64.b64encode(raw).decode()
+
+
+def _jwt(header: dict, claims: dict) -> str:
+    return f"{_b64(header, True)}.{_b64(claims, True)}.c2lnbmF0dXJlLXNpZ25hdHVyZQ"
+
+
+INNER = {"where": {"name": "Jane Doe", "status": "open"}, "limit": 10, "order": "created_at DESC"}
+
+
+def _nested(where: str, inner: dict):
+    """(method, target, body, headers) carrying `inner` at `where`."""
+    doc = json.dumps(inner)
+    if where == "query":
+        return "GET", "/api/search?filter=" + urllib.parse.quote(doc), None, {}
+    if where == "form":
+        return ("POST", "/api/comments", ("payload=" + urllib.parse.quote(doc)).encode(),
+                {"content-type": "application/x-www-form-urlencoded"})
+    if where == "json":
+        return ("POST", "/api/comments", json.dumps({"type": "order", "metadata": doc}).encode(),
+                {"content-type": "application/json"})
+    return "GET", "/api/users/2", None, {"cookie": "theme=dark; session=" + _b64(inner)}
+
+
+NESTED_WHERE = ["query", "form", "json", "cookie"]
+
+
+@pytest.mark.parametrize("where", NESTED_WHERE)
+def test_a_payload_in_a_json_document_inside_a_value_is_denied(enforce_envoy, where):
+    method, target, body, headers = _nested(where, dict(INNER, where={"name": "x' OR 1=1--"}))
+    assert_problem_json_403(enforce_envoy.request(method, target, body=body, headers=headers))
+
+
+@pytest.mark.parametrize("where", NESTED_WHERE)
+def test_an_ordinary_json_document_inside_a_value_passes(enforce_envoy, where):
+    method, target, body, headers = _nested(where, INNER)
+    resp = enforce_envoy.request(method, target, body=body, headers=headers)
+    assert_passes_in_enforce_mode(resp, status=201 if method == "POST" else 200)
+
+
+def test_a_json_document_inside_a_value_is_located_in_monitor_mode(monitor_envoy):
+    method, target, body, headers = _nested("query", dict(INNER, where={"name": "x' OR 1=1--"}))
+    resp = monitor_envoy.request(method, target, body=body, headers=headers)
+    ann = assert_annotated(resp, action="deny", cls="sqli", mode="monitor")
+    assert "at json:query:filter>$.where.name" in ann["reasons"], ann
+
+
+def test_a_bearer_jwt_header_is_read_and_its_claims_are_not(enforce_envoy):
+    # `kid` picks the key before anything is verified: a path or an injection there is an attack.
+    for kid in ("../../../../dev/null", "x' UNION SELECT 'secret'--"):
+        token = _jwt({"alg": "HS256", "typ": "JWT", "kid": kid}, {"sub": "1234"})
+        assert_problem_json_403(
+            enforce_envoy.request("GET", "/api/users/2", headers={"authorization": f"Bearer {token}"}))
+    # An ordinary token passes, whatever its claims say (they are the issuer's, signed).
+    token = _jwt({"alg": "RS256", "typ": "JWT", "kid": "2024-05-signing-key-1"},
+                 {"sub": "1234", "iss": "http://keycloak:8080/realms/internal",
+                  "note": "x' OR 1=1--"})
+    resp = enforce_envoy.request("GET", "/api/users/2", headers={"authorization": f"Bearer {token}"})
+    assert_passes_in_enforce_mode(resp)
