@@ -737,17 +737,21 @@ const MIN_BASE64_JSON: usize = 10;
 /// `{` or `[` (`e`, `W`) and decodes to one.
 fn embedded_base64_json(raw: &str, max_parts: usize) -> Vec<String> {
     let raw = raw.trim();
-    if raw.len() < MIN_BASE64_JSON || raw.len() > 2 * MAX_VALUE_CHARS {
+    // Base64 of `{` or `[` starts with `e` or `W` (a JWS header is an object): nothing else is
+    // split or decoded.
+    if raw.len() < MIN_BASE64_JSON
+        || raw.len() > 2 * MAX_VALUE_CHARS
+        || !matches!(raw.as_bytes().first(), Some(b'e' | b'W'))
+    {
         return Vec::new();
     }
-    let parts: Vec<&str> = raw.split('.').collect();
-    let candidates = match parts.len() {
-        1 => &parts[..],
-        3 | 5 => parts.get(..max_parts.min(2)).unwrap_or_default(),
+    let take = match raw.split('.').count() {
+        1 => 1,
+        3 | 5 => max_parts.min(2),
         _ => return Vec::new(),
     };
-    candidates
-        .iter()
+    raw.split('.')
+        .take(take)
         .filter_map(|part| {
             let part = part.trim_end_matches('=');
             let alphabet = |b: u8| b.is_ascii_alphanumeric() || b"+/-_".contains(&b);
