@@ -1620,8 +1620,10 @@ mod tests {
 
     #[test]
     fn random_bodies_never_panic_and_stay_bounded() {
-        let seeds: [&[u8]; 6] = [
+        let seeds: [&[u8]; 8] = [
             br#"{"a":[1,{"b":"\u00e9\ud83d\ude00"}],"$ne":null,"k y":-0.5e3}"#,
+            br#"{"query":"query Q($a: S = \"x\") { f(b: \"\"\"y\"\"\", c: {d: [\"e\"]}) @g(h: \"i\") { j } }","m":"{\"n\":\"eyJvIjoicCJ9\"}"}"#,
+            b"a=%7B%22b%22%3A%22eyJjIjoiZCJ9.eyJlIjoiZiJ9.c2ln%22%7D&query=%7B+f(a%3A+%22b%22)+%7D",
             br#"<?xml?><!DOCTYPE a [<!ENTITY e "x">]><a k='1' j="2"><b><![CDATA[<c>]]></b><!--x-->&e;</a>"#,
             b"a=1&b=%zz%4&%3C=+",
             b"--B\r\nContent-Disposition: form-data; name=\"f\"; filename=\"x\"\r\n\r\nv\r\n--B--",

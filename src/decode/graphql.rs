@@ -338,6 +338,33 @@ mod tests {
         ] {
             let _ = all(text);
         }
+        // Random edits of a document: never a panic, never more than `max`, paths bounded.
+        let seed = br#"query Q($a: S = "x") { f(b: """y \""" z""", c: {d: ["e", "f\"g"]}) @h(i: "j") { k # "l"
+ m(n: "o") } }"#;
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        for _ in 0..20_000 {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let mut doc = seed.to_vec();
+            for k in 0..(state % 5) {
+                let at = ((state >> (7 * k)) as usize) % (doc.len() + 1);
+                let byte = b"\"\\(){}:#@$\n x\xc3\xa9"[((state >> (5 * k + 3)) % 15) as usize];
+                if k % 2 == 0 && at < doc.len() {
+                    doc[at] = byte;
+                } else {
+                    doc.insert(at, byte);
+                }
+            }
+            let text = String::from_utf8_lossy(&doc);
+            let mut n = 0;
+            let found = strings(&text, 5, |p, _| {
+                assert!(p.len() <= MAX_GRAPHQL_PATH);
+                n += 1;
+            });
+            assert!(found <= 5 && found == n);
+            let _ = looks_like(&text);
+        }
         let deep = format!("{}\"v\"", "{a(b:".repeat(1000));
         let got = all(&deep);
         assert_eq!(got.len(), 1);
