@@ -682,6 +682,18 @@ impl Collector {
             self.document_leaves(&doc, &prefix(""));
             return;
         }
+        // Percent-encoded, as cookies carry JSON (`cart=%7B%22items%22…`).
+        let encoded = raw
+            .trim_start()
+            .get(..3)
+            .is_some_and(|p| p.eq_ignore_ascii_case("%7b") || p.eq_ignore_ascii_case("%5b"));
+        if encoded {
+            let text = decode::percent_decode(raw, false);
+            if let Some(doc) = embedded_json(&text) {
+                self.document_leaves(&doc, &prefix(""));
+            }
+            return;
+        }
         for text in embedded_base64_json(raw, 2) {
             if let Ok(doc) = json::Document::parse(&text) {
                 self.document_leaves(&doc, &prefix("base64>"));
@@ -1425,7 +1437,7 @@ mod tests {
         ));
         view.headers.push((
             "cookie".into(),
-            format!("session={b64}; token={jose}.{claims}.c2ln").into_bytes(),
+            format!("session={b64}; token={jose}.{claims}.c2ln; cart=%7B%22note%22%3A%22x%27%20OR%201%3D1--%22%7D").into_bytes(),
         ));
         view.headers
             .push(("content-type".into(), b"application/json".to_vec()));
@@ -1444,6 +1456,8 @@ mod tests {
                 "cookie:token",
                 "json:cookie:token>base64>$.kid",
                 "json:cookie:token>base64>$.note",
+                "cookie:cart",
+                "json:cookie:cart>$.note",
                 // The bearer token: its protected header only, never the credential or claims.
                 "json:header:authorization>jose>$.kid",
                 "json:$.metadata",

@@ -535,10 +535,12 @@ def _nested(where: str, inner: dict):
     if where == "json":
         return ("POST", "/api/comments", json.dumps({"type": "order", "metadata": doc}).encode(),
                 {"content-type": "application/json"})
+    if where == "cookie-urlencoded":
+        return "GET", "/api/users/2", None, {"cookie": "theme=dark; cart=" + urllib.parse.quote(doc)}
     return "GET", "/api/users/2", None, {"cookie": "theme=dark; session=" + _b64(inner)}
 
 
-NESTED_WHERE = ["query", "form", "json", "cookie"]
+NESTED_WHERE = ["query", "form", "json", "cookie", "cookie-urlencoded"]
 
 
 @pytest.mark.parametrize("where", NESTED_WHERE)
