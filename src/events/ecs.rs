@@ -121,43 +121,41 @@ pub fn document(e: &SecurityEvent) -> Value {
     if let Some(ua) = &e.user_agent {
         doc.insert("user_agent".into(), json!({"original": ua}));
     }
-    if e.class == UPLOAD_CLASS {
+    // (technique, sub-technique, tactic) of MITRE ATT&CK, as `[id, name]`.
+    let threat = if e.class == UPLOAD_CLASS {
         // A file the server would run, uploaded where it may be served: a web shell.
-        doc.insert(
-            "threat".into(),
-            json!({
-                "framework": "MITRE ATT&CK",
-                "technique": {
-                    "id": ["T1505"],
-                    "name": ["Server Software Component"],
-                    "subtechnique": {"id": ["T1505.003"], "name": ["Web Shell"]},
-                },
-                "tactic": {"id": ["TA0003"], "name": ["Persistence"]},
-                "indicator": {"description": e.class},
-            }),
-        );
+        Some((
+            ["T1505", "Server Software Component"],
+            Some(["T1505.003", "Web Shell"]),
+            ["TA0003", "Persistence"],
+        ))
     } else if e.rule_type() == "probe" {
         // Asking for files an API never serves, from a list: scanning for exposed files.
-        doc.insert(
-            "threat".into(),
-            json!({
-                "framework": "MITRE ATT&CK",
-                "technique": {
-                    "id": ["T1595"],
-                    "name": ["Active Scanning"],
-                    "subtechnique": {"id": ["T1595.003"], "name": ["Wordlist Scanning"]},
-                },
-                "tactic": {"id": ["TA0043"], "name": ["Reconnaissance"]},
-                "indicator": {"description": e.class},
-            }),
-        );
+        Some((
+            ["T1595", "Active Scanning"],
+            Some(["T1595.003", "Wordlist Scanning"]),
+            ["TA0043", "Reconnaissance"],
+        ))
     } else if e.action >= Action::Annotate && e.class != "benign" {
+        Some((
+            ["T1190", "Exploit Public-Facing Application"],
+            None,
+            ["TA0001", "Initial Access"],
+        ))
+    } else {
+        None
+    };
+    if let Some(([tid, tname], sub, [aid, aname])) = threat {
+        let mut technique = json!({"id": [tid], "name": [tname]});
+        if let Some([sid, sname]) = sub {
+            technique["subtechnique"] = json!({"id": [sid], "name": [sname]});
+        }
         doc.insert(
             "threat".into(),
             json!({
                 "framework": "MITRE ATT&CK",
-                "technique": {"id": ["T1190"], "name": ["Exploit Public-Facing Application"]},
-                "tactic": {"id": ["TA0001"], "name": ["Initial Access"]},
+                "technique": technique,
+                "tactic": {"id": [aid], "name": [aname]},
                 "indicator": {"description": e.class},
             }),
         );

@@ -45,6 +45,23 @@ def _samples(envoy: harness.Envoy) -> dict[str, float]:
     return harness.prometheus_samples(envoy.stats_prometheus())
 
 
+def _answer_to_a_started_request(
+    envoy: harness.Envoy, head: bytes, first: bytes
+) -> tuple[bytes, float]:
+    """Sends `head` and the first bytes of a body it announces as longer, then waits for the
+    answer's headers: what came back, and after how many seconds."""
+    with socket.create_connection(("127.0.0.1", envoy.listen_port), timeout=5) as s:
+        started = time.monotonic()
+        s.sendall(head + first)
+        data = b""
+        while b"\r\n\r\n" not in data:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+        return data, time.monotonic() - started
+
+
 @pytest.mark.parametrize("path,rule", PROBES, ids=[p for p, _ in PROBES])
 def test_a_probe_is_denied_with_problem_json_403_in_enforce_mode(enforce_envoy, path, rule):
     resp = enforce_envoy.request("GET", path)
@@ -98,16 +115,7 @@ def test_a_probe_with_a_body_is_denied_at_its_headers_without_waiting_for_the_bo
         b"POST /.env HTTP/1.1\r\nhost: api.example\r\ncontent-type: application/json\r\n"
         b"content-length: 100000\r\n\r\n"
     )
-    with socket.create_connection(("127.0.0.1", enforce_envoy.listen_port), timeout=5) as s:
-        started = time.monotonic()
-        s.sendall(head + b'{"note": "')
-        data = b""
-        while b"\r\n\r\n" not in data:
-            chunk = s.recv(65536)
-            if not chunk:
-                break
-            data += chunk
-        elapsed = time.monotonic() - started
+    data, elapsed = _answer_to_a_started_request(enforce_envoy, head, b'{"note": "')
     status_line = data.split(b"\r\n", 1)[0]
     assert status_line.startswith(b"HTTP/1.1 403"), data[:300]
     assert b"application/problem+json" in data.lower(), data[:300]
@@ -206,14 +214,7 @@ def test_a_raw_upload_named_in_a_header_is_denied_at_its_headers(enforce_envoy):
         b"content-type: application/octet-stream\r\nx-file-name: cmd.jsp\r\n"
         b"content-length: 100000\r\n\r\n"
     )
-    with socket.create_connection(("127.0.0.1", enforce_envoy.listen_port), timeout=5) as s:
-        s.sendall(head + b"<%@ page import")
-        data = b""
-        while b"\r\n\r\n" not in data:
-            chunk = s.recv(65536)
-            if not chunk:
-                break
-            data += chunk
+    data, _ = _answer_to_a_started_request(enforce_envoy, head, b"<%@ page import")
     assert data.split(b"\r\n", 1)[0].startswith(b"HTTP/1.1 403"), data[:300]
     resp = enforce_envoy.request(
         "PUT",
