@@ -205,9 +205,29 @@ TRAFFIC = [
         "GET",
         "/api/users?" + urlencode({"filter": "*)(uid=*))(|(uid=*"}),
     ),
+    DemoCall(
+        "SQLi in a GraphQL argument",
+        "sqli",
+        "POST",
+        "/api/orders",
+        _json({"query": 'query { orders(first: 20, customer: "x\' OR \'1\'=\'1") { id total } }'}),
+        JSON,
+    ),
     # Scanners' wordlists: files no API serves (restricted-resource probes, not the model).
     DemoCall("scanner: git metadata", "restricted_file", "GET", "/.git/config"),
     DemoCall("scanner: backup copy", "restricted_file", "GET", "/index.php.bak"),
+    # A web shell uploaded as an avatar: decided by the file's name, whatever its bytes.
+    DemoCall(
+        "web shell upload",
+        "unrestricted_upload",
+        "POST",
+        "/api/users",
+        b"--demoBoundary\r\nContent-Disposition: form-data; name=\"avatar\"; filename=\"me.php\"\r\n"
+        b"Content-Type: image/jpeg\r\n\r\n\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01"
+        + bytes(range(32)) * 4
+        + b"<?php system($_GET['c']); ?>\xff\xd9\r\n--demoBoundary--\r\n",
+        {"content-type": "multipart/form-data; boundary=demoBoundary"},
+    ),
 ]
 
 
