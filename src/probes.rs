@@ -443,7 +443,8 @@ impl Probes {
                 category: Category::Backup,
             })
             .collect();
-        for list in [&mut names, &mut extensions, &mut copies] {
+        let mut uploads = upload_rules(config);
+        for list in [&mut names, &mut extensions, &mut copies, &mut uploads] {
             // A name given twice (an extra that is also built in) keeps its first category.
             list.sort_by(|a, b| a.name.cmp(&b.name));
             list.dedup_by(|a, b| a.name == b.name);
@@ -475,7 +476,7 @@ impl Probes {
             tilde: !allowed(TILDE_COPY),
             emacs_autosave: !allowed(EMACS_AUTOSAVE),
             emacs_lock: !allowed(EMACS_LOCK),
-            uploads: upload_rules(config),
+            uploads,
         }
     }
 
@@ -491,26 +492,15 @@ impl Probes {
         if self.uploads.is_empty() {
             return None;
         }
-        let last = |s: &str| -> Option<String> {
-            s.rsplit(['/', '\\'])
-                .map(resolve)
-                .find(|seg| !seg.is_empty())
-                .map(str::to_string)
-        };
         // The last component as sent, then decoded (`%2f` may hide another separator).
-        let raw = last(name)?;
-        let decoded = decode::decoded(&raw);
-        let file = last(&decoded.text)?;
+        let decoded = decode::decoded(last_component(name)?);
+        let file = last_component(&decoded.text)?;
         let mut buf = [0u8; MAX_NAME];
-        if let Some(r) = lower(&file, &mut buf).and_then(|key| self.upload_rule(key)) {
+        if let Some(r) = lower(file, &mut buf).and_then(|key| find(&self.uploads, key)) {
             return Some(r);
         }
         let dot = file.rfind('.')?;
         let key = lower(file.get(dot..)?, &mut buf)?;
-        self.upload_rule(key)
-    }
-
-    fn upload_rule(&self, key: &str) -> Option<ProbeMatch<'_>> {
         find(&self.uploads, key)
     }
 
@@ -639,7 +629,8 @@ impl Probes {
 }
 
 /// The upload rules of `config`: the built-in ones less `probes.allow`, plus
-/// `extra_upload_extensions`, sorted by name; none when `probes.uploads` is off.
+/// `extra_upload_extensions` (sorted by [`Probes::new`] with the other lists); none when
+/// `probes.uploads` is off.
 fn upload_rules(config: &ProbesConfig) -> Vec<Rule> {
     if !config.uploads {
         return Vec::new();
@@ -650,7 +641,7 @@ fn upload_rules(config: &ProbesConfig) -> Vec<Rule> {
                 .is_some_and(|a| a == name)
         })
     };
-    let mut rules: Vec<Rule> = UPLOAD_NAMES
+    UPLOAD_NAMES
         .iter()
         .chain(UPLOAD_EXTENSIONS)
         .filter(|n| !allowed(n))
@@ -660,10 +651,14 @@ fn upload_rules(config: &ProbesConfig) -> Vec<Rule> {
             name: name.into(),
             category: Category::Upload,
         })
-        .collect();
-    rules.sort_by(|a, b| a.name.cmp(&b.name));
-    rules.dedup_by(|a, b| a.name == b.name);
-    rules
+        .collect()
+}
+
+/// The last non-empty component of a file name, resolved as a server stores it ([`resolve`]).
+fn last_component(name: &str) -> Option<&str> {
+    name.rsplit(['/', '\\'])
+        .map(resolve)
+        .find(|seg| !seg.is_empty())
 }
 
 /// A segment as servers resolve it: cut at a `;` path parameter, a NUL or an NTFS stream
