@@ -481,7 +481,7 @@ impl RequestView {
         if is_json {
             match json::Document::parse(&text) {
                 Ok(doc) => {
-                    json_leaves(&doc, out);
+                    json_leaves(&doc, out, MAX_JSON_LEAVES, "", true);
                     return;
                 }
                 Err(json::Malformed) => {
@@ -516,7 +516,7 @@ impl RequestView {
             // The whole body is still scored as it was, beside the leaves.
             if let Ok(doc) = json::Document::parse(&text) {
                 out.push(LocationKind::Body, &text, String::new);
-                json_leaves(&doc, out);
+                json_leaves(&doc, out, MAX_JSON_LEAVES, "", true);
                 return;
             }
         }
@@ -543,16 +543,24 @@ impl RequestView {
     pub fn uploaded_file_names(&self) -> Vec<(String, String)> {
         let mut found = Vec::new();
         for (name, value) in &self.headers {
-            let value = String::from_utf8_lossy(value);
             if name == "content-disposition" {
-                for (k, v) in disposition_params(&value) {
+                let pairs = disposition_pairs(&String::from_utf8_lossy(value));
+                for (k, v) in file_names(pairs) {
                     found.push((format!("header:{name}#{k}"), v));
                 }
             } else if FILE_NAME_HEADERS.contains(&name.as_str()) {
-                found.push((format!("header:{name}"), value.into_owned()));
+                found.push((
+                    format!("header:{name}"),
+                    String::from_utf8_lossy(value).into_owned(),
+                ));
             }
         }
-        if self.body.is_empty() || !self.content_type().starts_with("multipart/") {
+        let multipart = self.header("content-type").is_some_and(|v| {
+            v.trim_ascii_start()
+                .get(..10)
+                .is_some_and(|p| p.eq_ignore_ascii_case(b"multipart/"))
+        });
+        if self.body.is_empty() || !multipart {
             return found;
         }
         let Some(boundary) = self.multipart_boundary() else {
@@ -583,9 +591,12 @@ impl RequestView {
                 if !field.trim().eq_ignore_ascii_case("content-disposition") {
                     continue;
                 }
-                let params = disposition_params(rest);
-                let part = disposition_name(rest).unwrap_or_default();
-                for (k, v) in params {
+                let pairs = disposition_pairs(rest);
+                let part = pairs
+                    .iter()
+                    .find_map(|(k, v)| (k == "name").then_some(v.clone()))
+                    .unwrap_or_default();
+                for (k, v) in file_names(pairs) {
                     found.push((format!("multipart:{part}#{k}"), v));
                 }
             }
@@ -701,29 +712,36 @@ impl Collector {
         }
     }
 
+    /// The leaves of an embedded document, named `{prefix}{path}`; nothing inside them is
+    /// read further.
     fn document_leaves(&mut self, doc: &json::Document<'_>, prefix: &str) {
-        doc.leaves(MAX_NESTED_LEAVES, MAX_VALUE_CHARS, |path, v| {
-            if path.ends_with("#key") {
-                self.push_name(LocationKind::Json, &v, || format!("{prefix}{path}"))
-            } else {
-                self.push(LocationKind::Json, &v, || format!("{prefix}{path}"))
-            }
-        });
+        json_leaves(doc, self, MAX_NESTED_LEAVES, prefix, false);
     }
 }
 
-/// The leaves of a JSON document, keys that carry a payload as `…#key`, and the string
-/// arguments of a GraphQL document in a top-level `query` (`$.query`, or `$[2].query` in a batch).
-fn json_leaves(doc: &json::Document<'_>, out: &mut Collector) {
-    doc.leaves(MAX_JSON_LEAVES, MAX_VALUE_CHARS, |path, v| {
+/// The leaves of a JSON document (at most `max`) at `{prefix}{path}`, keys that carry a payload
+/// as `…#key`; with `carried`, also what its values carry: the string arguments of a GraphQL
+/// document in a top-level `query` (`$.query`, or `$[2].query` in a batch), and a document
+/// embedded in a value ([`Collector::nested`]).
+fn json_leaves(
+    doc: &json::Document<'_>,
+    out: &mut Collector,
+    max: usize,
+    prefix: &str,
+    carried: bool,
+) {
+    doc.leaves(max, MAX_VALUE_CHARS, |path, v| {
+        let name = || format!("{prefix}{path}");
         if path.ends_with("#key") {
-            out.push_name(LocationKind::Json, &v, || path.to_string())
+            out.push_name(LocationKind::Json, &v, name)
         } else {
-            out.push(LocationKind::Json, &v, || path.to_string());
-            if is_graphql_query_path(path) {
-                out.graphql(&v);
-            } else {
-                out.nested(LocationKind::Json, &v, path);
+            out.push(LocationKind::Json, &v, name);
+            if carried {
+                if is_graphql_query_path(path) {
+                    out.graphql(&v);
+                } else {
+                    out.nested(LocationKind::Json, &v, path);
+                }
             }
         }
     });
@@ -732,12 +750,13 @@ fn json_leaves(doc: &json::Document<'_>, out: &mut Collector) {
 /// A JSON object or array that is the whole of `raw` (blanks around it aside).
 fn embedded_json(raw: &str) -> Option<json::Document<'_>> {
     let t = raw.trim();
-    let framed =
-        (t.starts_with('{') && t.ends_with('}')) || (t.starts_with('[') && t.ends_with(']'));
-    if !framed || t.len() < 2 {
-        return None;
-    }
-    json::Document::parse(t).ok()
+    framed_as_json(t).then(|| json::Document::parse(t).ok())?
+}
+
+/// `t` opens and closes as a JSON object or array does (`{…}`, `[…]`).
+fn framed_as_json(t: &str) -> bool {
+    t.len() >= 2
+        && ((t.starts_with('{') && t.ends_with('}')) || (t.starts_with('[') && t.ends_with(']')))
 }
 
 /// Shortest base64 text read for a JSON document (`{"a":1}` is 10 characters of base64).
@@ -780,10 +799,7 @@ fn embedded_base64_json(raw: &str, max_parts: usize) -> Vec<String> {
             };
             let bytes = base64::Engine::decode(engine, part).ok()?;
             let text = String::from_utf8(bytes).ok()?;
-            let t = text.trim();
-            let framed = (t.starts_with('{') && t.ends_with('}'))
-                || (t.starts_with('[') && t.ends_with(']'));
-            framed.then_some(text)
+            framed_as_json(text.trim()).then_some(text)
         })
         .collect()
 }
@@ -885,10 +901,10 @@ fn disposition_pairs(text: &str) -> Vec<(String, String)> {
         .collect()
 }
 
-/// The file names of a `Content-Disposition` value: `filename`, and `filename*` (RFC 6266,
-/// `UTF-8''shell.php`) without its charset and language.
-fn disposition_params(text: &str) -> Vec<(&'static str, String)> {
-    disposition_pairs(text)
+/// The file names among a `Content-Disposition` value's parameters ([`disposition_pairs`]):
+/// `filename`, and `filename*` (RFC 6266, `UTF-8''shell.php`) without its charset and language.
+fn file_names(pairs: Vec<(String, String)>) -> Vec<(&'static str, String)> {
+    pairs
         .into_iter()
         .filter_map(|(k, v)| match k.as_str() {
             "filename" => Some(("filename", v)),
@@ -899,13 +915,6 @@ fn disposition_params(text: &str) -> Vec<(&'static str, String)> {
             _ => None,
         })
         .collect()
-}
-
-/// The `name` parameter of a multipart part's `Content-Disposition`.
-fn disposition_name(text: &str) -> Option<String> {
-    disposition_pairs(text)
-        .into_iter()
-        .find_map(|(k, v)| (k == "name").then_some(v))
 }
 
 /// True when the first KiB of `bytes` is not text: more than 10 % control bytes, or more than 4
