@@ -409,6 +409,14 @@ fn cmd_featurize(args: &Args) -> Result<(), String> {
         let mut matched = false;
         for (value, row) in r.values.iter().zip(&r.rows) {
             let loc = value.location.to_string();
+            // The value holds the injected payload (normalised as the features read it).
+            let carries_payload = || {
+                payload.as_ref().is_some_and(|p| {
+                    apiward::decode::normalize(&value.raw)
+                        .text
+                        .contains(p.as_str())
+                })
+            };
             let is_target = label != 0
                 && match (&rec.target, &payload) {
                     // The injected value, or a part of it (leaves of an injected JSON object,
@@ -424,9 +432,7 @@ fn cmd_featurize(args: &Args) -> Result<(), String> {
                                 .and_then(|l| l.strip_prefix(t.as_str()))
                                 .is_some_and(|rest| rest.starts_with('>'))
                     }
-                    (None, Some(p)) => apiward::decode::normalize(&value.raw)
-                        .text
-                        .contains(p.as_str()),
+                    (None, Some(_)) => carries_payload(),
                     (None, None) => true,
                 };
             // A text node or attribute of an XML document injected whole (`body` target): the
@@ -437,13 +443,7 @@ fn cmd_featurize(args: &Args) -> Result<(), String> {
             let piece = label != 0
                 && value.location.kind == apiward::request::LocationKind::Xml
                 && rec.target.as_deref() == Some("body");
-            let carries = piece
-                && payload.as_ref().is_some_and(|p| {
-                    apiward::decode::normalize(&value.raw)
-                        .text
-                        .contains(p.as_str())
-                });
-            let is_target = is_target || carries;
+            let is_target = is_target || (piece && carries_payload());
             matched |= is_target;
             let row_label: i64 = match (is_target, piece) {
                 (true, _) => label as i64,
