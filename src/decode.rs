@@ -122,7 +122,39 @@ pub fn percent_decoded(input: &str, plus_as_space: bool) -> Cow<'_, str> {
         out.push(b);
         i += 1;
     }
+    fold_overlong(&mut out);
     Cow::Owned(String::from_utf8_lossy(&out).into_owned())
+}
+
+/// Folds overlong UTF-8 forms of ASCII characters (`C0 AE` and `E0 80 AE` for `.`, `C0 AF`
+/// for `/`) into the character, in place. No valid UTF-8 is touched: these sequences are
+/// invalid, but lenient decoders (old IIS, Tomcat, Java's modified UTF-8) read them as the
+/// character, so `%c0%ae%c0%ae%c0%af` is `../` to them; replacing them would hide it.
+fn fold_overlong(bytes: &mut Vec<u8>) {
+    let lead = |b: u8| matches!(b, 0xC0 | 0xC1 | 0xE0);
+    if !bytes.iter().copied().any(lead) {
+        return;
+    }
+    let cont = |b: Option<&u8>| b.copied().filter(|b| b & 0xC0 == 0x80);
+    let mut read = 0;
+    let mut write = 0;
+    while read < bytes.len() {
+        let b = bytes[read];
+        let folded = match b {
+            0xC0 | 0xC1 => cont(bytes.get(read + 1)).map(|c1| (((b & 0x1F) << 6) | (c1 & 0x3F), 2)),
+            // Three bytes for a code point under 0x80: E0 80 xx.
+            0xE0 => match (bytes.get(read + 1), cont(bytes.get(read + 2))) {
+                (Some(0x80), Some(c2)) => Some((c2 & 0x3F, 3)),
+                _ => None,
+            },
+            _ => None,
+        };
+        let (out, used) = folded.unwrap_or((b, 1));
+        bytes[write] = out;
+        write += 1;
+        read += used;
+    }
+    bytes.truncate(write);
 }
 
 /// Decodes numeric (`&#60;`, `&#x3c;`, with or without `;`) and the common named HTML entities.
@@ -346,6 +378,22 @@ mod tests {
     }
 
     use super::*;
+
+    #[test]
+    fn overlong_utf8_forms_of_ascii_are_folded() {
+        assert_eq!(
+            decoded("%c0%ae%c0%ae%c0%afetc%c0%afpasswd").text,
+            "../etc/passwd"
+        );
+        assert_eq!(decoded("%e0%80%ae%e0%80%ae/x").text, "../x");
+        assert_eq!(decoded("%c0%bcscript%c0%be").text, "<script>");
+        assert_eq!(decoded("%c1%9c").text, "\\");
+        // Valid UTF-8 is untouched; a lone or cut lead byte stays replaced.
+        assert_eq!(decoded("caf%c3%a9 %e0%a4%85").text, "café अ");
+        assert_eq!(decoded("a%c0").text, "a\u{FFFD}");
+        assert_eq!(decoded("%c0%41").text, "\u{FFFD}A");
+        assert_eq!(decoded("%e0%80").text, "\u{FFFD}\u{FFFD}");
+    }
 
     #[test]
     fn double_url_encoding_is_undone() {
