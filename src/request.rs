@@ -705,9 +705,18 @@ impl Collector {
             }
             return;
         }
+        let mut found = false;
         for text in embedded_base64_json(raw, 2) {
             if let Ok(doc) = json::Document::parse(&text) {
                 self.document_leaves(&doc, &prefix("base64>"));
+                found = true;
+            }
+        }
+        // Text in base64, as applications that decode a parameter before use receive it
+        // (`data=JyBvciAxPTEtLQ==`): scored as the text it decodes to, at `query:data>base64`.
+        if !found {
+            if let Some(text) = embedded_base64_text(raw) {
+                self.push(kind, &text, || format!("{carrier}>base64"));
             }
         }
     }
@@ -802,6 +811,45 @@ fn embedded_base64_json(raw: &str, max_parts: usize) -> Vec<String> {
             framed_as_json(text.trim()).then_some(text)
         })
         .collect()
+}
+
+/// Shortest base64 value read for text (12 characters are 9 bytes: `' or 1=1--` is 16).
+const MIN_BASE64_TEXT: usize = 12;
+
+/// The text that `raw` is in base64 or base64url (padding optional), when the whole value is
+/// one run of either alphabet that decodes to printable UTF-8 (tabs and line breaks allowed).
+/// Identifiers, hashes and random tokens decode to bytes that are not text: the first 16
+/// characters are decoded on the stack and checked before anything is allocated, so most are
+/// turned away after 12 bytes.
+fn embedded_base64_text(raw: &str) -> Option<String> {
+    let run = raw.trim().trim_end_matches('=');
+    let bytes = run.as_bytes();
+    if run.len() < MIN_BASE64_TEXT
+        || run.len() > 2 * MAX_VALUE_CHARS
+        || run.len() % 4 == 1
+        || raw.trim().len() - run.len() > 2
+    {
+        return None;
+    }
+    let standard = |b: u8| b.is_ascii_alphanumeric() || b == b'+' || b == b'/';
+    let url_safe = |b: u8| b.is_ascii_alphanumeric() || b == b'-' || b == b'_';
+    let engine = if bytes.iter().copied().all(standard) {
+        &base64::engine::general_purpose::STANDARD_NO_PAD
+    } else if bytes.iter().copied().all(url_safe) {
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD
+    } else {
+        return None;
+    };
+    // Text bytes: printable ASCII, tab, line breaks, or part of a multi-byte character.
+    let textual = |b: u8| matches!(b, 0x20..=0x7E | b'\t' | b'\n' | b'\r' | 0x80..=0xF4);
+    let mut head = [0u8; 12];
+    let n =
+        base64::Engine::decode_slice(engine, &bytes[..16.min(bytes.len() & !3)], &mut head).ok()?;
+    if !head[..n].iter().copied().all(textual) {
+        return None;
+    }
+    let text = String::from_utf8(base64::Engine::decode(engine, run).ok()?).ok()?;
+    text.bytes().all(textual).then_some(text)
 }
 
 /// `$.query`, or `$[n].query` (a batch of operations).
@@ -1260,6 +1308,8 @@ mod tests {
                 "path",
                 "multipart:acl",
                 "multipart:policy",
+                // Base64 of text (a policy document cut short, so not JSON): read as text too.
+                "multipart:policy>base64",
                 "multipart:file#filename"
             ]
         );
@@ -1474,19 +1524,80 @@ mod tests {
             ]
         );
         // Values that only look like documents stay values.
-        for value in [
-            "{not json}",
-            "[1, 2",
-            "eyJub3QganNvbg",
-            "e30",
-            "abc.def.ghi",
-        ] {
+        for value in ["{not json}", "[1, 2", "e30", "abc.def.ghi"] {
             let target = format!("/o?v={value}");
             let view = RequestView::new("GET", target.as_bytes());
             let found = locs(&view, &[]);
             assert!(found.iter().all(|l| !l.contains('>')), "{value}: {found:?}");
         }
         assert!(embedded_base64_json(&"e".repeat(3 * MAX_VALUE_CHARS), 2).is_empty());
+    }
+
+    #[test]
+    fn text_in_base64_is_scored_as_the_text_it_decodes_to() {
+        use base64::Engine as _;
+        let b64 = |t: &str| base64::engine::general_purpose::STANDARD.encode(t);
+        let url = |t: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(t);
+        let payload = "x' OR 1=1-- ";
+        let target = format!(
+            "/o?data={}&next={}",
+            b64(payload).replace('=', "%3D"),
+            url("../../etc/passwd?a>b")
+        );
+        let mut view = RequestView::new("POST", target.as_bytes());
+        view.headers.push((
+            "cookie".into(),
+            format!("pref={}", b64("<svg onload=alert(1)>")).into_bytes(),
+        ));
+        view.headers
+            .push(("content-type".into(), b"application/json".to_vec()));
+        view.body = serde_json::to_vec(&serde_json::json!({"blob": b64("; cat /etc/passwd")}))
+            .unwrap_or_default();
+        assert_eq!(
+            locs(&view, &["cookie".to_string()]),
+            vec![
+                // The base64 values themselves are inert (letters and digits): left out.
+                "path",
+                "query:data>base64",
+                "query:next>base64",
+                "cookie:pref",
+                "cookie:pref>base64",
+                "json:$.blob",
+                "json:$.blob>base64",
+            ]
+        );
+        let (values, _) = view.inspected_values(&opts(&["cookie".to_string()]));
+        let text = |l: &str| {
+            values
+                .iter()
+                .find(|v| v.location.to_string() == l)
+                .map(|v| v.raw.clone())
+        };
+        assert_eq!(text("query:data>base64").as_deref(), Some(payload));
+        assert_eq!(
+            text("query:next>base64").as_deref(),
+            Some("../../etc/passwd?a>b")
+        );
+        // Identifiers, hashes, tokens and binary data are not text: nothing is added.
+        for value in [
+            "550e8400e29b41d4a716446655440000",
+            "d41d8cd98f00b204e9800998ecf8427e",
+            "internationalization",
+            "AKIAIOSFODNN7EXAMPLE",
+            "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk",
+            "Zm9v",
+            "aGVsbG8gd29ybGQ=x",
+            "aGVsbG8+d29y_bGQ",
+        ] {
+            let target = format!("/o?v={value}");
+            let found = locs(&RequestView::new("GET", target.as_bytes()), &[]);
+            assert!(found.iter().all(|l| !l.contains('>')), "{value}: {found:?}");
+        }
+        assert!(embedded_base64_text(&"QUFB".repeat(MAX_VALUE_CHARS)).is_none());
+        assert_eq!(
+            embedded_base64_text(&b64("plain words here")).as_deref(),
+            Some("plain words here")
+        );
     }
 
     #[test]
