@@ -16,7 +16,8 @@ use crate::model::{
     MlpScorer, ModelError, ModelMetadata, Scorer, EMBEDDED_METADATA, EMBEDDED_ONNX_SHA256,
 };
 use crate::policy::{
-    self, Action, Decision, Evidence, ModelVerdict, ProbeFinding, PROBE_CLASS, UPLOAD_CLASS,
+    self, Action, Decision, Evidence, ModelVerdict, ProbeFinding, MAIL_CLASS, PROBE_CLASS,
+    UPLOAD_CLASS,
 };
 use crate::probes::Probes;
 use crate::request::{InspectOptions, InspectedValue, InspectionNote, RequestView};
@@ -134,6 +135,8 @@ struct Scored {
     rows: usize,
     /// The riskiest value and the share of its attack probability in consensus-exempt classes.
     riskiest: Option<(InspectedValue, f32)>,
+    /// The first value that breaks its line into mail: its location and the rule.
+    mail: Option<(String, &'static str)>,
 }
 
 /// An RFC 7009 token revocation request for the glue to dispatch.
@@ -415,6 +418,26 @@ impl Engine {
             })
     }
 
+    /// The probe finding of a value that breaks its line into mail (class [`MAIL_CLASS`]),
+    /// when probes are on for the route.
+    fn mail_finding(
+        &self,
+        found: Option<(String, &'static str)>,
+        policy: &RoutePolicy,
+    ) -> Option<ProbeFinding> {
+        let (location, rule) = found.filter(|_| policy.probes)?;
+        Some(ProbeFinding {
+            class: MAIL_CLASS,
+            category: crate::probes::Category::Mail.as_str(),
+            rule: rule.to_string(),
+            location,
+            action: match self.config.probes.action {
+                ProbeAction::Deny => Action::Deny,
+                ProbeAction::Annotate => Action::Annotate,
+            },
+        })
+    }
+
     /// A probe stops the request under `policy` (enforce mode, `probes.action: deny`): the
     /// decision needs neither the body nor the model, so the filter makes it at the headers.
     pub fn probe_stops(&self, view: &RequestView, policy: &RoutePolicy) -> bool {
@@ -446,6 +469,7 @@ impl Engine {
         }
         let s = self.score(view)?;
         let d = policy::decide(&s.verdict, &s.notes, policy.thresholds, policy.mode);
+        let probe = probe.or_else(|| self.mail_finding(s.mail, policy));
         Ok(Evaluation {
             decision: match probe {
                 Some(p) => policy::with_probe(d, p),
@@ -458,6 +482,10 @@ impl Engine {
     /// Model verdict, inspection notes, number of scored values and riskiest value of `view`.
     fn score(&self, view: &RequestView) -> Result<Scored, ModelError> {
         let (values, notes) = view.inspected_values(&self.inspect_options());
+        let mail = values.iter().find_map(|v| {
+            let m = self.probes.check_mail(&v.raw)?;
+            Some((v.location.to_string(), m.rule))
+        });
         let n = values.len();
         if n == 0 {
             return Ok(Scored {
@@ -465,6 +493,7 @@ impl Engine {
                 notes,
                 rows: 0,
                 riskiest: None,
+                mail,
             });
         }
         // Values scored before come from the cache; the others are featurised and scored in
@@ -499,6 +528,7 @@ impl Engine {
             notes,
             rows: n,
             riskiest,
+            mail,
         })
     }
 
@@ -646,6 +676,7 @@ impl Engine {
         let mut errors = signals.errors.clone();
         let mut soft_errors = Vec::new();
         let mut outcome = None;
+        let mut mail = None;
         let (decision, rows, scored) = if early.enforced {
             (unscored(early, BEHAVIOUR_STOP), 0, false)
         } else if let Some(p) = probe.as_ref().filter(|p| stops(p, mode)) {
@@ -662,7 +693,9 @@ impl Engine {
                 notes,
                 rows,
                 riskiest,
+                mail: found,
             } = self.score(view)?;
+            mail = self.mail_finding(found, policy);
             // Cleared: nothing but the model finds the request suspicious.
             let cleared = evidence.signals.is_empty() && evidence.allowlisted.is_none();
             if let (Some(c), Some((value, share)), Some(location)) =
@@ -702,7 +735,7 @@ impl Engine {
             }
             (d, rows, true)
         };
-        let decision = match probe {
+        let decision = match probe.or(mail) {
             Some(p) => policy::with_probe(decision, p),
             None => decision,
         };

@@ -178,17 +178,22 @@ pub const PROBE_CLASS: &str = "restricted_file";
 /// ([`crate::probes::Probes::check_upload`]).
 pub const UPLOAD_CLASS: &str = "unrestricted_upload";
 
-/// The classes a rule of [`crate::probes`] gives.
+/// The class of a value that breaks its line into a mail header or a mail protocol command
+/// ([`crate::probes::Probes::check_mail`]): the model's CRLF-injection class, found by a rule.
+pub const MAIL_CLASS: &str = "crlf";
+
+/// The classes only a rule of [`crate::probes`] gives ([`MAIL_CLASS`] is also a model class).
 pub const RULE_CLASSES: [&str; 2] = [PROBE_CLASS, UPLOAD_CLASS];
 
 /// A request for a restricted resource: which rule its path matched and what the configuration
 /// asks for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProbeFinding {
-    /// [`PROBE_CLASS`] for a path, [`UPLOAD_CLASS`] for an uploaded file's name.
+    /// [`PROBE_CLASS`] for a path, [`UPLOAD_CLASS`] for an uploaded file's name,
+    /// [`MAIL_CLASS`] for a value that breaks its line into mail.
     pub class: &'static str,
-    /// Kind of resource: `metadata`, `secret`, `backup`, `dump`, `custom` or `upload`
-    /// ([`crate::probes::Category`]).
+    /// Kind of resource: `metadata`, `secret`, `backup`, `dump`, `custom`, `upload` or
+    /// `mail` ([`crate::probes::Category`]).
     pub category: &'static str,
     /// The rule (`.git`, `.bak`, `cvs/entries`, `.php`); `probes.allow` takes an upload rule
     /// as `upload:.php`.

@@ -55,17 +55,21 @@ pub enum Category {
     /// (`shell.php`, `cmd.jsp`, `.htaccess`): [`UPLOAD_EXTENSIONS`], [`UPLOAD_NAMES`] and
     /// `probes.extra_upload_extensions`.
     Upload,
+    /// A value that breaks its line into a mail header or a mail protocol command
+    /// (`a@b.c%0ABcc: victim@x.y`, `INBOX%0D%0AA1 FETCH 1:*`): [`mail::MAIL_RULES`].
+    Mail,
 }
 
 impl Category {
     /// Every category, for metric registration.
-    pub const ALL: [Category; 6] = [
+    pub const ALL: [Category; 7] = [
         Category::Metadata,
         Category::Secret,
         Category::Backup,
         Category::Dump,
         Category::Custom,
         Category::Upload,
+        Category::Mail,
     ];
 
     /// Lower-case name for reasons, metrics and events.
@@ -77,6 +81,7 @@ impl Category {
             Category::Dump => "dump",
             Category::Custom => "custom",
             Category::Upload => "upload",
+            Category::Mail => "mail",
         }
     }
 }
@@ -348,6 +353,9 @@ pub fn builtin_upload_rules() -> impl Iterator<Item = String> {
 /// Whether `name` (lower-case) is a built-in rule.
 pub fn is_builtin_rule(name: &str) -> bool {
     builtin_rules().any(|(n, _)| n == name)
+        || name
+            .strip_prefix(mail::MAIL_RULE_PREFIX)
+            .is_some_and(|n| mail::MAIL_RULES.binary_search(&n).is_ok())
         || name.strip_prefix(UPLOAD_RULE_PREFIX).is_some_and(|n| {
             UPLOAD_NAMES.binary_search(&n).is_ok() || UPLOAD_EXTENSIONS.binary_search(&n).is_ok()
         })
@@ -390,6 +398,9 @@ pub struct Probes {
     /// Upload rules (`.php`, `.htaccess`: names and extensions), sorted; empty when
     /// `probes.uploads` is off.
     uploads: Vec<Rule>,
+    /// Mail rules in force ([`mail::MAIL_RULES`] less `probes.allow`); empty when
+    /// `probes.mail` is off.
+    mail: Vec<&'static str>,
 }
 
 impl Default for Probes {
@@ -477,7 +488,32 @@ impl Probes {
             emacs_autosave: !allowed(EMACS_AUTOSAVE),
             emacs_lock: !allowed(EMACS_LOCK),
             uploads,
+            mail: mail::MAIL_RULES
+                .iter()
+                .copied()
+                .filter(|r| config.mail && !allowed(&format!("{}{r}", mail::MAIL_RULE_PREFIX)))
+                .collect(),
         }
+    }
+
+    /// The mail rule `raw` (a value as inspected, still encoded) breaks, if any: decoded, it
+    /// breaks its line into a mail header or a mail protocol command ([`mail::injection`]).
+    /// A value with no line break and nothing that could decode to one costs one scan.
+    pub fn check_mail(&self, raw: &str) -> Option<ProbeMatch<'static>> {
+        if self.mail.is_empty()
+            || !raw
+                .bytes()
+                .any(|b| matches!(b, b'\r' | b'\n' | b'%' | b'&' | b'\\'))
+        {
+            return None;
+        }
+        let decoded = decode::decoded(raw);
+        let rule = mail::injection(&decoded.text)?;
+        let rule = *self.mail.iter().find(|r| **r == rule)?;
+        Some(ProbeMatch {
+            category: Category::Mail,
+            rule,
+        })
     }
 
     /// The upload rule an uploaded file's name matches, if any: `name` is the multipart
@@ -717,6 +753,8 @@ fn has_source_extension(stem: &str) -> bool {
     let mut buf = [0u8; MAX_NAME];
     lower(ext, &mut buf).is_some_and(|e| SOURCE_EXTENSIONS.binary_search(&e).is_ok())
 }
+
+pub mod mail;
 
 #[cfg(test)]
 mod tests;

@@ -713,3 +713,38 @@ fn probes_answered_by_the_filter_count_as_404s_for_scanning_not_as_model_denies(
     let a = assess_at(&monitor, &store, BENIGN[0], scanner, now + 1000);
     assert_eq!(a.decision.action, Action::Allow, "{}", a.decision);
 }
+
+#[test]
+fn a_line_break_into_mail_is_a_crlf_probe_in_both_engine_paths_and_follows_the_route() {
+    let record = serde_json::json!({
+        "method": "POST", "uri": "/contact",
+        "headers": {"content-type": "application/x-www-form-urlencoded"},
+        "body": "name=Jane&email=jane%40example.com%0D%0ABcc%3A%20list%40victims.example&msg=hello",
+    })
+    .to_string();
+    let engine =
+        self::engine(r#"{"mode":"enforce","routes":[{"prefix":"/import/","probes":false}]}"#);
+    let d = evaluate(&engine, &record).decision;
+    assert_eq!(
+        (d.action, d.class.as_str(), d.blocks()),
+        (Action::Deny, "crlf", true)
+    );
+    assert_eq!(d.reasons[0], "probe:crlf mail:bcc at form:email", "{d}");
+    let p = d.probe.as_ref().unwrap();
+    assert_eq!((p.category, p.rule.as_str()), ("mail", "bcc"));
+    // With behaviour, the same decision.
+    let store = apiward::state::MemStore::new();
+    let a = assess_at(&engine, &store, &record, "192.0.2.77", 1_700_000_000_000);
+    assert_eq!(a.decision.reasons[0], d.reasons[0]);
+    assert!(a.decision.blocks() && a.model_scored);
+    // A route with probes off is the model's alone.
+    let off = record.replace("/contact", "/import/contact");
+    let d = evaluate(&engine, &off).decision;
+    assert!(
+        d.probe.is_none() && !d.reasons[0].starts_with("probe:"),
+        "{d}"
+    );
+    // `probes.allow` turns one rule off.
+    let engine = self::engine(r#"{"mode":"enforce","probes":{"allow":["mail:bcc"]}}"#);
+    assert!(evaluate(&engine, &record).decision.probe.is_none());
+}

@@ -38,6 +38,9 @@ pub struct ProbesConfig {
     pub uploads: bool,
     /// More extensions of uploaded files that are refused (lower-case, with the dot).
     pub extra_upload_extensions: Vec<String>,
+    /// Values are checked for line breaks into mail headers and mail protocol commands
+    /// ([`crate::probes::Probes::check_mail`]).
+    pub mail: bool,
 }
 
 impl Default for ProbesConfig {
@@ -50,6 +53,7 @@ impl Default for ProbesConfig {
             allow: Vec::new(),
             uploads: true,
             extra_upload_extensions: Vec::new(),
+            mail: true,
         }
     }
 }
@@ -70,7 +74,7 @@ pub(super) struct RawProbes {
     /// More restricted extensions of the last path segment, with their dot (`.log`).
     extra_extensions: Option<Vec<String>>,
     /// Built-in rules to turn off everywhere, by the name the README and the reasons give them
-    /// (`.pem`, `.sql`, `id_rsa.pub`, `upload:.phar`).
+    /// (`.pem`, `.sql`, `id_rsa.pub`, `upload:.phar`, `mail:cc`).
     allow: Option<Vec<String>>,
     /// Check the names of uploaded files (multipart `filename`, a raw upload's
     /// `Content-Disposition` and `X-File-Name`) for server-executed extensions (`.php`, `.jsp`,
@@ -78,6 +82,9 @@ pub(super) struct RawProbes {
     uploads: Option<bool>,
     /// More refused extensions of uploaded files, with their dot (`.exe`).
     extra_upload_extensions: Option<Vec<String>>,
+    /// Check values for a line break into a mail header (`a@b.c%0ABcc: v@x.y`) or a mail
+    /// protocol command (SMTP, POP3, IMAP); default true.
+    mail: Option<bool>,
 }
 
 /// Bytes a name may not hold: separators, wildcards, what a path parameter, query or
@@ -169,6 +176,9 @@ impl RawProbes {
         if let Some(u) = self.uploads {
             p.uploads = u;
         }
+        if let Some(m) = self.mail {
+            p.mail = m;
+        }
         let f = format!("{field}.extra_upload_extensions");
         for (i, raw) in list(self.extra_upload_extensions, &f)?.iter().enumerate() {
             p.extra_upload_extensions
@@ -182,7 +192,7 @@ impl RawProbes {
                     format!("{f}[{i}]"),
                     format!(
                         "{raw:?} is not a built-in rule (the README lists them, e.g. \".pem\", \
-                         \".sql\", \"id_rsa.pub\", \"upload:.phar\"); to let a file-serving \
+                         \".sql\", \"id_rsa.pub\", \"upload:.phar\", \"mail:cc\"); to let a file-serving \
                          route through, set routes[].probes to false"
                     ),
                 ));

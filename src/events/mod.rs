@@ -282,7 +282,9 @@ impl SecurityEvent {
         // A request denied for an earlier block or revocation carries that as its class.
         if matches!(self.class.as_str(), "blocked" | "revoked") {
             "behaviour"
-        } else if RULE_CLASSES.contains(&self.class.as_str()) {
+        } else if RULE_CLASSES.contains(&self.class.as_str())
+            || self.probe.as_ref().is_some_and(|p| p.class == self.class)
+        {
             "probe"
         } else if self.class != "benign" {
             "model"

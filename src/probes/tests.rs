@@ -462,3 +462,22 @@ fn upload_rules_follow_the_configuration() {
     assert_eq!(upload(&off, "shell.php"), "-");
     assert_eq!(verdict(&off, "/.git/config"), "metadata:.git");
 }
+
+#[test]
+fn mail_rules_read_values_as_decoded_and_follow_the_configuration() {
+    let mail = |p: &Probes, raw: &str| p.check_mail(raw).map_or("-", |m| m.rule);
+    let p = Probes::default();
+    assert_eq!(mail(&p, "a@b.c%0D%0ABcc:%20victim@x.y"), "bcc");
+    assert_eq!(mail(&p, "a@b.c&#13;&#10;Cc: victim@x.y"), "cc");
+    assert_eq!(mail(&p, "INBOX\r\nA1 FETCH 1:* (BODY[])"), "imap");
+    assert_eq!(mail(&p, "INBOX\\x0d\\x0aA1 LOGIN admin pw"), "imap");
+    assert_eq!(mail(&p, "x%250d%250aRCPT%2520TO:<a@evil.example>"), "smtp");
+    assert_eq!(mail(&p, "a@b.c"), "-");
+    assert_eq!(mail(&p, "Hi,%0Athe order is late"), "-");
+    let some = probes(r#"{"probes":{"allow":["mail:cc","MAIL:smtp"]}}"#);
+    assert_eq!(mail(&some, "a@b.c%0ACc: v@x.y"), "-");
+    assert_eq!(mail(&some, "x%0ARCPT TO:<a@b.c>"), "-");
+    assert_eq!(mail(&some, "a@b.c%0ABcc: v@x.y"), "bcc");
+    let off = probes(r#"{"probes":{"mail":false}}"#);
+    assert_eq!(mail(&off, "a@b.c%0ABcc: v@x.y"), "-");
+}
