@@ -575,3 +575,58 @@ def test_a_bearer_jwt_header_is_read_and_its_claims_are_not(enforce_envoy):
                   "note": "x' OR 1=1--"})
     resp = enforce_envoy.request("GET", "/api/users/2", headers={"authorization": f"Bearer {token}"})
     assert_passes_in_enforce_mode(resp)
+
+
+# Text in base64, where applications that decode a parameter before use receive it.
+B64_WHERE = ["query", "form", "json", "cookie", "header"]
+
+
+def _b64(where: str, text: str, url_safe: bool = False):
+    """(method, target, body, headers) carrying `text` in base64 at `where`."""
+    enc = (base64.urlsafe_b64encode if url_safe else base64.b64encode)(text.encode()).decode()
+    if where == "query":
+        return "GET", "/api/search?data=" + urllib.parse.quote(enc, safe=""), None, {}
+    if where == "form":
+        return ("POST", "/api/comments", ("data=" + urllib.parse.quote(enc, safe="")).encode(),
+                {"content-type": "application/x-www-form-urlencoded"})
+    if where == "json":
+        return ("POST", "/api/comments", json.dumps({"type": "note", "data": enc}).encode(),
+                {"content-type": "application/json"})
+    if where == "cookie":
+        return "GET", "/api/users/2", None, {"cookie": "theme=dark; prefs=" + enc}
+    return "GET", "/api/users/2", None, {"x-state": enc}
+
+
+@pytest.mark.parametrize("where", B64_WHERE)
+@pytest.mark.parametrize("payload", ["' OR 1=1--", "; cat /etc/passwd", "../../../../etc/passwd",
+                                     "<img src=x onerror=alert(1)>"])
+def test_a_payload_in_base64_is_denied(enforce_envoy, where, payload):
+    method, target, body, headers = _b64(where, payload, url_safe=where == "cookie")
+    assert_problem_json_403(enforce_envoy.request(method, target, body=body, headers=headers))
+
+
+@pytest.mark.parametrize("where", B64_WHERE)
+def test_ordinary_text_and_tokens_in_base64_pass(enforce_envoy, where):
+    for text in ("page=3&sort=created_at", "Jane Doe <jane@example.com>",
+                 '{"offset": 40, "limit": 20}'):
+        method, target, body, headers = _b64(where, text)
+        resp = enforce_envoy.request(method, target, body=body, headers=headers)
+        assert_passes_in_enforce_mode(resp, status=201 if method == "POST" else 200)
+
+
+def test_a_payload_in_base64_is_located_in_monitor_mode(monitor_envoy):
+    method, target, body, headers = _b64("query", "1 UNION SELECT password FROM users--")
+    ann = assert_annotated(monitor_envoy.request(method, target, body=body, headers=headers),
+                           action="deny", cls="sqli", mode="monitor")
+    assert "at query:data>base64" in ann["reasons"], ann
+
+
+def test_overlong_utf8_traversal_is_denied(enforce_envoy):
+    # `%c0%ae` is `.` and `%c0%af` is `/` to a lenient decoder (old IIS, Tomcat, Java).
+    dots = "%c0%ae%c0%ae%c0%af" * 4
+    for target in (f"/api/files?name={dots}etc%c0%afpasswd",
+                   f"/api/files?name={'%e0%80%ae%e0%80%ae/' * 4}etc/passwd"):
+        assert_problem_json_403(enforce_envoy.request("GET", target))
+    # Valid UTF-8 is untouched: an accented name passes.
+    assert_passes_in_enforce_mode(
+        enforce_envoy.request("GET", "/api/search?q=caf%C3%A9%20r%C3%A9sum%C3%A9"))

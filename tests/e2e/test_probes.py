@@ -8,8 +8,10 @@ invalid configurations are in test_config.py, the security events in test_events
 
 from __future__ import annotations
 
+import json
 import socket
 import time
+from urllib.parse import quote
 
 import pytest
 
@@ -254,3 +256,67 @@ def test_an_upload_is_counted_as_its_category_and_class(enforce_envoy):
 
     assert delta("apiward_probes_total", category="upload") == 2
     assert delta("apiward_detections_total", **{"class": "unrestricted_upload"}) == 2
+
+
+# Line breaks into mail: a header an injection adds, or a mail protocol command.
+MAIL_INJECTIONS = [
+    ("form", "email", "jane@example.com\r\nBcc: list@victims.example", "bcc"),
+    ("query", "to", "jane@example.com%0ACc:%20list@victims.example", "cc"),
+    ("json", "mailbox", "INBOX\r\nA1 FETCH 1:* (BODY[])", "imap"),
+    ("json", "name", "Jane\r\nRCPT TO:<list@victims.example>", "smtp"),
+    ("form", "user", "jane\r\nRETR 1", "pop3"),
+]
+
+
+def _mail_request(where: str, field: str, value: str):
+    if where == "query":
+        return "GET", f"/api/search?{field}={value}", None, {}
+    if where == "form":
+        return ("POST", "/api/comments", f"{field}={quote(value)}&topic=support".encode(),
+                {"content-type": "application/x-www-form-urlencoded"})
+    return ("POST", "/api/comments", json.dumps({field: value, "topic": "support"}).encode(),
+            {"content-type": "application/json"})
+
+
+@pytest.mark.parametrize("where,field,value,rule", MAIL_INJECTIONS)
+def test_a_line_break_into_mail_is_denied_in_enforce_mode(enforce_envoy, where, field, value, rule):
+    method, target, body, headers = _mail_request(where, field, value)
+    assert_problem_json_403(enforce_envoy.request(method, target, body=body, headers=headers))
+
+
+def test_a_line_break_into_mail_is_annotated_with_its_rule_in_monitor_mode(monitor_envoy):
+    method, target, body, headers = _mail_request("form", "email", MAIL_INJECTIONS[0][2])
+    resp = monitor_envoy.request(method, target, body=body, headers=headers)
+    assert resp.status == 201, (resp.status, resp.body[:300])
+    ann = assert_annotated(resp, action="deny", cls="crlf", mode="monitor")
+    assert ann["reasons"].startswith("probe:crlf mail:bcc at form:email"), ann
+
+
+@pytest.mark.parametrize("value", [
+    "Hi team,\r\nthe order below never arrived.\r\nThanks, Jane",
+    "From: Jane <jane@example.com>\r\nTo: support@example.com\r\nSubject: refund",
+    "See the thread:\r\n\r\n-----Original Message-----\r\nFrom: bob@example.com\r\nTo: jane@example.com",
+    "Status\r\nthe LOGIN page is down; USER list is empty",
+])
+def test_text_with_line_breaks_passes_in_enforce_mode(enforce_envoy, value):
+    method, target, body, headers = _mail_request("json", "message", value)
+    resp = enforce_envoy.request(method, target, body=body, headers=headers)
+    assert resp.status == 201, (resp.status, resp.body[:300])
+    ann = assert_annotated(resp, mode="enforce")
+    assert "probe:" not in ann["reasons"], ann
+
+
+def test_a_line_break_into_mail_is_counted_as_its_category_and_class(enforce_envoy):
+    before = _samples(enforce_envoy)
+    for case in MAIL_INJECTIONS[:2]:
+        method, target, body, headers = _mail_request(*case[:3])
+        assert_problem_json_403(enforce_envoy.request(method, target, body=body, headers=headers))
+
+    def counted():
+        after = _samples(enforce_envoy)
+        grown = harness.series_total(after, "apiward_probes_total", category="mail") - harness.series_total(
+            before, "apiward_probes_total", category="mail"
+        )
+        return after if grown >= 2 else None
+
+    assert wait_for(counted), "apiward_probes_total{category=mail} did not grow by 2"
