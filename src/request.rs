@@ -1,5 +1,6 @@
 //! The request as the detector sees it, and the list of values it scores.
 
+use std::borrow::Cow;
 use std::fmt;
 
 use crate::decode::{self, graphql, json, xml};
@@ -373,6 +374,17 @@ impl RequestView {
             .unwrap_or_default()
     }
 
+    /// The `charset` parameter of the `Content-Type` header, lower-case, unquoted.
+    pub fn charset(&self) -> Option<String> {
+        let value = String::from_utf8_lossy(self.header("content-type")?).into_owned();
+        value.split(';').skip(1).find_map(|p| {
+            let (k, v) = p.split_once('=')?;
+            k.trim()
+                .eq_ignore_ascii_case("charset")
+                .then(|| v.trim().trim_matches('"').to_ascii_lowercase())
+        })
+    }
+
     /// Every value worth scoring, with its location, and notes on what could not be inspected.
     ///
     /// Values are read where they lie (the path, query, headers and body are not copied):
@@ -468,11 +480,18 @@ impl RequestView {
         if self.body.is_empty() {
             return;
         }
-        if looks_binary(&self.body) {
+        // UTF-16 and UTF-32 bodies are text to the parsers that read them (JSON parsers detect
+        // them from the first bytes): read as the text they encode, not as binary.
+        let wide = wide_text(&self.body, self.charset().as_deref())
+            .filter(|t| !looks_binary(t.as_bytes()));
+        if wide.is_none() && looks_binary(&self.body) {
             notes.push(InspectionNote::BinaryBody);
             return;
         }
-        let text = String::from_utf8_lossy(&self.body);
+        let text = match wide {
+            Some(t) => Cow::Owned(t),
+            None => String::from_utf8_lossy(&self.body),
+        };
         let ctype = self.content_type();
         let trimmed = text.trim_start();
         // application/json, +json, and vendor types such as application/x-amz-json-1.1.
@@ -970,6 +989,73 @@ fn file_names(pairs: Vec<(String, String)>) -> Vec<(&'static str, String)> {
 /// `from_utf8_lossy`, so an invalid sequence shows as U+FFFD (a video's or an image's bytes
 /// around the text of its metadata); the count is the same for raw and already-replaced bytes.
 /// A cut multi-byte sequence at the end of the sample is one, not binary.
+/// The text of a UTF-16 or UTF-32 body, by its byte-order mark, the pattern of zero bytes its
+/// first four bytes show when it starts with ASCII (how JSON parsers detect the encoding,
+/// RFC 4627 §3), or its declared `charset` when it is not UTF-8 text. `None` for any other
+/// body, or one that does not decode whole.
+fn wide_text(body: &[u8], charset: Option<&str>) -> Option<String> {
+    #[derive(Clone, Copy)]
+    enum Wide {
+        U16(bool),
+        U32(bool),
+    }
+    let head = |n: usize| body.get(..n);
+    let (kind, skip) = match (head(4), head(2)) {
+        (Some([0xFF, 0xFE, 0, 0]), _) => (Wide::U32(false), 4),
+        (Some([0, 0, 0xFE, 0xFF]), _) => (Wide::U32(true), 4),
+        (_, Some([0xFF, 0xFE])) => (Wide::U16(false), 2),
+        (_, Some([0xFE, 0xFF])) => (Wide::U16(true), 2),
+        _ => {
+            // A declared charset counts only for a body that is not UTF-8 text already: parsers
+            // that detect the encoding from the bytes read a UTF-8 body as UTF-8 whatever the
+            // header says, so `charset=utf-16le` on one must not hide it.
+            let plain = !body.contains(&0) && std::str::from_utf8(body).is_ok();
+            let declared = match charset.filter(|_| !plain) {
+                Some("utf-16le") => Some(Wide::U16(false)),
+                Some("utf-16be") => Some(Wide::U16(true)),
+                Some("utf-32le") => Some(Wide::U32(false)),
+                Some("utf-32be") => Some(Wide::U32(true)),
+                _ => None,
+            };
+            let sniffed = match head(4)? {
+                [0, 0, 0, a] if *a != 0 => Some(Wide::U32(true)),
+                [a, 0, 0, 0] if *a != 0 => Some(Wide::U32(false)),
+                [0, a, 0, b] if *a != 0 && *b != 0 => Some(Wide::U16(true)),
+                [a, 0, b, 0] if *a != 0 && *b != 0 => Some(Wide::U16(false)),
+                _ => None,
+            };
+            (declared.or(sniffed)?, 0)
+        }
+    };
+    let body = body.get(skip..)?;
+    match kind {
+        Wide::U16(big) => {
+            let units = body.chunks_exact(2).map(|c| {
+                let pair = [c[0], c[1]];
+                if big {
+                    u16::from_be_bytes(pair)
+                } else {
+                    u16::from_le_bytes(pair)
+                }
+            });
+            char::decode_utf16(units)
+                .collect::<Result<String, _>>()
+                .ok()
+        }
+        Wide::U32(big) => body
+            .chunks_exact(4)
+            .map(|c| {
+                let quad = [c[0], c[1], c[2], c[3]];
+                char::from_u32(if big {
+                    u32::from_be_bytes(quad)
+                } else {
+                    u32::from_le_bytes(quad)
+                })
+            })
+            .collect(),
+    }
+}
+
 fn looks_binary(bytes: &[u8]) -> bool {
     let sample = &bytes[..bytes.len().min(1024)];
     let control = sample
@@ -1597,6 +1683,66 @@ mod tests {
         assert_eq!(
             embedded_base64_text(&b64("plain words here")).as_deref(),
             Some("plain words here")
+        );
+    }
+
+    #[test]
+    fn utf16_and_utf32_bodies_are_read_as_the_text_they_encode() {
+        let doc = r#"{"name":"x' OR 1=1--","page":1}"#;
+        let utf16 = |big: bool| -> Vec<u8> {
+            doc.encode_utf16()
+                .flat_map(|u| {
+                    if big {
+                        u.to_be_bytes()
+                    } else {
+                        u.to_le_bytes()
+                    }
+                })
+                .collect()
+        };
+        let utf32_be: Vec<u8> = doc
+            .chars()
+            .flat_map(|c| u32::from(c).to_be_bytes())
+            .collect();
+        let with_bom = |bom: &[u8], body: Vec<u8>| [bom.to_vec(), body].concat();
+        let bodies: Vec<(&str, Vec<u8>)> = vec![
+            ("application/json", utf16(false)),
+            ("application/json", utf16(true)),
+            ("application/json", with_bom(&[0xFF, 0xFE], utf16(false))),
+            ("application/json", with_bom(&[0xFE, 0xFF], utf16(true))),
+            ("application/json", utf32_be.clone()),
+            ("application/json", with_bom(&[0, 0, 0xFE, 0xFF], utf32_be)),
+            // Declared and not UTF-8, or declared on UTF-8 text: read as what it is.
+            ("application/json; charset=UTF-16LE", utf16(false)),
+            (
+                "application/json; charset=\"utf-16le\"",
+                doc.as_bytes().to_vec(),
+            ),
+        ];
+        for (ctype, body) in bodies {
+            let mut view = RequestView::new("POST", b"/a");
+            view.headers
+                .push(("content-type".into(), ctype.as_bytes().to_vec()));
+            view.body = body;
+            assert_eq!(
+                locs(&view, &[]),
+                vec!["path", "json:$.name"],
+                "{ctype} {:?}",
+                &view.body[..6]
+            );
+        }
+        // Binary stays binary, even when its first bytes look like UTF-16.
+        let mut view = RequestView::new("POST", b"/a");
+        view.headers
+            .push(("content-type".into(), b"application/octet-stream".to_vec()));
+        view.body = [b"a\0b\0".to_vec(), (0u8..=255).cycle().take(4096).collect()].concat();
+        let (values, notes) = view.inspected_values(&opts(&[]));
+        assert_eq!(values.len(), 1, "{values:?}");
+        assert!(notes.contains(&InspectionNote::BinaryBody), "{notes:?}");
+        assert_eq!(
+            wide_text(&[0xFF, 0xFE, 0x00, 0xD8], None),
+            None,
+            "a lone surrogate"
         );
     }
 
