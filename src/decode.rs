@@ -3,6 +3,7 @@
 
 use std::borrow::Cow;
 
+pub mod ebcdic;
 pub mod graphql;
 pub mod json;
 pub mod xml;

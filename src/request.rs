@@ -480,6 +480,25 @@ impl RequestView {
         if self.body.is_empty() {
             return;
         }
+        // A body in an EBCDIC charset it declares (`charset=ibm037`) is read as servers that
+        // honour it read it, beside the reading below for those that ignore it.
+        if let Some(table) = self.charset().as_deref().and_then(decode::ebcdic::table) {
+            if self.content_type() == "application/x-www-form-urlencoded" {
+                for (k, v) in decode::ebcdic::form_pairs(&self.body, table) {
+                    out.pair(LocationKind::Form, &k, &v);
+                }
+            } else {
+                let mut decoded = self.clone();
+                decoded.body = decode::ebcdic::decode(&self.body, table).into_bytes();
+                decoded.headers.retain(|(n, _)| n != "content-type");
+                let ctype = self.content_type().into_bytes();
+                decoded.headers.push(("content-type".into(), ctype));
+                decoded.body_values(out, notes);
+            }
+            if looks_binary(&self.body) {
+                return;
+            }
+        }
         // UTF-16 and UTF-32 bodies are text to the parsers that read them (JSON parsers detect
         // them from the first bytes): read as the text they encode, not as binary.
         let wide = wide_text(&self.body, self.charset().as_deref())
@@ -1744,6 +1763,41 @@ mod tests {
             None,
             "a lone surrogate"
         );
+    }
+
+    #[test]
+    fn a_body_in_a_declared_ebcdic_charset_is_read_in_it_and_as_sent() {
+        let ebcdic = |t: &str| -> Vec<u8> {
+            t.chars()
+                .map(|c| {
+                    let i = decode::ebcdic::IBM037
+                        .iter()
+                        .position(|&u| u32::from(u) == u32::from(c));
+                    i.and_then(|i| u8::try_from(i).ok()).unwrap_or(0x6F)
+                })
+                .collect()
+        };
+        let pct = |b: Vec<u8>| b.iter().map(|b| format!("%{b:02x}")).collect::<String>();
+        let mut view = RequestView::new("POST", b"/a");
+        view.headers.push((
+            "content-type".into(),
+            b"application/x-www-form-urlencoded; charset=IBM037".to_vec(),
+        ));
+        view.body = format!("{}={}", pct(ebcdic("name")), pct(ebcdic("x' OR 1=1--"))).into_bytes();
+        let (values, _) = view.inspected_values(&opts(&[]));
+        assert!(
+            values
+                .iter()
+                .any(|v| v.location.to_string() == "form:name" && v.raw == "x' OR 1=1--"),
+            "{values:?}"
+        );
+        // A JSON body in EBCDIC: its leaves; a UTF-8 body that says EBCDIC: read as sent too.
+        view.headers[0].1 = b"application/json; charset=ibm037".to_vec();
+        view.body = ebcdic(r#"{"name":"x' OR 1=1--"}"#);
+        assert_eq!(locs(&view, &[]), vec!["path", "json:$.name"]);
+        view.body = br#"{"name":"x' OR 1=1--"}"#.to_vec();
+        let (values, _) = view.inspected_values(&opts(&[]));
+        assert!(values.iter().any(|v| v.raw == "x' OR 1=1--"), "{values:?}");
     }
 
     #[test]
