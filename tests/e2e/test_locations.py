@@ -630,3 +630,59 @@ def test_overlong_utf8_traversal_is_denied(enforce_envoy):
     # Valid UTF-8 is untouched: an accented name passes.
     assert_passes_in_enforce_mode(
         enforce_envoy.request("GET", "/api/search?q=caf%C3%A9%20r%C3%A9sum%C3%A9"))
+
+
+# Bodies in the encodings parsers accept: UTF-16/32 (JSON parsers detect them from the first
+# bytes) and a declared EBCDIC charset (servers that honour `charset=ibm037`).
+WIDE = [("utf-16-le", ""), ("utf-16-be", ""), ("utf-16", ""), ("utf-32-le", ""),
+        ("utf-16-le", "; charset=utf-16le")]
+
+
+@pytest.mark.parametrize("encoding,param", WIDE)
+def test_a_payload_in_a_utf16_or_utf32_json_body_is_denied(enforce_envoy, encoding, param):
+    body = json.dumps({"name": "x' UNION SELECT password FROM users--", "page": 1}).encode(encoding)
+    resp = enforce_envoy.request("POST", "/api/comments", body=body,
+                                 headers={"content-type": "application/json" + param})
+    assert_problem_json_403(resp)
+
+
+@pytest.mark.parametrize("encoding,param", WIDE)
+def test_an_ordinary_utf16_or_utf32_json_body_passes(enforce_envoy, encoding, param):
+    body = json.dumps({"name": "Zoë Müller", "note": "gift wrap, please"}).encode(encoding)
+    resp = enforce_envoy.request("POST", "/api/comments", body=body,
+                                 headers={"content-type": "application/json" + param})
+    # The example API reads UTF-8 only and answers 400; what matters is that it got the body.
+    assert resp.status != 403, (resp.status, resp.body[:300])
+    ann = assert_annotated(resp, mode="enforce")
+    assert ann["action"] in ("allow", "annotate"), ann
+
+
+def _ebcdic_form(name: str, value: str, codepage: str = "cp037") -> bytes:
+    pct = lambda s: "".join(f"%{b:02x}" for b in s.encode(codepage))  # noqa: E731
+    return f"{pct(name)}={pct(value)}".encode()
+
+
+@pytest.mark.parametrize("charset,codepage", [("ibm037", "cp037"), ("IBM500", "cp500"),
+                                              ("ibm01140", "cp1140")])
+def test_a_payload_in_an_ebcdic_form_body_is_denied(enforce_envoy, charset, codepage):
+    body = _ebcdic_form("q", "' UNION SELECT username, password FROM users--", codepage)
+    resp = enforce_envoy.request(
+        "POST", "/api/comments", body=body,
+        headers={"content-type": f"application/x-www-form-urlencoded; charset={charset}"})
+    assert_problem_json_403(resp)
+
+
+def test_a_payload_in_an_ebcdic_json_body_is_located_in_monitor_mode(monitor_envoy):
+    body = json.dumps({"note": "<script>alert(document.cookie)</script>"}).encode("cp037")
+    resp = monitor_envoy.request("POST", "/api/comments", body=body,
+                                 headers={"content-type": "application/json; charset=ibm037"})
+    ann = assert_annotated(resp, action="deny", cls="xss", mode="monitor")
+    assert "at json:$.note" in ann["reasons"], ann
+
+
+def test_an_ordinary_ebcdic_form_body_passes(enforce_envoy):
+    body = _ebcdic_form("q", "Grace Hopper")
+    resp = enforce_envoy.request(
+        "POST", "/api/comments", body=body,
+        headers={"content-type": "application/x-www-form-urlencoded; charset=ibm037"})
+    assert resp.status != 403, (resp.status, resp.body[:300])
