@@ -276,11 +276,81 @@ fn bench_names_and_xml(c: &mut Criterion) {
     g.finish();
 }
 
+/// What the encodings and the mail rule cost: the mail check on a value with no line break
+/// and on five lines of text; inspection of a GET whose cursor is base64 text and of one whose
+/// ids only look like base64; a 1 KB JSON body sent as UTF-8, as UTF-16 and as EBCDIC.
+fn bench_encodings(c: &mut Criterion) {
+    let probes = apiward::probes::Probes::default();
+    let engine = Engine::new(Config::from_json(br#"{"mode":"enforce"}"#).unwrap()).unwrap();
+    let opts = engine.inspect_options();
+    let mut g = c.benchmark_group("encodings");
+    g.bench_function("mail_none", |b| {
+        b.iter(|| probes.check_mail(black_box("Jane Doe")).is_some())
+    });
+    let text = "Hi team,\nthe order below never arrived.\nTracking: 1Z999AA10123456784\n\
+                Could you check with the carrier?\nThanks, Jane";
+    g.bench_function("mail_text_5_lines", |b| {
+        b.iter(|| probes.check_mail(black_box(text)).is_some())
+    });
+    let inspect = |view: &RequestView| view.inspected_values(&opts).0.len();
+    let cursor = RequestView::new(
+        "GET",
+        b"/v1/orders?limit=50&cursor=eyJpZCI6IDQ4MjE5LCAic29ydCI6ICJjcmVhdGVkX2F0In0&after=b3JkZXI6NDgyMTk6MjAyNC0wNS0wMQ",
+    );
+    g.bench_function("get_base64_text_cursor", |b| {
+        b.iter(|| inspect(black_box(&cursor)))
+    });
+    let ids = RequestView::new(
+        "GET",
+        b"/v1/orders?customer=cus_9s6XKzkNRiz8i3&session=550e8400e29b41d4a716446655440000&etag=d41d8cd98f00b204e9800998ecf8427e",
+    );
+    g.bench_function("get_ids_like_base64", |b| {
+        b.iter(|| inspect(black_box(&ids)))
+    });
+    let doc = serde_json::json!({
+        "customer": {"name": "Zoë Müller", "email": "zoe@example.com", "tier": "gold"},
+        "items": (0..12).map(|i| serde_json::json!({"sku": format!("SKU-{i:04}"), "qty": i % 3 + 1,
+            "note": "gift wrap, please"})).collect::<Vec<_>>(),
+    })
+    .to_string();
+    let body = |ctype: &str, bytes: Vec<u8>| {
+        let mut v = RequestView::new("POST", b"/v1/orders");
+        v.headers = vec![("content-type".into(), ctype.as_bytes().to_vec())];
+        v.body = bytes;
+        v
+    };
+    let utf8 = body("application/json", doc.clone().into_bytes());
+    let utf16 = body(
+        "application/json",
+        doc.encode_utf16().flat_map(u16::to_le_bytes).collect(),
+    );
+    let table = &apiward::decode::ebcdic::IBM037;
+    let ebcdic = body(
+        "application/json; charset=ibm037",
+        doc.chars()
+            .map(|c| {
+                let i = table.iter().position(|&u| u32::from(u) == u32::from(c));
+                i.and_then(|i| u8::try_from(i).ok()).unwrap_or(0x6F)
+            })
+            .collect(),
+    );
+    g.throughput(Throughput::Bytes(doc.len() as u64));
+    for (name, view) in [
+        ("json_utf8", &utf8),
+        ("json_utf16", &utf16),
+        ("json_ebcdic", &ebcdic),
+    ] {
+        g.bench_function(name, |b| b.iter(|| inspect(black_box(view))));
+    }
+    g.finish();
+}
+
 criterion_group!(
     benches,
     bench,
     bench_header_scope,
     bench_probes,
-    bench_names_and_xml
+    bench_names_and_xml,
+    bench_encodings
 );
 criterion_main!(benches);
