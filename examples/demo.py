@@ -17,6 +17,7 @@ Options: --mode monitor|enforce|both (default both), --module PATH, --json (raw 
 from __future__ import annotations
 
 import argparse
+import base64
 import json
 import statistics
 import sys
@@ -212,6 +213,22 @@ TRAFFIC = [
         "/api/orders",
         _json({"query": 'query { orders(first: 20, customer: "x\' OR \'1\'=\'1") { id total } }'}),
         JSON,
+    ),
+    DemoCall(
+        "SQLi in a base64 parameter",
+        "sqli",
+        "GET",
+        "/api/search?data="
+        + quote(base64.b64encode(b"' UNION SELECT username, password FROM users--").decode()),
+    ),
+    # A contact form whose e-mail field breaks its line into a Bcc header (a mail rule).
+    DemoCall(
+        "mail header injection",
+        "crlf",
+        "POST",
+        "/api/comments",
+        b"email=jane%40example.com%0D%0ABcc%3A%20list%40victims.example&message=hello",
+        FORM,
     ),
     # Scanners' wordlists: files no API serves (restricted-resource probes, not the model).
     DemoCall("scanner: git metadata", "restricted_file", "GET", "/.git/config"),

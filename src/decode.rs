@@ -58,7 +58,11 @@ pub fn decoded(raw: &str) -> Decoded<'_> {
         if next == *text {
             break;
         }
-        text = Cow::Owned(next);
+        // Full-width forms that decoding produced (`%uff0e`, `%EF%BC%8E`) fold like sent ones.
+        text = Cow::Owned(match fold_fullwidth_cow(&next) {
+            Cow::Borrowed(_) => next,
+            Cow::Owned(folded) => folded,
+        });
         passes += 1;
     }
     let had_nul = text.contains('\0');
@@ -379,6 +383,14 @@ mod tests {
     }
 
     use super::*;
+
+    #[test]
+    fn full_width_forms_that_decoding_produces_are_folded() {
+        assert_eq!(decoded("%uff0e%uff0e%2F%uff0e%uff0e/etc").text, "../../etc");
+        assert_eq!(decoded("%25uff0e%25uff0e%252F").text, "../");
+        assert_eq!(decoded("%EF%BC%9Cscript%EF%BC%9E").text, "<script>");
+        assert_eq!(decoded("%E3%80%80").text, " ");
+    }
 
     #[test]
     fn overlong_utf8_forms_of_ascii_are_folded() {
