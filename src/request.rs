@@ -908,7 +908,7 @@ fn multipart_values(body: &str, boundary: &str, out: &mut Collector) {
         else {
             continue;
         };
-        let mut name = "";
+        let mut name = String::new();
         for line in head.lines() {
             let disposition = line
                 .as_bytes()
@@ -917,23 +917,21 @@ fn multipart_values(body: &str, boundary: &str, out: &mut Collector) {
             if !disposition {
                 continue;
             }
-            for param in line.split(';').skip(1) {
-                if let Some((k, v)) = param.trim().split_once('=') {
-                    let v = v.trim_matches('"');
-                    let k = k.trim();
-                    if k.eq_ignore_ascii_case("name") {
-                        out.push_name(LocationKind::Multipart, v, || format!("{v}#key"));
-                        name = v;
-                    } else if k.eq_ignore_ascii_case("filename") {
-                        out.push(LocationKind::Multipart, v, || format!("{name}#filename"));
-                    }
+            // Quote-aware, as servers parse it: `filename="a; cat /etc/passwd"` is one name
+            // (split on every `;`, the payload after it was lost).
+            for (k, v) in disposition_pairs(line) {
+                if k == "name" {
+                    out.push_name(LocationKind::Multipart, &v, || format!("{v}#key"));
+                    name = v;
+                } else if k == "filename" {
+                    out.push(LocationKind::Multipart, &v, || format!("{name}#filename"));
                 }
             }
         }
         let content = content.strip_suffix("\r\n").unwrap_or(content);
         if !looks_binary(content.as_bytes()) {
-            out.push(LocationKind::Multipart, content, || name.to_string());
-            out.nested(LocationKind::Multipart, content, name);
+            out.push(LocationKind::Multipart, content, || name.clone());
+            out.nested(LocationKind::Multipart, content, &name);
         }
     }
 }
@@ -957,14 +955,19 @@ fn find_bytes(hay: &[u8], needle: &[u8]) -> Option<usize> {
 }
 
 /// The parameters of a `Content-Disposition` value after its type, as `(lower-case key,
-/// value)`: a quoted string is one value (a `;` in it ends nothing, `\` escapes the next
-/// character) and loses its quotes.
+/// value)`: a quoted string is one value (a `;` in it ends nothing, `\"` is a quote, any other
+/// backslash is kept) and loses its quotes.
 fn disposition_pairs(text: &str) -> Vec<(String, String)> {
     let mut segments = Vec::new();
     let mut current = String::new();
     let (mut quoted, mut escaped) = (false, false);
     for c in text.chars() {
         if escaped {
+            // `\"` is an escape; before anything else a backslash is itself, as browsers send
+            // Windows and UNC paths (`..\..\etc\passwd`, `\\host\share\a.php`) unescaped.
+            if c != '"' {
+                current.push('\\');
+            }
             current.push(c);
             escaped = false;
             continue;
@@ -1798,6 +1801,40 @@ mod tests {
         view.body = br#"{"name":"x' OR 1=1--"}"#.to_vec();
         let (values, _) = view.inspected_values(&opts(&[]));
         assert!(values.iter().any(|v| v.raw == "x' OR 1=1--"), "{values:?}");
+    }
+
+    #[test]
+    fn multipart_names_and_file_names_are_read_quote_aware() {
+        let mut view = RequestView::new("POST", b"/upload");
+        view.headers.push((
+            "content-type".into(),
+            b"multipart/form-data; boundary=B".to_vec(),
+        ));
+        view.body = b"--B\r\nContent-Disposition: form-data; name=\"doc\"; filename=\"127.0.0.1; cat ~/.aws/credentials\"\r\n\r\nhello\r\n--B\r\nContent-Disposition: form-data; name=\"a;b\"\r\n\r\nx' OR 1=1--\r\n--B\r\nContent-Disposition: form-data; name=\"f\"; filename=\"..\\..\\etc\\passwd \\\"x\\\"\"\r\n\r\nhi\r\n--B--\r\n".to_vec();
+        let (values, _) = view.inspected_values(&opts(&[]));
+        let found: Vec<(String, String)> = values
+            .iter()
+            .map(|v| (v.location.to_string(), v.raw.clone()))
+            .collect();
+        assert!(
+            found.contains(&(
+                "multipart:doc#filename".into(),
+                "127.0.0.1; cat ~/.aws/credentials".into()
+            )),
+            "{found:?}"
+        );
+        assert!(
+            found.contains(&("multipart:a;b".into(), "x' OR 1=1--".into())),
+            "{found:?}"
+        );
+        // Backslashes of a Windows path are kept; `\"` is a quote.
+        assert!(
+            found.contains(&(
+                "multipart:f#filename".into(),
+                "..\\..\\etc\\passwd \"x\"".into()
+            )),
+            "{found:?}"
+        );
     }
 
     #[test]
