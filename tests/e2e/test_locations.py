@@ -581,7 +581,7 @@ def test_a_bearer_jwt_header_is_read_and_its_claims_are_not(enforce_envoy):
 B64_WHERE = ["query", "form", "json", "cookie", "header"]
 
 
-def _b64(where: str, text: str, url_safe: bool = False):
+def _in_base64(where: str, text: str, url_safe: bool = False):
     """(method, target, body, headers) carrying `text` in base64 at `where`."""
     enc = (base64.urlsafe_b64encode if url_safe else base64.b64encode)(text.encode()).decode()
     if where == "query":
@@ -601,7 +601,7 @@ def _b64(where: str, text: str, url_safe: bool = False):
 @pytest.mark.parametrize("payload", ["' OR 1=1--", "; cat /etc/passwd", "../../../../etc/passwd",
                                      "<img src=x onerror=alert(1)>"])
 def test_a_payload_in_base64_is_denied(enforce_envoy, where, payload):
-    method, target, body, headers = _b64(where, payload, url_safe=where == "cookie")
+    method, target, body, headers = _in_base64(where, payload, url_safe=where == "cookie")
     assert_problem_json_403(enforce_envoy.request(method, target, body=body, headers=headers))
 
 
@@ -609,13 +609,13 @@ def test_a_payload_in_base64_is_denied(enforce_envoy, where, payload):
 def test_ordinary_text_and_tokens_in_base64_pass(enforce_envoy, where):
     for text in ("page=3&sort=created_at", "Jane Doe <jane@example.com>",
                  '{"offset": 40, "limit": 20}'):
-        method, target, body, headers = _b64(where, text)
+        method, target, body, headers = _in_base64(where, text)
         resp = enforce_envoy.request(method, target, body=body, headers=headers)
         assert_passes_in_enforce_mode(resp, status=201 if method == "POST" else 200)
 
 
 def test_a_payload_in_base64_is_located_in_monitor_mode(monitor_envoy):
-    method, target, body, headers = _b64("query", "1 UNION SELECT password FROM users--")
+    method, target, body, headers = _in_base64("query", "1 UNION SELECT password FROM users--")
     ann = assert_annotated(monitor_envoy.request(method, target, body=body, headers=headers),
                            action="deny", cls="sqli", mode="monitor")
     assert "at query:data>base64" in ann["reasons"], ann
