@@ -401,6 +401,21 @@ impl RequestView {
         };
         let mut notes = Vec::new();
         out.push(LocationKind::Path, &self.path, String::new);
+        // A path segment that is text in base64 (`/files/Li4vLi4vZXRjL3Bhc3N3ZA`, an id a
+        // route decodes), also as that text: `path:seg2>base64` for the second segment.
+        for (i, seg) in self
+            .path
+            .split('/')
+            .enumerate()
+            .skip(1)
+            .take(MAX_PATH_SEGMENTS)
+        {
+            if seg.len() >= MIN_BASE64_TEXT {
+                if let Some(text) = embedded_base64_text(&decode::percent_decoded(seg, false)) {
+                    out.push(LocationKind::Path, &text, || format!("seg{i}>base64"));
+                }
+            }
+        }
         for (k, v) in decode::urlencoded_pairs(&self.query) {
             out.pair(LocationKind::Query, &k, &v);
             if k == "query" {
@@ -851,6 +866,9 @@ fn embedded_base64_json(raw: &str, max_parts: usize) -> Vec<String> {
         .collect()
 }
 
+/// Path segments read for base64 text.
+const MAX_PATH_SEGMENTS: usize = 16;
+
 /// Shortest base64 value read for text (12 characters are 9 bytes: `' or 1=1--` is 16).
 const MIN_BASE64_TEXT: usize = 12;
 
@@ -887,7 +905,11 @@ fn embedded_base64_text(raw: &str) -> Option<String> {
         return None;
     }
     let text = String::from_utf8(base64::Engine::decode(engine, run).ok()?).ok()?;
-    text.bytes().all(textual).then_some(text)
+    // Random bytes are valid UTF-8 now and then (`ed-8862-uycr` decodes to `y߼󭾻'+`); text
+    // that carries a payload is nearly all ASCII.
+    let chars = text.chars().count();
+    let ascii = text.chars().filter(char::is_ascii).count();
+    (text.bytes().all(textual) && ascii * 10 >= chars * 9).then_some(text)
 }
 
 /// `$.query`, or `$[n].query` (a batch of operations).
@@ -1696,11 +1718,17 @@ mod tests {
             "Zm9v",
             "aGVsbG8gd29ybGQ=x",
             "aGVsbG8+d29y_bGQ",
+            // Valid UTF-8 by chance, not text.
+            "ed-8862-uycr",
         ] {
             let target = format!("/o?v={value}");
             let found = locs(&RequestView::new("GET", target.as_bytes()), &[]);
             assert!(found.iter().all(|l| !l.contains('>')), "{value}: {found:?}");
         }
+        // A path segment.
+        let target = format!("/api/files/{}/raw", url("../../etc/passwd"));
+        let found = locs(&RequestView::new("GET", target.as_bytes()), &[]);
+        assert_eq!(found, vec!["path", "path:seg3>base64"]);
         assert!(embedded_base64_text(&"QUFB".repeat(MAX_VALUE_CHARS)).is_none());
         assert_eq!(
             embedded_base64_text(&b64("plain words here")).as_deref(),
