@@ -388,10 +388,7 @@ impl Engine {
         if !policy.probes {
             return None;
         }
-        let action = match self.config.probes.action {
-            ProbeAction::Deny => Action::Deny,
-            ProbeAction::Annotate => Action::Annotate,
-        };
+        let action = self.probe_action();
         if let Some(m) = self.probes.check(&view.path) {
             return Some(ProbeFinding {
                 class: PROBE_CLASS,
@@ -431,11 +428,16 @@ impl Engine {
             category: crate::probes::Category::Mail.as_str(),
             rule: rule.to_string(),
             location,
-            action: match self.config.probes.action {
-                ProbeAction::Deny => Action::Deny,
-                ProbeAction::Annotate => Action::Annotate,
-            },
+            action: self.probe_action(),
         })
+    }
+
+    /// What a probe match gets (`probes.action`).
+    fn probe_action(&self) -> Action {
+        match self.config.probes.action {
+            ProbeAction::Deny => Action::Deny,
+            ProbeAction::Annotate => Action::Annotate,
+        }
     }
 
     /// A probe stops the request under `policy` (enforce mode, `probes.action: deny`): the
