@@ -2019,7 +2019,7 @@ mod tests {
 
     #[test]
     fn random_bodies_never_panic_and_stay_bounded() {
-        let seeds: [&[u8]; 8] = [
+        let seeds: [&[u8]; 10] = [
             br#"{"a":[1,{"b":"\u00e9\ud83d\ude00"}],"$ne":null,"k y":-0.5e3}"#,
             br#"{"query":"query Q($a: S = \"x\") { f(b: \"\"\"y\"\"\", c: {d: [\"e\"]}) @g(h: \"i\") { j } }","m":"{\"n\":\"eyJvIjoicCJ9\"}"}"#,
             b"a=%7B%22b%22%3A%22eyJjIjoiZCJ9.eyJlIjoiZiJ9.c2ln%22%7D&query=%7B+f(a%3A+%22b%22)+%7D",
@@ -2028,13 +2028,17 @@ mod tests {
             b"--B\r\nContent-Disposition: form-data; name=\"f\"; filename=\"x\"\r\n\r\nv\r\n--B--",
             b"\"\\",
             b"[[[[[[[[[[",
+            b"\xff\xfe{\0\"\0a\0\"\0:\0\"\0x\0\"\0}\0",
+            b"%89%95=%7d%40&x=a@b.c%0D%0ABcc: v@x.y\r\nA1 FETCH 1\r\nRCPT TO:<a@b.c>",
         ];
-        let types: [&[u8]; 5] = [
+        let types: [&[u8]; 7] = [
             b"application/json",
             b"text/xml",
             b"application/x-www-form-urlencoded",
             b"multipart/form-data; boundary=B",
             b"",
+            b"application/json; charset=utf-16le",
+            b"application/x-www-form-urlencoded; charset=ibm037",
         ];
         let mut state = 0x9e37_79b9_7f4a_7c15u64;
         for round in 0..20_000usize {
@@ -2065,6 +2069,9 @@ mod tests {
             });
             assert!(values.len() <= 8);
             assert!(values.iter().all(|v| v.raw.len() <= MAX_VALUE_CHARS));
+            for v in &values {
+                let _ = crate::probes::mail::injection(&v.raw);
+            }
             assert!(view.uploaded_file_names().len() <= 2 * MAX_UPLOAD_PARTS);
         }
     }
