@@ -497,18 +497,19 @@ impl RequestView {
         }
         // A body in an EBCDIC charset it declares (`charset=ibm037`) is read as servers that
         // honour it read it, beside the reading below for those that ignore it.
-        if let Some(table) = self.charset().as_deref().and_then(decode::ebcdic::table) {
+        let charset = self.charset();
+        if let Some(table) = charset.as_deref().and_then(decode::ebcdic::table) {
             if self.content_type() == "application/x-www-form-urlencoded" {
                 for (k, v) in decode::ebcdic::form_pairs(&self.body, table) {
                     out.pair(LocationKind::Form, &k, &v);
                 }
             } else {
-                let mut decoded = self.clone();
-                decoded.body = decode::ebcdic::decode(&self.body, table).into_bytes();
-                decoded.headers.retain(|(n, _)| n != "content-type");
-                let ctype = self.content_type().into_bytes();
-                decoded.headers.push(("content-type".into(), ctype));
-                decoded.body_values(out, notes);
+                let text = decode::ebcdic::decode(&self.body, table);
+                if looks_binary(text.as_bytes()) {
+                    notes.push(InspectionNote::BinaryBody);
+                } else {
+                    self.text_values(&text, out, notes);
+                }
             }
             if looks_binary(&self.body) {
                 return;
@@ -516,8 +517,8 @@ impl RequestView {
         }
         // UTF-16 and UTF-32 bodies are text to the parsers that read them (JSON parsers detect
         // them from the first bytes): read as the text they encode, not as binary.
-        let wide = wide_text(&self.body, self.charset().as_deref())
-            .filter(|t| !looks_binary(t.as_bytes()));
+        let wide =
+            wide_text(&self.body, charset.as_deref()).filter(|t| !looks_binary(t.as_bytes()));
         if wide.is_none() && looks_binary(&self.body) {
             notes.push(InspectionNote::BinaryBody);
             return;
@@ -526,13 +527,19 @@ impl RequestView {
             Some(t) => Cow::Owned(t),
             None => String::from_utf8_lossy(&self.body),
         };
+        self.text_values(&text, out, notes);
+    }
+
+    /// The values of a body that reads as `text`, by its `Content-Type`: JSON leaves, form
+    /// fields, multipart parts, the body whole (and XML nodes, GraphQL arguments).
+    fn text_values(&self, text: &str, out: &mut Collector, notes: &mut Vec<InspectionNote>) {
         let ctype = self.content_type();
         let trimmed = text.trim_start();
         // application/json, +json, and vendor types such as application/x-amz-json-1.1.
         let is_json = ctype.contains("json")
             || (ctype.is_empty() && (trimmed.starts_with('{') || trimmed.starts_with('[')));
         if is_json {
-            match json::Document::parse(&text) {
+            match json::Document::parse(text) {
                 Ok(doc) => {
                     json_leaves(&doc, out, MAX_JSON_LEAVES, "", true);
                     return;
@@ -544,7 +551,7 @@ impl RequestView {
                     if !self.body_truncated {
                         notes.push(InspectionNote::MalformedJson);
                     }
-                    let found = json::strings_lenient(&text, MAX_JSON_LEAVES, |key, v| {
+                    let found = json::strings_lenient(text, MAX_JSON_LEAVES, |key, v| {
                         out.push(LocationKind::Json, &v, || format!("$..{key}"))
                     });
                     if found > 0 {
@@ -553,13 +560,13 @@ impl RequestView {
                 }
             }
         } else if ctype == "application/x-www-form-urlencoded" {
-            for (k, v) in decode::urlencoded_pairs(&text) {
+            for (k, v) in decode::urlencoded_pairs(text) {
                 out.pair(LocationKind::Form, &k, &v);
             }
             return;
         } else if ctype == "multipart/form-data" {
             if let Some(boundary) = self.multipart_boundary() {
-                multipart_values(&text, &boundary, out);
+                multipart_values(text, &boundary, out);
                 return;
             }
         } else if trimmed.starts_with('{') || trimmed.starts_with('[') {
@@ -567,21 +574,21 @@ impl RequestView {
             // frameworks that parse the body whatever its type says read it as JSON, and so
             // does the filter when it is one: scored only as one blob, a payload drowns in it.
             // The whole body is still scored as it was, beside the leaves.
-            if let Ok(doc) = json::Document::parse(&text) {
-                out.push(LocationKind::Body, &text, String::new);
+            if let Ok(doc) = json::Document::parse(text) {
+                out.push(LocationKind::Body, text, String::new);
                 json_leaves(&doc, out, MAX_JSON_LEAVES, "", true);
                 return;
             }
         }
-        out.push(LocationKind::Body, &text, String::new);
+        out.push(LocationKind::Body, text, String::new);
         // application/graphql: the document's string arguments too.
         if ctype.contains("graphql") {
-            out.graphql(&text);
+            out.graphql(text);
         }
         // application/xml, text/xml, +xml (SOAP, Atom), or an XML declaration under any type:
         // each text node and attribute value too, where it sits (`xml:/s:Envelope/s:Body/o:Name`).
         if ctype.contains("xml") || trimmed.starts_with("<?xml") {
-            xml::values(&text, MAX_XML_VALUES, |path, v| {
+            xml::values(text, MAX_XML_VALUES, |path, v| {
                 out.push(LocationKind::Xml, v, || path.to_string())
             });
         }
@@ -1028,11 +1035,6 @@ fn file_names(pairs: Vec<(String, String)>) -> Vec<(&'static str, String)> {
         .collect()
 }
 
-/// True when the first KiB of `bytes` is not text: more than 10 % control bytes, or more than 4
-/// invalid UTF-8 sequences. A multipart part's content arrives here after the body went through
-/// `from_utf8_lossy`, so an invalid sequence shows as U+FFFD (a video's or an image's bytes
-/// around the text of its metadata); the count is the same for raw and already-replaced bytes.
-/// A cut multi-byte sequence at the end of the sample is one, not binary.
 /// The text of a UTF-16 or UTF-32 body, by its byte-order mark, the pattern of zero bytes its
 /// first four bytes show when it starts with ASCII (how JSON parsers detect the encoding,
 /// RFC 4627 §3), or its declared `charset` when it is not UTF-8 text. `None` for any other
@@ -1100,6 +1102,11 @@ fn wide_text(body: &[u8], charset: Option<&str>) -> Option<String> {
     }
 }
 
+/// True when the first KiB of `bytes` is not text: more than 10 % control bytes, or more than 4
+/// invalid UTF-8 sequences. A multipart part's content arrives here after the body went through
+/// `from_utf8_lossy`, so an invalid sequence shows as U+FFFD (a video's or an image's bytes
+/// around the text of its metadata); the count is the same for raw and already-replaced bytes.
+/// A cut multi-byte sequence at the end of the sample is one, not binary.
 fn looks_binary(bytes: &[u8]) -> bool {
     let sample = &bytes[..bytes.len().min(1024)];
     let control = sample
