@@ -854,23 +854,29 @@ fn embedded_base64_json(raw: &str, max_parts: usize) -> Vec<String> {
         .take(take)
         .filter_map(|part| {
             let part = part.trim_end_matches('=');
-            let alphabet = |b: u8| b.is_ascii_alphanumeric() || b"+/-_".contains(&b);
-            if part.len() < MIN_BASE64_JSON
-                || !matches!(part.as_bytes().first(), Some(b'e' | b'W'))
-                || !part.bytes().all(alphabet)
+            if part.len() < MIN_BASE64_JSON || !matches!(part.as_bytes().first(), Some(b'e' | b'W'))
             {
                 return None;
             }
-            let engine = if part.contains(['-', '_']) {
-                &base64::engine::general_purpose::URL_SAFE_NO_PAD
-            } else {
-                &base64::engine::general_purpose::STANDARD_NO_PAD
-            };
-            let bytes = base64::Engine::decode(engine, part).ok()?;
+            let bytes = base64::Engine::decode(base64_engine(part)?, part).ok()?;
             let text = String::from_utf8(bytes).ok()?;
             framed_as_json(text.trim()).then_some(text)
         })
         .collect()
+}
+
+/// The unpadded decoder of the base64 alphabet `run` is written in, standard (`+/`) or
+/// URL-safe (`-_`); `None` when it holds other characters or both alphabets' own.
+fn base64_engine(run: &str) -> Option<&'static base64::engine::GeneralPurpose> {
+    let standard = |b: u8| b.is_ascii_alphanumeric() || b == b'+' || b == b'/';
+    let url_safe = |b: u8| b.is_ascii_alphanumeric() || b == b'-' || b == b'_';
+    if run.bytes().all(standard) {
+        Some(&base64::engine::general_purpose::STANDARD_NO_PAD)
+    } else if run.bytes().all(url_safe) {
+        Some(&base64::engine::general_purpose::URL_SAFE_NO_PAD)
+    } else {
+        None
+    }
 }
 
 /// Path segments read for base64 text.
@@ -894,15 +900,7 @@ fn embedded_base64_text(raw: &str) -> Option<String> {
     {
         return None;
     }
-    let standard = |b: u8| b.is_ascii_alphanumeric() || b == b'+' || b == b'/';
-    let url_safe = |b: u8| b.is_ascii_alphanumeric() || b == b'-' || b == b'_';
-    let engine = if bytes.iter().copied().all(standard) {
-        &base64::engine::general_purpose::STANDARD_NO_PAD
-    } else if bytes.iter().copied().all(url_safe) {
-        &base64::engine::general_purpose::URL_SAFE_NO_PAD
-    } else {
-        return None;
-    };
+    let engine = base64_engine(run)?;
     // Text bytes: printable ASCII, tab, line breaks, or part of a multi-byte character.
     let textual = |b: u8| matches!(b, 0x20..=0x7E | b'\t' | b'\n' | b'\r' | 0x80..=0xF4);
     let mut head = [0u8; 12];

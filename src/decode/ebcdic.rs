@@ -130,17 +130,13 @@ pub fn form_pairs(body: &[u8], table: &[u16; 256]) -> Vec<(String, String)> {
 
 /// `%HH` decoded to its byte; everything else kept.
 fn percent_bytes(part: &[u8]) -> Vec<u8> {
-    let hex = |b: u8| char::from(b).to_digit(16);
     let mut out = Vec::with_capacity(part.len());
     let mut i = 0;
     while i < part.len() {
         let b = part[i];
-        let pair = (b == b'%')
-            .then(|| Some((hex(*part.get(i + 1)?)?, hex(*part.get(i + 2)?)?)))
-            .flatten();
-        match pair {
-            Some((h, l)) => {
-                out.push((h * 16 + l) as u8);
+        match (b == b'%').then(|| super::hex_at(part, i + 1, 2)).flatten() {
+            Some(v) => {
+                out.push(v as u8);
                 i += 3;
             }
             None => {
