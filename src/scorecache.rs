@@ -1,9 +1,12 @@
 //! The model's output for values seen recently.
 //!
 //! Clients send the same values again and again: their user agent, enum fields, language
-//! headers, the same search words. A value's scores depend only on its location kind and its
-//! bytes (the feature extractor reads nothing else, and the model scores each row on its own),
-//! so a value seen before is not featurised or run through the model again. Decisions are the
+//! headers, the same search words. A value's scores depend only on its bytes and what the
+//! feature extractor reads of its location ([`crate::features::location_inputs`]: the location
+//! group, a header's by its name, and whether it is a return target), and the model scores
+//! each row on its own, so a value seen before there is not featurised or run through the
+//! model again. (Keyed by the location kind alone, the cache once answered `url=http://[::1]/`
+//! with the score the same URL had had as `cancel_url=`, a return target.) Decisions are the
 //! same with or without the cache; scores are equal up to float rounding (a value scored in
 //! another batch: at most 3e-7 apart on the test split).
 //!
@@ -37,10 +40,11 @@ impl ScoreCache {
         }
     }
 
-    /// The key of `value`: its location kind and bytes (never 0).
+    /// The key of `value`: what the features read of its location, and its bytes (never 0).
     pub fn key(&self, value: &InspectedValue) -> u64 {
+        let (group, return_target) = crate::features::location_inputs(&value.location);
         self.hasher
-            .hash_one((value.location.kind as u8, value.raw.as_bytes()))
+            .hash_one((group as u8, return_target, value.raw.as_bytes()))
             .max(1)
     }
 
@@ -84,7 +88,7 @@ mod tests {
     }
 
     #[test]
-    fn a_value_is_found_by_kind_and_bytes_and_evicted_by_its_slot() {
+    fn a_value_is_found_by_what_features_read_and_evicted_by_its_slot() {
         let mut cache = ScoreCache::new(8, 2);
         let ua = value(LocationKind::Header, "curl/8.5.0");
         let key = cache.key(&ua);
@@ -93,12 +97,25 @@ mod tests {
         cache.put(key, &[0.9, 0.1]);
         assert!(cache.get(key, &mut out));
         assert_eq!(out, [0.9, 0.1]);
-        // The same bytes elsewhere are another value: features read the location kind.
+        // The same bytes elsewhere are another value: features read the location group.
         assert_ne!(cache.key(&value(LocationKind::Query, "curl/8.5.0")), key);
         // A value of another name at the same kind is the same value.
         let mut renamed = ua.clone();
         renamed.location.name = "other".into();
         assert_eq!(cache.key(&renamed), key);
+        // ... unless the features read the name: a header's group, a return target.
+        renamed.location.name = "user-agent".into();
+        assert_ne!(cache.key(&renamed), key);
+        let at = |kind, name: &str| InspectedValue::new(kind, name, "http://[::1]/");
+        assert_ne!(
+            cache.key(&at(LocationKind::Query, "url")),
+            cache.key(&at(LocationKind::Query, "cancel_url"))
+        );
+        // Document leaves share their features, and so their entries.
+        assert_eq!(
+            cache.key(&at(LocationKind::Json, "$.u")),
+            cache.key(&at(LocationKind::Xml, "/a/u"))
+        );
         // Whatever lands in its slot replaces it.
         let other = (1..).map(|i| i * 8 + key % 8).find(|&k| k != key).unwrap();
         cache.put(other, &[0.5, 0.5]);

@@ -748,3 +748,21 @@ fn a_line_break_into_mail_is_a_crlf_probe_in_both_engine_paths_and_follows_the_r
     let engine = self::engine(r#"{"mode":"enforce","probes":{"allow":["mail:bcc"]}}"#);
     assert!(evaluate(&engine, &record).decision.probe.is_none());
 }
+
+#[test]
+fn a_score_cached_at_a_return_target_is_not_the_answer_for_the_same_url_elsewhere() {
+    // `cancel_url` names where the client is sent back to, so a loopback URL there is not
+    // SSRF; the same URL in `url=` (a server fetches it) is. The per-VM score cache must not
+    // answer the second with the first's score.
+    let engine = engine(r#"{"mode":"enforce"}"#);
+    let fresh = decide(&engine, &get("/links?url=http%3A%2F%2F%5B%3A%3A1%5D%2F"));
+    assert!(fresh.blocks(), "{fresh}");
+    let engine = self::engine(r#"{"mode":"enforce"}"#);
+    let first = decide(
+        &engine,
+        &get("/links?cancel_url=http%3A%2F%2F%5B%3A%3A1%5D%2F"),
+    );
+    assert!(!first.blocks(), "{first}");
+    let second = decide(&engine, &get("/links?url=http%3A%2F%2F%5B%3A%3A1%5D%2F"));
+    assert_eq!(second, fresh);
+}

@@ -20,7 +20,7 @@ pub use shape::SHAPE_BUCKETS;
 
 use crate::decode;
 use crate::hash::{hash64, hash64_parts};
-use crate::request::{ssrf_exempt, InspectedValue, LocationGroup, LocationKind};
+use crate::request::{ssrf_exempt, InspectedValue, Location, LocationGroup, LocationKind};
 
 /// Version of the feature schema; models record the version they were trained on.
 pub const SCHEMA_VERSION: u32 = 9;
@@ -274,14 +274,23 @@ pub fn extract_sparse(value: &InspectedValue) -> SparseRow {
     for (i, hits) in hits.into_iter().enumerate() {
         row.push(KEYWORDS_OFFSET + i, hits.min(4) as f32 / 4.0);
     }
-    row.push(
-        LOCATION_OFFSET + LocationGroup::of(&value.location) as usize,
-        1.0,
-    );
-    if value.location.kind != LocationKind::Header && ssrf_exempt(&value.location) {
+    let (group, return_target) = location_inputs(&value.location);
+    row.push(LOCATION_OFFSET + group as usize, 1.0);
+    if return_target {
         row.push(RETURN_TARGET_OFFSET, 1.0);
     }
     row
+}
+
+/// All the features read of a value's location: its group (a header's by its name), and
+/// whether it names where the client is sent back to (`redirect_uri`, `returnTo`). A value's
+/// row depends on these and its bytes alone, so the score cache keys on them
+/// ([`crate::scorecache::ScoreCache::key`]).
+pub fn location_inputs(location: &Location) -> (LocationGroup, bool) {
+    (
+        LocationGroup::of(location),
+        location.kind != LocationKind::Header && ssrf_exempt(location),
+    )
 }
 
 /// Base letters of U+00C0..=U+017F (Latin-1 Supplement letters and Latin Extended-A), `.` where
