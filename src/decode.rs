@@ -293,31 +293,65 @@ pub fn decode_escapes(input: &str) -> String {
     out
 }
 
-/// [`fold_fullwidth`], borrowing `input` when it has no full-width form.
+/// [`fold_fullwidth`], borrowing `input` when it has no form to fold.
 fn fold_fullwidth_cow(input: &str) -> Cow<'_, str> {
-    if input.is_ascii()
-        || !input
-            .chars()
-            .any(|c| matches!(c as u32, 0xFF01..=0xFF5E | 0x3000))
-    {
+    if input.is_ascii() || !input.chars().any(|c| ascii_lookalike(c).is_some()) {
         return Cow::Borrowed(input);
     }
     Cow::Owned(fold_fullwidth(input))
 }
 
-/// Maps full-width ASCII forms (U+FF01..U+FF5E) to ASCII, a classic filter bypass.
+/// Maps the forms of ASCII characters that servers turn back into them to those characters:
+/// full-width ASCII (U+FF01..U+FF5E) and the ideographic space, the small form variants
+/// (U+FE50..U+FE6B: `﹤`, `﹨`, `﹒`; Unicode NFKC folds them, as frameworks that normalise
+/// input do), and the slash, backslash and dot look-alikes that Windows "best-fit" conversion
+/// turns into ASCII when a server hands wide text to an ANSI API (`..∕..∕` is `../../` to IIS).
 pub fn fold_fullwidth(input: &str) -> String {
     if input.is_ascii() {
         return input.to_string();
     }
     input
         .chars()
-        .map(|c| match c as u32 {
-            0xFF01..=0xFF5E => char::from_u32(c as u32 - 0xFF01 + 0x21).unwrap_or(c),
-            0x3000 => ' ',
-            _ => c,
-        })
+        .map(|c| ascii_lookalike(c).unwrap_or(c))
         .collect()
+}
+
+/// The ASCII character `c` stands for, when it is one of the forms [`fold_fullwidth`] folds.
+fn ascii_lookalike(c: char) -> Option<char> {
+    let ascii = match c as u32 {
+        0xFF01..=0xFF5E => c as u32 - 0xFF01 + 0x21,
+        0x3000 => 0x20,
+        // Small form variants with an ASCII compatibility mapping (U+FE53 and U+FE67 are
+        // unassigned).
+        0xFE50 => 0x2C,
+        0xFE52 => 0x2E,
+        0xFE54 => 0x3B,
+        0xFE55 => 0x3A,
+        0xFE56 => 0x3F,
+        0xFE57 => 0x21,
+        0xFE59 => 0x28,
+        0xFE5A => 0x29,
+        0xFE5B => 0x7B,
+        0xFE5C => 0x7D,
+        0xFE5F => 0x23,
+        0xFE60 => 0x26,
+        0xFE61 => 0x2A,
+        0xFE62 => 0x2B,
+        0xFE63 => 0x2D,
+        0xFE64 => 0x3C,
+        0xFE65 => 0x3E,
+        0xFE66 => 0x3D,
+        0xFE68 => 0x5C,
+        0xFE69 => 0x24,
+        0xFE6A => 0x25,
+        0xFE6B => 0x40,
+        // Best-fit look-alikes of `/`, `\` and `.`.
+        0x2044 | 0x2215 | 0x29F8 => 0x2F,
+        0x2216 | 0x29F9 => 0x5C,
+        0x2024 => 0x2E,
+        _ => return None,
+    };
+    char::from_u32(ascii)
 }
 
 /// Splits `a=1&b=2` (query string or form body) into decoded pairs; `+` is a space.
@@ -491,6 +525,25 @@ mod tests {
     fn iis_percent_u_and_fullwidth_are_decoded() {
         assert_eq!(normalize("%u003cscript%u003e").text, "<script>");
         assert_eq!(normalize("\u{FF1C}script\u{FF1E}").text, "<script>");
+    }
+
+    #[test]
+    fn small_forms_and_best_fit_lookalikes_are_folded() {
+        // sent as such, and produced by %u decoding
+        assert_eq!(
+            normalize("..\u{2215}..\u{2215}etc/passwd").text,
+            "../../etc/passwd"
+        );
+        assert_eq!(normalize("..%u2215..%u2216win.ini").text, "../..\\win.ini");
+        assert_eq!(
+            normalize("\u{FE64}svg onload=alert(1)\u{FE65}").text,
+            "<svg onload=alert(1)>"
+        );
+        assert_eq!(normalize("\u{2024}\u{2024}\u{2044}x").text, "../x");
+        assert_eq!(normalize("%EF%B9%A8%EF%B9%92").text, "\\.");
+        // other text is left alone, and borrowed
+        let d = decoded("½ cup, 3\u{00D7}4, caf\u{00E9} \u{2014} \u{201C}ok\u{201D}");
+        assert!(matches!(d.text, Cow::Borrowed(_)));
     }
 
     #[test]

@@ -632,6 +632,18 @@ def test_overlong_utf8_traversal_is_denied(enforce_envoy):
         enforce_envoy.request("GET", "/api/search?q=caf%C3%A9%20r%C3%A9sum%C3%A9"))
 
 
+def test_best_fit_and_small_form_lookalikes_are_read_as_ascii(enforce_envoy):
+    # `∕` (U+2215) and `∖` (U+2216) are `/` and `\` to Windows best-fit conversion (IIS, an
+    # ANSI API behind a wide one); `﹤` and `﹥` (U+FE64/5) are `<` and `>` after NFKC.
+    for target in ("/api/files?name=" + "..%u2215" * 4 + "windows%u2216win.ini",
+                   "/api/files?name=" + "..%E2%88%95" * 4 + "etc%E2%88%95passwd",
+                   "/api/search?q=%EF%B9%A4svg%20onload%3Dalert(document.domain)%EF%B9%A5"):
+        assert_problem_json_403(enforce_envoy.request("GET", target))
+    # Typographic text keeps its meaning: a fraction, a dash and quotes pass.
+    assert_passes_in_enforce_mode(enforce_envoy.request(
+        "GET", "/api/search?q=1%E2%81%842%20cup%20%E2%80%94%20%E2%80%9Ccaf%C3%A9%E2%80%9D"))
+
+
 # Bodies in the encodings parsers accept: UTF-16/32 (JSON parsers detect them from the first
 # bytes) and a declared EBCDIC charset (servers that honour `charset=ibm037`).
 WIDE = [("utf-16-le", ""), ("utf-16-be", ""), ("utf-16", ""), ("utf-32-le", ""),
