@@ -415,14 +415,10 @@ impl Engine {
             })
     }
 
-    /// The probe finding of a value that breaks its line into mail (class [`MAIL_CLASS`]),
-    /// when probes are on for the route.
-    fn mail_finding(
-        &self,
-        found: Option<(String, &'static str)>,
-        policy: &RoutePolicy,
-    ) -> Option<ProbeFinding> {
-        let (location, rule) = found.filter(|_| policy.probes)?;
+    /// The probe finding of a value that breaks its line into mail (class [`MAIL_CLASS`]);
+    /// [`Self::score`] looks for one only where the route has probes on.
+    fn mail_finding(&self, found: Option<(String, &'static str)>) -> Option<ProbeFinding> {
+        let (location, rule) = found?;
         Some(ProbeFinding {
             class: MAIL_CLASS,
             category: crate::probes::Category::Mail.as_str(),
@@ -469,9 +465,9 @@ impl Engine {
                 rows: 0,
             });
         }
-        let s = self.score(view)?;
+        let s = self.score(view, policy)?;
         let d = policy::decide(&s.verdict, &s.notes, policy.thresholds, policy.mode);
-        let probe = probe.or_else(|| self.mail_finding(s.mail, policy));
+        let probe = probe.or_else(|| self.mail_finding(s.mail));
         Ok(Evaluation {
             decision: match probe {
                 Some(p) => policy::with_probe(d, p),
@@ -481,10 +477,11 @@ impl Engine {
         })
     }
 
-    /// Model verdict, inspection notes, number of scored values and riskiest value of `view`.
-    fn score(&self, view: &RequestView) -> Result<Scored, ModelError> {
+    /// Model verdict, inspection notes, number of scored values and riskiest value of `view`;
+    /// and the first value that breaks into mail, looked for only where `policy` has probes on.
+    fn score(&self, view: &RequestView, policy: &RoutePolicy) -> Result<Scored, ModelError> {
         let (values, notes) = view.inspected_values(&self.inspect_options());
-        let mail = values.iter().find_map(|v| {
+        let mail = values.iter().filter(|_| policy.probes).find_map(|v| {
             let m = self.probes.check_mail(&v.raw)?;
             Some((v.location.to_string(), m.rule))
         });
@@ -696,8 +693,8 @@ impl Engine {
                 rows,
                 riskiest,
                 mail: found,
-            } = self.score(view)?;
-            mail = self.mail_finding(found, policy);
+            } = self.score(view, policy)?;
+            mail = self.mail_finding(found);
             // Cleared: nothing but the model finds the request suspicious.
             let cleared = evidence.signals.is_empty() && evidence.allowlisted.is_none();
             if let (Some(c), Some((value, share)), Some(location)) =
