@@ -376,12 +376,19 @@ impl RequestView {
 
     /// The `charset` parameter of the `Content-Type` header, lower-case, unquoted.
     pub fn charset(&self) -> Option<String> {
-        let value = String::from_utf8_lossy(self.header("content-type")?).into_owned();
+        self.content_type_param("charset")
+            .map(|c| c.to_ascii_lowercase())
+    }
+
+    /// Parameter `key` of the `Content-Type` header (its name compared ASCII-case-insensitively),
+    /// trimmed and unquoted.
+    fn content_type_param(&self, key: &str) -> Option<String> {
+        let value = String::from_utf8_lossy(self.header("content-type")?);
         value.split(';').skip(1).find_map(|p| {
             let (k, v) = p.split_once('=')?;
             k.trim()
-                .eq_ignore_ascii_case("charset")
-                .then(|| v.trim().trim_matches('"').to_ascii_lowercase())
+                .eq_ignore_ascii_case(key)
+                .then(|| v.trim().trim_matches('"').to_string())
         })
     }
 
@@ -665,12 +672,7 @@ impl RequestView {
     }
 
     fn multipart_boundary(&self) -> Option<String> {
-        let ct = String::from_utf8_lossy(self.header("content-type")?);
-        ct.split(';').find_map(|p| {
-            let (k, v) = p.trim().split_once('=')?;
-            k.eq_ignore_ascii_case("boundary")
-                .then(|| v.trim_matches('"').to_string())
-        })
+        self.content_type_param("boundary")
     }
 }
 
