@@ -276,8 +276,8 @@ fn bench_names_and_xml(c: &mut Criterion) {
     g.finish();
 }
 
-/// What the encodings and the mail rule cost: the mail check on a value with no line break
-/// and on five lines of text; inspection of a GET whose cursor is base64 text and of one whose
+/// What the encodings and the value rules cost: the mail check on a value with no line break
+/// and on five lines of text; the PHP check on a plain value and on a sentence; inspection of a GET whose cursor is base64 text and of one whose
 /// ids only look like base64; a 1 KB JSON body sent as UTF-8, as UTF-16 and as EBCDIC.
 fn bench_encodings(c: &mut Criterion) {
     let probes = apiward::probes::Probes::default();
@@ -291,6 +291,14 @@ fn bench_encodings(c: &mut Criterion) {
                 Could you check with the carrier?\nThanks, Jane";
     g.bench_function("mail_text_5_lines", |b| {
         b.iter(|| probes.check_mail(black_box(text)).is_some())
+    });
+    // The PHP rule on a plain value, on a sentence with `=` and `(`, and on a JSON-ish value.
+    g.bench_function("php_none", |b| {
+        b.iter(|| probes.check_php(black_box("Jane Doe")).is_some())
+    });
+    let sentence = "Total (incl. VAT) = 42.10 EUR; see invoice_2024_05 for details, ref=A-1";
+    g.bench_function("php_sentence", |b| {
+        b.iter(|| probes.check_php(black_box(sentence)).is_some())
     });
     let inspect = |view: &RequestView| view.inspected_values(&opts).0.len();
     let cursor = RequestView::new(

@@ -1117,7 +1117,7 @@ mod tests {
         let cases: &[(&str, &str)] = &[
             (r#"{"probes":{"action":"block"}}"#, "probes.action: unknown variant `block`, expected `deny` or `annotate` at line 1 column 27"),
             (r#"{"probes":{"enabled":"yes"}}"#, "probes.enabled: invalid type: string \"yes\", expected a boolean at line 1 column 26"),
-            (r#"{"probes":{"extensions":[".log"]}}"#, "probes.extensions: unknown field `extensions`, expected one of `enabled`, `action`, `extra_files`, `extra_extensions`, `allow`, `uploads`, `extra_upload_extensions`, `mail` at line 1 column 23"),
+            (r#"{"probes":{"extensions":[".log"]}}"#, "probes.extensions: unknown field `extensions`, expected one of `enabled`, `action`, `extra_files`, `extra_extensions`, `allow`, `uploads`, `extra_upload_extensions`, `mail`, `php` at line 1 column 23"),
             (r#"{"probes":{"extra_extensions":[".log",".ini","log"]}}"#, "probes.extra_extensions[2]: must be one file extension with its dot, 1 to 16 letters, digits or _-~+ (\".log\"), got \"log\""),
             (r#"{"probes":{"extra_extensions":[".tar.gz"]}}"#, "probes.extra_extensions[0]: must be one file extension with its dot, 1 to 16 letters, digits or _-~+ (\".log\"), got \".tar.gz\""),
             (r#"{"probes":{"extra_files":["/docker-compose.yml"]}}"#, "probes.extra_files[0]: names match at any depth: give it without a leading '/', got \"/docker-compose.yml\""),
@@ -1127,9 +1127,11 @@ mod tests {
             (r#"{"probes":{"extra_files":["secrets."]}}"#, "probes.extra_files[0]: a segment never ends in '.' or ':' once a server has resolved it, got \"secrets.\""),
             (r#"{"probes":{"extra_files":[".well-known"]}}"#, "probes.extra_files[0]: .well-known (RFC 8615) is never a probe, got \".well-known\""),
             (r#"{"probes":{"extra_files":[""]}}"#, "probes.extra_files[0]: must be a file or directory name, got \"\""),
-            (r#"{"probes":{"allow":[".bak",".pemm"]}}"#, "probes.allow[1]: \".pemm\" is not a built-in rule (the README lists them, e.g. \".pem\", \".sql\", \"id_rsa.pub\", \"upload:.phar\", \"mail:cc\"); to let a file-serving route through, set routes[].probes to false"),
-            (r#"{"probes":{"allow":["mail:bcc","mail:smtp","mail:telnet"]}}"#, "probes.allow[2]: \"mail:telnet\" is not a built-in rule (the README lists them, e.g. \".pem\", \".sql\", \"id_rsa.pub\", \"upload:.phar\", \"mail:cc\"); to let a file-serving route through, set routes[].probes to false"),
+            (r#"{"probes":{"allow":[".bak",".pemm"]}}"#, "probes.allow[1]: \".pemm\" is not a built-in rule (the README lists them, e.g. \".pem\", \".sql\", \"id_rsa.pub\", \"upload:.phar\", \"mail:cc\", \"php:function\"); to let a file-serving route through, set routes[].probes to false"),
+            (r#"{"probes":{"allow":["mail:bcc","mail:smtp","mail:telnet"]}}"#, "probes.allow[2]: \"mail:telnet\" is not a built-in rule (the README lists them, e.g. \".pem\", \".sql\", \"id_rsa.pub\", \"upload:.phar\", \"mail:cc\", \"php:function\"); to let a file-serving route through, set routes[].probes to false"),
             (r#"{"probes":{"mail":"yes"}}"#, "probes.mail: invalid type: string \"yes\", expected a boolean at line 1 column 23"),
+            (r#"{"probes":{"php":1}}"#, "probes.php: invalid type: integer `1`, expected a boolean at line 1 column 18"),
+            (r#"{"probes":{"allow":["php:function","php:eval"]}}"#, "probes.allow[1]: \"php:eval\" is not a built-in rule (the README lists them, e.g. \".pem\", \".sql\", \"id_rsa.pub\", \"upload:.phar\", \"mail:cc\", \"php:function\"); to let a file-serving route through, set routes[].probes to false"),
             (r#"{"routes":[{"prefix":"/files/","probes":"no"}]}"#, "routes[0].probes: invalid type: string \"no\", expected a boolean at line 1 column 44"),
         ];
         assert_errors(cases);

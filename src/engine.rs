@@ -16,10 +16,10 @@ use crate::model::{
     MlpScorer, ModelError, ModelMetadata, Scorer, EMBEDDED_METADATA, EMBEDDED_ONNX_SHA256,
 };
 use crate::policy::{
-    self, Action, Decision, Evidence, ModelVerdict, ProbeFinding, MAIL_CLASS, PROBE_CLASS,
-    UPLOAD_CLASS,
+    self, Action, Decision, Evidence, ModelVerdict, ProbeFinding, MAIL_CLASS, PHP_CLASS,
+    PROBE_CLASS, UPLOAD_CLASS,
 };
-use crate::probes::Probes;
+use crate::probes::{Category, ProbeMatch, Probes};
 use crate::request::{InspectOptions, InspectedValue, InspectionNote, RequestView};
 use crate::scorecache::ScoreCache;
 use crate::state::{SharedStore, StateError};
@@ -135,8 +135,9 @@ struct Scored {
     rows: usize,
     /// The riskiest value and the share of its attack probability in consensus-exempt classes.
     riskiest: Option<(InspectedValue, f32)>,
-    /// The first value that breaks its line into mail: its location and the rule.
-    mail: Option<(String, &'static str)>,
+    /// The first value a value rule matches (a line break into mail, PHP named in a value):
+    /// its location and the match.
+    value_rule: Option<(String, ProbeMatch<'static>)>,
 }
 
 /// An RFC 7009 token revocation request for the glue to dispatch.
@@ -415,14 +416,18 @@ impl Engine {
             })
     }
 
-    /// The probe finding of a value that breaks its line into mail (class [`MAIL_CLASS`]);
-    /// [`Self::score`] looks for one only where the route has probes on.
-    fn mail_finding(&self, found: Option<(String, &'static str)>) -> Option<ProbeFinding> {
-        let (location, rule) = found?;
+    /// The probe finding of a value rule: a value that breaks its line into mail (class
+    /// [`MAIL_CLASS`]) or names PHP (class [`PHP_CLASS`]); [`Self::score`] looks for one only
+    /// where the route has probes on.
+    fn value_finding(&self, found: Option<(String, ProbeMatch<'static>)>) -> Option<ProbeFinding> {
+        let (location, m) = found?;
         Some(ProbeFinding {
-            class: MAIL_CLASS,
-            category: crate::probes::Category::Mail.as_str(),
-            rule: rule.to_string(),
+            class: match m.category {
+                Category::Php => PHP_CLASS,
+                _ => MAIL_CLASS,
+            },
+            category: m.category.as_str(),
+            rule: m.rule.to_string(),
             location,
             action: self.probe_action(),
         })
@@ -467,7 +472,7 @@ impl Engine {
         }
         let s = self.score(view, policy)?;
         let d = policy::decide(&s.verdict, &s.notes, policy.thresholds, policy.mode);
-        let probe = probe.or_else(|| self.mail_finding(s.mail));
+        let probe = probe.or_else(|| self.value_finding(s.value_rule));
         Ok(Evaluation {
             decision: match probe {
                 Some(p) => policy::with_probe(d, p),
@@ -478,12 +483,13 @@ impl Engine {
     }
 
     /// Model verdict, inspection notes, number of scored values and riskiest value of `view`;
-    /// and the first value that breaks into mail, looked for only where `policy` has probes on.
+    /// and the first value a value rule matches ([`crate::probes::Probes::check_value`]), looked
+    /// for only where `policy` has probes on.
     fn score(&self, view: &RequestView, policy: &RoutePolicy) -> Result<Scored, ModelError> {
         let (values, notes) = view.inspected_values(&self.inspect_options());
-        let mail = values.iter().filter(|_| policy.probes).find_map(|v| {
-            let m = self.probes.check_mail(&v.raw)?;
-            Some((v.location.to_string(), m.rule))
+        let value_rule = values.iter().filter(|_| policy.probes).find_map(|v| {
+            let m = self.probes.check_value(&v.raw)?;
+            Some((v.location.to_string(), m))
         });
         let n = values.len();
         if n == 0 {
@@ -492,7 +498,7 @@ impl Engine {
                 notes,
                 rows: 0,
                 riskiest: None,
-                mail,
+                value_rule,
             });
         }
         // Values scored before come from the cache; the others are featurised and scored in
@@ -527,7 +533,7 @@ impl Engine {
             notes,
             rows: n,
             riskiest,
-            mail,
+            value_rule,
         })
     }
 
@@ -675,7 +681,7 @@ impl Engine {
         let mut errors = signals.errors.clone();
         let mut soft_errors = Vec::new();
         let mut outcome = None;
-        let mut mail = None;
+        let mut value_probe = None;
         let (decision, rows, scored) = if early.enforced {
             (unscored(early, BEHAVIOUR_STOP), 0, false)
         } else if let Some(p) = probe.as_ref().filter(|p| stops(p, mode)) {
@@ -692,9 +698,9 @@ impl Engine {
                 notes,
                 rows,
                 riskiest,
-                mail: found,
+                value_rule: found,
             } = self.score(view, policy)?;
-            mail = self.mail_finding(found);
+            value_probe = self.value_finding(found);
             // Cleared: nothing but the model finds the request suspicious.
             let cleared = evidence.signals.is_empty() && evidence.allowlisted.is_none();
             if let (Some(c), Some((value, share)), Some(location)) =
@@ -734,7 +740,7 @@ impl Engine {
             }
             (d, rows, true)
         };
-        let decision = match probe.or(mail) {
+        let decision = match probe.or(value_probe) {
             Some(p) => policy::with_probe(decision, p),
             None => decision,
         };

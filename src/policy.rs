@@ -182,7 +182,13 @@ pub const UPLOAD_CLASS: &str = "unrestricted_upload";
 /// ([`crate::probes::Probes::check_mail`]): the model's CRLF-injection class, found by a rule.
 pub const MAIL_CLASS: &str = "crlf";
 
-/// The classes only a rule of [`crate::probes`] gives ([`MAIL_CLASS`] is also a model class).
+/// The class of a value that calls a high-risk PHP function, reads a superglobal or sets a PHP
+/// directive ([`crate::probes::Probes::check_php`]): the model's class of code and command
+/// injection (its training labels PHP code injection so), found by a rule.
+pub const PHP_CLASS: &str = "cmdi";
+
+/// The classes only a rule of [`crate::probes`] gives ([`MAIL_CLASS`] and [`PHP_CLASS`] are
+/// also model classes).
 pub const RULE_CLASSES: [&str; 2] = [PROBE_CLASS, UPLOAD_CLASS];
 
 /// A request for a restricted resource: which rule its path matched and what the configuration
@@ -190,10 +196,11 @@ pub const RULE_CLASSES: [&str; 2] = [PROBE_CLASS, UPLOAD_CLASS];
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProbeFinding {
     /// [`PROBE_CLASS`] for a path, [`UPLOAD_CLASS`] for an uploaded file's name,
-    /// [`MAIL_CLASS`] for a value that breaks its line into mail.
+    /// [`MAIL_CLASS`] for a value that breaks its line into mail, [`PHP_CLASS`] for PHP named in
+    /// a value.
     pub class: &'static str,
-    /// Kind of resource: `metadata`, `secret`, `backup`, `dump`, `custom`, `upload` or
-    /// `mail` ([`crate::probes::Category`]).
+    /// Kind of resource: `metadata`, `secret`, `backup`, `dump`, `custom`, `upload`, `mail`
+    /// or `php` ([`crate::probes::Category`]).
     pub category: &'static str,
     /// The rule (`.git`, `.bak`, `cvs/entries`, `.php`); `probes.allow` takes an upload rule
     /// as `upload:.php`.

@@ -58,11 +58,15 @@ pub enum Category {
     /// A value that breaks its line into a mail header or a mail protocol command
     /// (`a@b.c%0ABcc: victim@x.y`, `INBOX%0D%0AA1 FETCH 1:*`): [`mail::MAIL_RULES`].
     Mail,
+    /// A value that calls a high-risk PHP function, reads a superglobal or sets a PHP
+    /// directive (`file_get_contents(`, `$_GET[c]`, `-d allow_url_include=1`):
+    /// [`php::PHP_RULES`].
+    Php,
 }
 
 impl Category {
     /// Every category, for metric registration.
-    pub const ALL: [Category; 7] = [
+    pub const ALL: [Category; 8] = [
         Category::Metadata,
         Category::Secret,
         Category::Backup,
@@ -70,6 +74,7 @@ impl Category {
         Category::Custom,
         Category::Upload,
         Category::Mail,
+        Category::Php,
     ];
 
     /// Lower-case name for reasons, metrics and events.
@@ -82,6 +87,7 @@ impl Category {
             Category::Custom => "custom",
             Category::Upload => "upload",
             Category::Mail => "mail",
+            Category::Php => "php",
         }
     }
 }
@@ -356,6 +362,9 @@ pub fn is_builtin_rule(name: &str) -> bool {
         || name
             .strip_prefix(mail::MAIL_RULE_PREFIX)
             .is_some_and(|n| mail::MAIL_RULES.binary_search(&n).is_ok())
+        || name
+            .strip_prefix(php::PHP_RULE_PREFIX)
+            .is_some_and(|n| php::PHP_RULES.binary_search(&n).is_ok())
         || name.strip_prefix(UPLOAD_RULE_PREFIX).is_some_and(|n| {
             UPLOAD_NAMES.binary_search(&n).is_ok() || UPLOAD_EXTENSIONS.binary_search(&n).is_ok()
         })
@@ -401,6 +410,9 @@ pub struct Probes {
     /// Mail rules in force ([`mail::MAIL_RULES`] less `probes.allow`); empty when
     /// `probes.mail` is off.
     mail: Vec<&'static str>,
+    /// PHP rules in force ([`php::PHP_RULES`] less `probes.allow`); empty when `probes.php`
+    /// is off.
+    php: Vec<&'static str>,
 }
 
 impl Default for Probes {
@@ -493,7 +505,34 @@ impl Probes {
                 .copied()
                 .filter(|r| config.mail && !allowed(&format!("{}{r}", mail::MAIL_RULE_PREFIX)))
                 .collect(),
+            php: php::PHP_RULES
+                .iter()
+                .copied()
+                .filter(|r| config.php && !allowed(&format!("{}{r}", php::PHP_RULE_PREFIX)))
+                .collect(),
         }
+    }
+
+    /// The first value rule `raw` (a value as inspected, still encoded) matches:
+    /// [`Self::check_mail`], then [`Self::check_php`].
+    pub fn check_value(&self, raw: &str) -> Option<ProbeMatch<'static>> {
+        self.check_mail(raw).or_else(|| self.check_php(raw))
+    }
+
+    /// The PHP rule `raw` (a value as inspected, still encoded) matches, if any: decoded, it
+    /// calls a high-risk PHP function, reads a superglobal or sets a directive
+    /// ([`php::injection`]).
+    pub fn check_php(&self, raw: &str) -> Option<ProbeMatch<'static>> {
+        if self.php.is_empty() {
+            return None;
+        }
+        let decoded = decode::decoded(raw);
+        let rule = php::injection(&decoded.text)?;
+        let rule = *self.php.iter().find(|r| **r == rule)?;
+        Some(ProbeMatch {
+            category: Category::Php,
+            rule,
+        })
     }
 
     /// The mail rule `raw` (a value as inspected, still encoded) breaks, if any: decoded, it
@@ -755,6 +794,7 @@ fn has_source_extension(stem: &str) -> bool {
 }
 
 pub mod mail;
+pub mod php;
 
 #[cfg(test)]
 mod tests;

@@ -750,6 +750,44 @@ fn a_line_break_into_mail_is_a_crlf_probe_in_both_engine_paths_and_follows_the_r
 }
 
 #[test]
+fn php_named_in_a_value_is_a_cmdi_probe_in_both_engine_paths_and_follows_the_route() {
+    // ThinkPHP's invokefunction: every value is a bare word; the callable is passed by name.
+    let record = get("/index.php?s=/index/think/app/invokefunction&function=call_user_func_array&vars[0]=system&vars[1][]=id");
+    let engine =
+        self::engine(r#"{"mode":"enforce","routes":[{"prefix":"/docs/","probes":false}]}"#);
+    let d = decide(&engine, &record);
+    assert_eq!(
+        (d.action, d.class.as_str(), d.blocks()),
+        (Action::Deny, "cmdi", true),
+        "{d}"
+    );
+    assert_eq!(
+        d.reasons[0], "probe:cmdi php:function at query:function",
+        "{d}"
+    );
+    let p = d.probe.as_ref().unwrap();
+    assert_eq!((p.category, p.rule.as_str()), ("php", "function"));
+    let store = apiward::state::MemStore::new();
+    let a = assess_at(&engine, &store, &record, "192.0.2.78", 1_700_000_000_000);
+    assert_eq!(a.decision.reasons[0], d.reasons[0]);
+    assert!(a.decision.blocks());
+    // A superglobal in a JSON value, a directive in a form.
+    let json = serde_json::json!({
+        "method": "POST", "uri": "/api/render",
+        "headers": {"content-type": "application/json"},
+        "body": r#"{"template":"{${$_SERVER['DOCUMENT_ROOT']}}"}"#,
+    })
+    .to_string();
+    assert!(evaluate(&engine, &json).decision.reasons[0]
+        .starts_with("probe:cmdi php:superglobal at json:"));
+    // A route with probes off, and `probes.allow`, leave it to the model.
+    let off = get("/docs/index.php?function=call_user_func_array");
+    assert!(decide(&engine, &off).probe.is_none());
+    let engine = self::engine(r#"{"mode":"enforce","probes":{"allow":["php:function"]}}"#);
+    assert!(decide(&engine, &record).probe.is_none());
+}
+
+#[test]
 fn a_score_cached_at_a_return_target_is_not_the_answer_for_the_same_url_elsewhere() {
     // `cancel_url` names where the client is sent back to, so a loopback URL there is not
     // SSRF; the same URL in `url=` (a server fetches it) is. The per-VM score cache must not

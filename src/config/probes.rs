@@ -41,6 +41,9 @@ pub struct ProbesConfig {
     /// Values are checked for line breaks into mail headers and mail protocol commands
     /// ([`crate::probes::Probes::check_mail`]).
     pub mail: bool,
+    /// Values are checked for high-risk PHP function calls, superglobals and directives
+    /// ([`crate::probes::Probes::check_php`]).
+    pub php: bool,
 }
 
 impl Default for ProbesConfig {
@@ -54,6 +57,7 @@ impl Default for ProbesConfig {
             uploads: true,
             extra_upload_extensions: Vec::new(),
             mail: true,
+            php: true,
         }
     }
 }
@@ -74,7 +78,7 @@ pub(super) struct RawProbes {
     /// More restricted extensions of the last path segment, with their dot (`.log`).
     extra_extensions: Option<Vec<String>>,
     /// Built-in rules to turn off everywhere, by the name the README and the reasons give them
-    /// (`.pem`, `.sql`, `id_rsa.pub`, `upload:.phar`, `mail:cc`).
+    /// (`.pem`, `.sql`, `id_rsa.pub`, `upload:.phar`, `mail:cc`, `php:superglobal`).
     allow: Option<Vec<String>>,
     /// Check the names of uploaded files (multipart `filename`, a raw upload's
     /// `Content-Disposition` and `X-File-Name`) for server-executed extensions (`.php`, `.jsp`,
@@ -85,6 +89,10 @@ pub(super) struct RawProbes {
     /// Check values for a line break into a mail header (`a@b.c%0ABcc: v@x.y`) or a mail
     /// protocol command (SMTP, POP3, IMAP); default true.
     mail: Option<bool>,
+    /// Check values for a call of a high-risk PHP function (`file_get_contents(`), a
+    /// superglobal (`$_GET[c]`) or a PHP directive being set (`allow_url_include=1`); default
+    /// true.
+    php: Option<bool>,
 }
 
 /// Bytes a name may not hold: separators, wildcards, what a path parameter, query or
@@ -179,6 +187,9 @@ impl RawProbes {
         if let Some(m) = self.mail {
             p.mail = m;
         }
+        if let Some(v) = self.php {
+            p.php = v;
+        }
         let f = format!("{field}.extra_upload_extensions");
         for (i, raw) in list(self.extra_upload_extensions, &f)?.iter().enumerate() {
             p.extra_upload_extensions
@@ -192,8 +203,8 @@ impl RawProbes {
                     format!("{f}[{i}]"),
                     format!(
                         "{raw:?} is not a built-in rule (the README lists them, e.g. \".pem\", \
-                         \".sql\", \"id_rsa.pub\", \"upload:.phar\", \"mail:cc\"); to let a file-serving \
-                         route through, set routes[].probes to false"
+                         \".sql\", \"id_rsa.pub\", \"upload:.phar\", \"mail:cc\", \"php:function\"); \
+                         to let a file-serving route through, set routes[].probes to false"
                     ),
                 ));
             }

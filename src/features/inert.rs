@@ -101,7 +101,10 @@ fn left_out(kind: LocationKind, raw: &str, trivial_ok: bool, inert_ok: bool) -> 
         prev = b;
     }
     if trivial_ok && trivial && raw.len() <= MAX_TRIVIAL_BYTES {
-        return !hides_code(raw);
+        // A high-risk PHP function's name alone is a callable passed by name
+        // (`function=call_user_func_array`): the PHP rule reads it.
+        let lower = buf.get(..raw.len()).unwrap_or_default();
+        return !hides_code(raw) && !crate::probes::php::is_function_name(lower);
     }
     if !inert_ok || pair || raw.len() > max_inert {
         return false;

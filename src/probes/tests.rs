@@ -481,3 +481,32 @@ fn mail_rules_read_values_as_decoded_and_follow_the_configuration() {
     let off = probes(r#"{"probes":{"mail":false}}"#);
     assert_eq!(mail(&off, "a@b.c%0ABcc: v@x.y"), "-");
 }
+
+#[test]
+fn php_rules_read_values_as_decoded_and_follow_the_configuration() {
+    let php = |p: &Probes, raw: &str| p.check_php(raw).map_or("-", |m| m.rule);
+    let p = Probes::default();
+    assert_eq!(
+        php(&p, "x%27.file_get_contents(%27/etc/passwd%27).%27"),
+        "function"
+    );
+    assert_eq!(php(&p, "%2524_GET%5Bc%5D"), "superglobal");
+    assert_eq!(php(&p, "-d+allow_url_include%3d1"), "directive");
+    assert_eq!(php(&p, "mail[%23post_render][]"), "render-callback");
+    assert_eq!(php(&p, "read the file_get_contents docs"), "-");
+    // A value rule: mail first, then PHP.
+    assert_eq!(
+        p.check_value("a@b.c%0ABcc: $_GET@x.y").map(|m| m.category),
+        Some(Category::Mail)
+    );
+    assert_eq!(
+        p.check_value("$_GET[0]").map(|m| m.category),
+        Some(Category::Php)
+    );
+    let some = probes(r#"{"probes":{"allow":["php:superglobal","PHP:directive"]}}"#);
+    assert_eq!(php(&some, "$_GET[0]"), "-");
+    assert_eq!(php(&some, "allow_url_include=1"), "-");
+    assert_eq!(php(&some, "shell_exec('id')"), "function");
+    let off = probes(r#"{"probes":{"php":false}}"#);
+    assert_eq!(php(&off, "shell_exec('id')"), "-");
+}

@@ -320,3 +320,45 @@ def test_a_line_break_into_mail_is_counted_as_its_category_and_class(enforce_env
         return after if grown >= 2 else None
 
     assert wait_for(counted), "apiward_probes_total{category=mail} did not grow by 2"
+
+
+# PHP named in a value: a high-risk function called or passed by name, a superglobal, a
+# directive being set, a Drupal render callback.
+PHP_INJECTIONS = [
+    ("GET", "/api/search?s=/index/think/app/invokefunction&function=call_user_func_array"
+            "&vars[0]=system&vars[1][]=id", None, {}, "function"),
+    ("POST", "/index.php?-d+allow_url_include%3d1+-d+auto_prepend_file%3dphp://input",
+     b"<?php echo 1; ?>", {"content-type": "application/x-www-form-urlencoded"}, "directive"),
+    ("POST", "/api/render", json.dumps({"template": "{${$_SERVER['DOCUMENT_ROOT']}}"}).encode(),
+     {"content-type": "application/json"}, "superglobal"),
+    ("POST", "/user/register?element_parents=account/mail/%23value&ajax_form=1",
+     b"form_id=user_register_form&mail[%23post_render][]=exec&mail[%23type]=markup&mail[%23markup]=id",
+     {"content-type": "application/x-www-form-urlencoded"}, "render-callback"),
+]
+
+
+@pytest.mark.parametrize("method,target,body,headers,rule", PHP_INJECTIONS)
+def test_php_named_in_a_value_is_denied_in_enforce_mode(enforce_envoy, method, target, body, headers, rule):
+    assert_problem_json_403(enforce_envoy.request(method, target, body=body, headers=headers))
+
+
+def test_php_named_in_a_value_is_annotated_with_its_rule_in_monitor_mode(monitor_envoy):
+    method, target, body, headers, _ = PHP_INJECTIONS[0]
+    resp = monitor_envoy.request(method, target, body=body, headers=headers)
+    assert resp.status == 200, (resp.status, resp.body[:300])
+    ann = assert_annotated(resp, action="deny", cls="cmdi", mode="monitor")
+    assert ann["reasons"].startswith("probe:cmdi php:function at query:function"), ann
+
+
+@pytest.mark.parametrize("value", [
+    "How do I read a file with file_get_contents in PHP 8?",
+    "phpinfo shows allow_url_include is off",
+    "the system exec summary (Q3)",
+    "$_SERVER variable empty behind nginx",
+])
+def test_text_about_php_passes_in_enforce_mode(enforce_envoy, value):
+    method, target, body, headers = _mail_request("json", "message", value)
+    resp = enforce_envoy.request(method, target, body=body, headers=headers)
+    assert resp.status == 201, (resp.status, resp.body[:300])
+    ann = assert_annotated(resp, mode="enforce")
+    assert "probe:" not in ann["reasons"], ann
