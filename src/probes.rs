@@ -513,25 +513,28 @@ impl Probes {
         }
     }
 
-    /// The first value rule `raw` (a value as inspected, still encoded) matches:
+    /// The first value rule `raw` (a value as inspected, still encoded) matches, decoded once:
     /// [`Self::check_mail`], then [`Self::check_php`].
     pub fn check_value(&self, raw: &str) -> Option<ProbeMatch<'static>> {
-        self.check_mail(raw).or_else(|| self.check_php(raw))
+        if self.mail.is_empty() && self.php.is_empty() {
+            return None;
+        }
+        let decoded = decode::decoded(raw);
+        let text = &decoded.text;
+        let mail = if may_break_a_line(raw) {
+            rule_in_force(&self.mail, Category::Mail, || mail::injection(text))
+        } else {
+            None
+        };
+        mail.or_else(|| rule_in_force(&self.php, Category::Php, || php::injection(text)))
     }
 
     /// The PHP rule `raw` (a value as inspected, still encoded) matches, if any: decoded, it
     /// calls a high-risk PHP function, reads a superglobal or sets a directive
     /// ([`php::injection`]).
     pub fn check_php(&self, raw: &str) -> Option<ProbeMatch<'static>> {
-        if self.php.is_empty() {
-            return None;
-        }
-        let decoded = decode::decoded(raw);
-        let rule = php::injection(&decoded.text)?;
-        let rule = *self.php.iter().find(|r| **r == rule)?;
-        Some(ProbeMatch {
-            category: Category::Php,
-            rule,
+        rule_in_force(&self.php, Category::Php, || {
+            php::injection(&decode::decoded(raw).text)
         })
     }
 
@@ -539,19 +542,11 @@ impl Probes {
     /// breaks its line into a mail header or a mail protocol command ([`mail::injection`]).
     /// A value with no line break and nothing that could decode to one costs one scan.
     pub fn check_mail(&self, raw: &str) -> Option<ProbeMatch<'static>> {
-        if self.mail.is_empty()
-            || !raw
-                .bytes()
-                .any(|b| matches!(b, b'\r' | b'\n' | b'%' | b'&' | b'\\'))
-        {
+        if !may_break_a_line(raw) {
             return None;
         }
-        let decoded = decode::decoded(raw);
-        let rule = mail::injection(&decoded.text)?;
-        let rule = *self.mail.iter().find(|r| **r == rule)?;
-        Some(ProbeMatch {
-            category: Category::Mail,
-            rule,
+        rule_in_force(&self.mail, Category::Mail, || {
+            mail::injection(&decode::decoded(raw).text)
         })
     }
 
@@ -706,6 +701,27 @@ impl Probes {
 /// The upload rules of `config`: the built-in ones less `probes.allow`, plus
 /// `extra_upload_extensions` (sorted by [`Probes::new`] with the other lists); none when
 /// `probes.uploads` is off.
+/// The match of the rule `find` gives, when it is one of `rules` (the rules in force); `find`
+/// runs only when some rule of the kind is in force.
+fn rule_in_force(
+    rules: &[&'static str],
+    category: Category,
+    find: impl FnOnce() -> Option<&'static str>,
+) -> Option<ProbeMatch<'static>> {
+    if rules.is_empty() {
+        return None;
+    }
+    let rule = find()?;
+    let rule = *rules.iter().find(|r| **r == rule)?;
+    Some(ProbeMatch { category, rule })
+}
+
+/// Whether `raw` holds a line break or something that could decode to one.
+fn may_break_a_line(raw: &str) -> bool {
+    raw.bytes()
+        .any(|b| matches!(b, b'\r' | b'\n' | b'%' | b'&' | b'\\'))
+}
+
 fn upload_rules(config: &ProbesConfig) -> Vec<Rule> {
     if !config.uploads {
         return Vec::new();

@@ -284,12 +284,18 @@ def test_a_line_break_into_mail_is_denied_in_enforce_mode(enforce_envoy, where, 
     assert_problem_json_403(enforce_envoy.request(method, target, body=body, headers=headers))
 
 
-def test_a_line_break_into_mail_is_annotated_with_its_rule_in_monitor_mode(monitor_envoy):
-    method, target, body, headers = _mail_request("form", "email", MAIL_INJECTIONS[0][2])
+@pytest.mark.parametrize("rule", ["mail", "php"])
+def test_a_value_rule_is_annotated_with_its_rule_in_monitor_mode(monitor_envoy, rule):
+    if rule == "mail":
+        (method, target, body, headers), status = _mail_request("form", "email", MAIL_INJECTIONS[0][2]), 201
+        cls, reason = "crlf", "probe:crlf mail:bcc at form:email"
+    else:
+        (method, target, body, headers, _), status = PHP_INJECTIONS[0], 200
+        cls, reason = "cmdi", "probe:cmdi php:function at query:function"
     resp = monitor_envoy.request(method, target, body=body, headers=headers)
-    assert resp.status == 201, (resp.status, resp.body[:300])
-    ann = assert_annotated(resp, action="deny", cls="crlf", mode="monitor")
-    assert ann["reasons"].startswith("probe:crlf mail:bcc at form:email"), ann
+    assert resp.status == status, (resp.status, resp.body[:300])
+    ann = assert_annotated(resp, action="deny", cls=cls, mode="monitor")
+    assert ann["reasons"].startswith(reason), ann
 
 
 @pytest.mark.parametrize("value", [
@@ -297,8 +303,13 @@ def test_a_line_break_into_mail_is_annotated_with_its_rule_in_monitor_mode(monit
     "From: Jane <jane@example.com>\r\nTo: support@example.com\r\nSubject: refund",
     "See the thread:\r\n\r\n-----Original Message-----\r\nFrom: bob@example.com\r\nTo: jane@example.com",
     "Status\r\nthe LOGIN page is down; USER list is empty",
+    # text about PHP, for the PHP rules
+    "How do I read a file with file_get_contents in PHP 8?",
+    "phpinfo shows allow_url_include is off",
+    "the system exec summary (Q3)",
+    "$_SERVER variable empty behind nginx",
 ])
-def test_text_with_line_breaks_passes_in_enforce_mode(enforce_envoy, value):
+def test_text_with_line_breaks_or_about_php_passes_in_enforce_mode(enforce_envoy, value):
     method, target, body, headers = _mail_request("json", "message", value)
     resp = enforce_envoy.request(method, target, body=body, headers=headers)
     assert resp.status == 201, (resp.status, resp.body[:300])
@@ -340,25 +351,3 @@ PHP_INJECTIONS = [
 @pytest.mark.parametrize("method,target,body,headers,rule", PHP_INJECTIONS)
 def test_php_named_in_a_value_is_denied_in_enforce_mode(enforce_envoy, method, target, body, headers, rule):
     assert_problem_json_403(enforce_envoy.request(method, target, body=body, headers=headers))
-
-
-def test_php_named_in_a_value_is_annotated_with_its_rule_in_monitor_mode(monitor_envoy):
-    method, target, body, headers, _ = PHP_INJECTIONS[0]
-    resp = monitor_envoy.request(method, target, body=body, headers=headers)
-    assert resp.status == 200, (resp.status, resp.body[:300])
-    ann = assert_annotated(resp, action="deny", cls="cmdi", mode="monitor")
-    assert ann["reasons"].startswith("probe:cmdi php:function at query:function"), ann
-
-
-@pytest.mark.parametrize("value", [
-    "How do I read a file with file_get_contents in PHP 8?",
-    "phpinfo shows allow_url_include is off",
-    "the system exec summary (Q3)",
-    "$_SERVER variable empty behind nginx",
-])
-def test_text_about_php_passes_in_enforce_mode(enforce_envoy, value):
-    method, target, body, headers = _mail_request("json", "message", value)
-    resp = enforce_envoy.request(method, target, body=body, headers=headers)
-    assert resp.status == 201, (resp.status, resp.body[:300])
-    ann = assert_annotated(resp, mode="enforce")
-    assert "probe:" not in ann["reasons"], ann
