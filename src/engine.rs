@@ -391,13 +391,7 @@ impl Engine {
         }
         let action = self.probe_action();
         if let Some(m) = self.probes.check(&view.path) {
-            return Some(ProbeFinding {
-                class: PROBE_CLASS,
-                category: m.category.as_str(),
-                rule: m.rule.to_string(),
-                location: "path".to_string(),
-                action,
-            });
+            return Some(finding(&m, "path".to_string(), action));
         }
         if !self.config.probes.uploads {
             return None;
@@ -406,13 +400,7 @@ impl Engine {
             .into_iter()
             .find_map(|(location, name)| {
                 let m = self.probes.check_upload(&name)?;
-                Some(ProbeFinding {
-                    class: UPLOAD_CLASS,
-                    category: m.category.as_str(),
-                    rule: m.rule.to_string(),
-                    location,
-                    action,
-                })
+                Some(finding(&m, location, action))
             })
     }
 
@@ -421,16 +409,7 @@ impl Engine {
     /// where the route has probes on.
     fn value_finding(&self, found: Option<(String, ProbeMatch<'static>)>) -> Option<ProbeFinding> {
         let (location, m) = found?;
-        Some(ProbeFinding {
-            class: match m.category {
-                Category::Php => PHP_CLASS,
-                _ => MAIL_CLASS,
-            },
-            category: m.category.as_str(),
-            rule: m.rule.to_string(),
-            location,
-            action: self.probe_action(),
-        })
+        Some(finding(&m, location, self.probe_action()))
     }
 
     /// What a probe match gets (`probes.action`).
@@ -864,6 +843,28 @@ fn unscored(mut d: Decision, why: &str) -> Decision {
 }
 
 /// The probe stops the request: a deny in enforce mode.
+/// The finding of probe match `m` at `location`: its class follows from its category
+/// ([`PROBE_CLASS`] for a path's, [`UPLOAD_CLASS`], [`MAIL_CLASS`], [`PHP_CLASS`]).
+fn finding(m: &ProbeMatch<'_>, location: String, action: Action) -> ProbeFinding {
+    let class = match m.category {
+        Category::Metadata
+        | Category::Secret
+        | Category::Backup
+        | Category::Dump
+        | Category::Custom => PROBE_CLASS,
+        Category::Upload => UPLOAD_CLASS,
+        Category::Mail => MAIL_CLASS,
+        Category::Php => PHP_CLASS,
+    };
+    ProbeFinding {
+        class,
+        category: m.category.as_str(),
+        rule: m.rule.to_string(),
+        location,
+        action,
+    }
+}
+
 fn stops(p: &ProbeFinding, mode: Mode) -> bool {
     mode == Mode::Enforce && p.action.stops()
 }

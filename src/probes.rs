@@ -698,9 +698,6 @@ impl Probes {
     }
 }
 
-/// The upload rules of `config`: the built-in ones less `probes.allow`, plus
-/// `extra_upload_extensions` (sorted by [`Probes::new`] with the other lists); none when
-/// `probes.uploads` is off.
 /// The match of the rule `find` gives, when it is one of `rules` (the rules in force); `find`
 /// runs only when some rule of the kind is in force.
 fn rule_in_force(
@@ -722,6 +719,9 @@ fn may_break_a_line(raw: &str) -> bool {
         .any(|b| matches!(b, b'\r' | b'\n' | b'%' | b'&' | b'\\'))
 }
 
+/// The upload rules of `config`: the built-in ones less `probes.allow`, plus
+/// `extra_upload_extensions` (sorted by [`Probes::new`] with the other lists); none when
+/// `probes.uploads` is off.
 fn upload_rules(config: &ProbesConfig) -> Vec<Rule> {
     if !config.uploads {
         return Vec::new();

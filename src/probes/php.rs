@@ -157,11 +157,12 @@ const MAX_IDENT: usize = 40;
 /// The PHP rule `text` (decoded) matches, if any.
 pub fn injection(text: &str) -> Option<&'static str> {
     let bytes = text.as_bytes();
+    let whole = text.trim();
     // Every rule needs `$`, `=`, `(`, `#`, a setter (`php_value`), or a whole value that is
     // one identifier.
     if !bytes.iter().any(|b| matches!(b, b'$' | b'=' | b'(' | b'#'))
         && !bytes.windows(4).any(|w| w.eq_ignore_ascii_case(b"php_"))
-        && !is_identifier(text.trim())
+        && !is_identifier(whole)
     {
         return None;
     }
@@ -175,7 +176,6 @@ pub fn injection(text: &str) -> Option<&'static str> {
             return Some("render-callback");
         }
     }
-    let whole = text.trim();
     let mut lower = [0u8; MAX_IDENT];
     let mut i = 0;
     while i < bytes.len() {
@@ -250,7 +250,7 @@ fn token_rule(
     }
     // A function name is the part after the last dot (`x.file_get_contents`).
     let f = lw.rsplit('.').next().unwrap_or(lw);
-    (call && FUNCTIONS.binary_search(&f).is_ok()).then_some("function")
+    (call && is_function_name(f.as_bytes())).then_some("function")
 }
 
 /// Whether `lower` (lower-case bytes) is the name of a high-risk function: the inspection keeps
